@@ -1,0 +1,1 @@
+"""Code shared by the meter and the PV simulator: settings, wire schema, topology, clock, AMQP plumbing."""

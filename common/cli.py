@@ -1,0 +1,88 @@
+"""Command line built from a settings class: one flag per field, environment as fallback.
+
+Flags win over environment variables, which win over defaults. A bad value ends the
+program with one line naming the setting and exit code 2, before any connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def flag_name(field: str) -> str:
+    """``exit_when_done`` -> ``--exit-when-done``."""
+    return "--" + field.replace("_", "-")
+
+
+def env_name(settings_cls: type[BaseSettings], field: str) -> str:
+    """The environment variable a field is read from (``AMQP_URL`` or ``PVSIM_<FIELD>``)."""
+    info = settings_cls.model_fields[field]
+    alias = info.validation_alias
+    if alias is not None and hasattr(alias, "choices"):
+        return str(alias.choices[-1])
+    prefix = settings_cls.model_config.get("env_prefix", "")
+    return f"{prefix}{field}".upper()
+
+
+def build_parser(settings_cls: type[BaseSettings], prog: str, description: str) -> argparse.ArgumentParser:
+    """An ``argparse`` parser with one option per settings field (no defaults: unset stays unset)."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, argument_default=argparse.SUPPRESS
+    )
+    for name, info in settings_cls.model_fields.items():
+        help_text = f"{info.description} (env {env_name(settings_cls, name)}"
+        if info.annotation is bool:
+            parser.add_argument(flag_name(name), dest=name, action="store_const", const=True,
+                                help=(help_text + "=true)").replace("%", "%%"))
+            continue
+        default = info.get_default(call_default_factory=False)
+        if default is not None:
+            help_text += f"; default {'max' if default == math.inf else default}"
+        help_text += ")"
+        parser.add_argument(flag_name(name), dest=name, metavar=name.upper(), help=help_text.replace("%", "%%"))
+    return parser
+
+
+def describe_error(settings_cls: type[BaseSettings], error: ValidationError) -> str:
+    """One line naming each bad setting by flag and environment variable."""
+    parts = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        if field in settings_cls.model_fields:
+            where = f"{flag_name(field)} / {env_name(settings_cls, field)}"
+        else:
+            where = field
+        message = str(item["msg"]).removeprefix("Value error, ")
+        value = item.get("input")
+        known = isinstance(value, str | int | float) and str(value) not in message
+        shown = f" (got {value!r})" if known else ""
+        parts.append(f"{where}: {message}{shown}")
+    return "; ".join(parts)
+
+
+def parse_settings(
+    settings_cls: type[S], argv: Sequence[str] | None, prog: str, description: str
+) -> S:
+    """Parse ``argv`` and the environment into ``settings_cls``.
+
+    Raises
+    ------
+    SystemExit
+        With code 2 and one line on stderr if a flag or value is invalid.
+    """
+    parser = build_parser(settings_cls, prog, description)
+    args = vars(parser.parse_args(argv))
+    try:
+        return settings_cls(**args)
+    except ValidationError as error:
+        print(f"{prog}: error: {describe_error(settings_cls, error)}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,124 @@
+"""Wire contract: the messages meters publish, defined once and validated at the edge.
+
+Two message kinds travel on the ``pvsim`` exchange, both JSON objects
+(``content_type`` ``application/json``, UTF-8):
+
+* a **reading** (routing key ``meter.<meter_id>.reading``), :class:`Reading`;
+* an **end of run** announcement (routing key ``meter.<meter_id>.end``), :class:`EndOfRun`.
+
+Unknown extra fields are ignored so that producers can add fields within a schema
+version; a change that breaks readers bumps ``schema``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = 1
+MAX_BODY_BYTES = 64 * 1024
+MAX_POWER_W = 9000.0
+"""Upper bound of a meter reading [W], from the challenge brief (0 to 9000 W)."""
+
+MeterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+"""A meter id is one routing-key word and a safe directory name: letters, digits, ``-``, ``_``."""
+
+
+class InvalidMessage(ValueError):
+    """A message body that does not satisfy the wire contract; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+    schema_version: Literal[1] = Field(alias="schema")
+    meter_id: MeterId
+
+
+class Reading(_Message):
+    """One meter reading.
+
+    Fields: ``schema`` (1), ``meter_id``, ``seq`` (0-based index within the meter's
+    run), ``timestamp`` (ISO 8601 with a UTC offset; producers send UTC with ``Z``),
+    ``power_w`` (active power drawn by the building [W], 0 to 9000, finite).
+    """
+
+    seq: int = Field(ge=0)
+    timestamp: AwareDatetime
+    power_w: float = Field(ge=0.0, le=MAX_POWER_W, allow_inf_nan=False)
+
+
+class EndOfRun(_Message):
+    """Announces that a meter published its whole run and every reading was confirmed.
+
+    ``readings`` readings were published, with ``seq`` 0 to ``readings - 1`` and
+    timestamps ``first_timestamp`` + k * ``interval_s``. ``run_id`` names the meter
+    process run and ``meters`` lists every meter id of that run, so a consumer can
+    tell when the whole run is done.
+    """
+
+    run_id: Annotated[str, Field(min_length=1, max_length=128)]
+    meters: Annotated[list[MeterId], Field(min_length=1)]
+    readings: int = Field(ge=0)
+    interval_s: int = Field(ge=1)
+    first_timestamp: AwareDatetime
+    last_timestamp: AwareDatetime
+
+
+def _parse(model: type[_Message], body: bytes) -> _Message:
+    if not body:
+        raise InvalidMessage("empty body")
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidMessage(f"body of {len(body)} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
+    try:
+        # strict JSON mode: numbers must be numbers, timestamps ISO 8601 strings
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        raise InvalidMessage(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        loc = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{loc}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_reading(body: bytes) -> Reading:
+    """Validate a reading body.
+
+    Raises
+    ------
+    InvalidMessage
+        With a one-line ``reason`` for any body that breaks the contract.
+    """
+    return _parse(Reading, body)  # type: ignore[return-value]
+
+
+def parse_end_of_run(body: bytes) -> EndOfRun:
+    """Validate an end-of-run body. Raises :class:`InvalidMessage`."""
+    return _parse(EndOfRun, body)  # type: ignore[return-value]
+
+
+def format_utc(epoch_s: float) -> str:
+    """Epoch seconds -> ``2026-06-21T12:00:00Z`` (milliseconds shown only when non-zero)."""
+    moment = datetime.fromtimestamp(epoch_s, UTC)
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def encode(message: _Message) -> bytes:
+    """Serialise a message to its JSON body (UTC timestamps with ``Z``)."""
+    data = message.model_dump(by_alias=True)
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            data[key] = format_utc(value.timestamp())
+    return orjson.dumps(data)

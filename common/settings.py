@@ -1,0 +1,85 @@
+"""Typed settings shared by both services, read from flags and environment variables.
+
+Each service has one settings class (``MeterSettings``, ``PvSimulatorSettings``) built
+on :class:`CommonSettings`. Environment variables are named ``PVSIM_<FIELD>`` (except
+``AMQP_URL``); flags are ``--<field-with-dashes>`` and win over the environment.
+:func:`common.cli.parse_settings` turns the fields into an ``argparse`` CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class CommonSettings(BaseSettings):
+    """Settings both services share.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If a value is malformed (the CLI turns it into one line and exit code 2).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="PVSIM_", frozen=True, extra="forbid", populate_by_name=True
+    )
+
+    amqp_url: str = Field(
+        DEFAULT_AMQP_URL,
+        validation_alias=AliasChoices("amqp_url", "AMQP_URL"),
+        description="AMQP URL of the RabbitMQ broker (vhost URL-encoded: %2F is /)",
+    )
+    timezone: str = Field(
+        "Europe/Berlin",
+        description="IANA timezone of the site; days, CSV timestamps and the PV curve use its local time",
+    )
+    broker_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="how long to keep retrying an unreachable broker before giving up [s]",
+    )
+    log_level: str = Field("INFO", description="log level: DEBUG, INFO, WARNING or ERROR")
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _check_amqp_url(cls, value: str) -> str:
+        if not value.startswith(("amqp://", "amqps://")):
+            raise ValueError(f"'{value}' is not an AMQP URL (expected amqp://user:pass@host:port/vhost)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone '{value}' (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"'{value}' is not one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's timezone as a ``ZoneInfo``."""
+        return ZoneInfo(self.timezone)
+
+    def configure_logging(self) -> None:
+        """Set up plain-text logging on stderr at ``log_level``."""
+        logging.basicConfig(
+            level=self.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        logging.getLogger("pika").setLevel(logging.WARNING)

@@ -1,0 +1,92 @@
+"""Names and declarations of the AMQP topology; both services declare it, so start order does not matter.
+
+::
+
+    meter --(meter.<id>.reading, meter.<id>.end)--> [pvsim: topic exchange]
+        --(meter.*.reading, meter.*.end)--> (pvsim.pv_simulator: quorum queue) --> PV simulator
+    rejected / over delivery limit --> [pvsim.dead_letter: fanout] --> (pvsim.dead_letter queue)
+
+Declarations are idempotent: the same names and arguments every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pika.channel import Channel
+
+EXCHANGE = "pvsim"
+QUEUE = "pvsim.pv_simulator"
+DEAD_LETTER_EXCHANGE = "pvsim.dead_letter"
+DEAD_LETTER_QUEUE = "pvsim.dead_letter"
+READING_BINDING = "meter.*.reading"
+END_BINDING = "meter.*.end"
+DELIVERY_LIMIT = 20
+"""Deliveries of one message before the quorum queue dead-letters it (RabbitMQ 4's default)."""
+
+REASON_HEADER = "x-pvsim-reason"
+"""Header naming why the PV simulator dead-lettered a message."""
+
+
+def reading_routing_key(meter_id: str) -> str:
+    """Routing key of a reading: ``meter.<meter_id>.reading``."""
+    return f"meter.{meter_id}.reading"
+
+
+def end_routing_key(meter_id: str) -> str:
+    """Routing key of an end-of-run announcement: ``meter.<meter_id>.end``."""
+    return f"meter.{meter_id}.end"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A durable queue and its bindings to an exchange."""
+
+    name: str
+    exchange: str
+    bindings: tuple[str, ...]
+    arguments: dict[str, object] = field(default_factory=dict)
+
+
+PV_QUEUE = QueueSpec(
+    name=QUEUE,
+    exchange=EXCHANGE,
+    bindings=(READING_BINDING, END_BINDING),
+    arguments={
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+    },
+)
+DEAD_LETTER = QueueSpec(
+    name=DEAD_LETTER_QUEUE,
+    exchange=DEAD_LETTER_EXCHANGE,
+    bindings=("",),
+    arguments={"x-queue-type": "quorum"},
+)
+
+
+def declare(channel: Channel, on_done: Callable[[], None]) -> None:
+    """Declare exchanges, queues and bindings on an async ``channel``; call ``on_done`` after.
+
+    Any mismatch with an existing declaration closes the channel (PRECONDITION_FAILED).
+    """
+    steps: list[Callable[[Callable[[object], None]], None]] = [
+        lambda cb: channel.exchange_declare(EXCHANGE, "topic", durable=True, callback=cb),
+        lambda cb: channel.exchange_declare(DEAD_LETTER_EXCHANGE, "fanout", durable=True, callback=cb),
+    ]
+    for spec in (PV_QUEUE, DEAD_LETTER):
+        steps.append(
+            lambda cb, s=spec: channel.queue_declare(s.name, durable=True, arguments=s.arguments, callback=cb)
+        )
+        for key in spec.bindings:
+            steps.append(lambda cb, s=spec, k=key: channel.queue_bind(s.name, s.exchange, routing_key=k, callback=cb))
+
+    def run(index: int) -> None:
+        if index == len(steps):
+            on_done()
+            return
+        steps[index](lambda _frame: run(index + 1))
+
+    run(0)

@@ -1,0 +1,1 @@
+"""The meter service: simulates a building's consumption and publishes one reading per emulated second."""

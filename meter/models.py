@@ -1,0 +1,90 @@
+"""Load models: pure, seeded, vectorised functions from local clock time to power [W].
+
+Every model returns active power drawn by the building [W], within
+[0, ``MAX_POWER_W``] and rounded to 0.1 W (the resolution the CSVs keep).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import lfilter
+
+from common.schema import MAX_POWER_W
+
+MODELS = ("random-walk", "uniform")
+
+# Diurnal mean of the random-walk model: a base load plus morning, midday and evening
+# peaks, a shape typical of a small mixed-use building (illustrative values, not fitted).
+BASE_LOAD_W = 1200.0
+PEAKS = (  # (hour of peak [h], width [h], height [W])
+    (7.5, 1.2, 2200.0),
+    (13.0, 2.5, 1500.0),
+    (19.5, 1.8, 3300.0),
+)
+WALK_SIGMA_W = 700.0
+"""Stationary standard deviation of the random walk around the diurnal mean [W]."""
+WALK_TIME_CONSTANT_S = 600.0
+"""Mean-reversion time constant of the random walk [s]: deviations fade over ~10 minutes."""
+
+
+def diurnal_mean_w(wall_seconds: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Mean load of the random-walk model at local clock times [W].
+
+    ``wall_seconds``: seconds since local midnight [s], scalar or array.
+    """
+    hours = np.asarray(wall_seconds, dtype=np.float64) / 3600.0
+    mean = np.full_like(hours, BASE_LOAD_W)
+    for hour, width, height in PEAKS:
+        mean += height * np.exp(-0.5 * ((hours - hour) / width) ** 2)
+    return mean
+
+
+def random_walk_w(
+    wall_seconds: npt.ArrayLike, interval_s: float, rng: np.random.Generator
+) -> npt.NDArray[np.float64]:
+    """A building-like load: a mean-reverting random walk around a diurnal mean [W].
+
+    The deviation from :func:`diurnal_mean_w` is an Ornstein-Uhlenbeck process
+    (time constant ``WALK_TIME_CONSTANT_S``, stationary std ``WALK_SIGMA_W``), sampled
+    exactly every ``interval_s`` [s] and started from its stationary distribution, so
+    every day is statistically alike. Clipped to [0, 9000] W.
+
+    Shape: as ``wall_seconds``. Deterministic for a given ``rng`` state.
+    """
+    wall = np.atleast_1d(np.asarray(wall_seconds, dtype=np.float64))
+    decay = np.exp(-interval_s / WALK_TIME_CONSTANT_S)
+    shocks = rng.standard_normal(wall.shape[0]) * WALK_SIGMA_W * np.sqrt(1.0 - decay**2)
+    start = rng.standard_normal() * WALK_SIGMA_W
+    deviation, _ = lfilter([1.0], [1.0, -decay], shocks, zi=[decay * start])
+    return _finish(diurnal_mean_w(wall) + deviation)
+
+
+def uniform_w(n: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Independent uniform draws on [0, 9000] W, the challenge brief's plain meter. Shape ``(n,)``."""
+    return _finish(rng.uniform(0.0, MAX_POWER_W, n))
+
+
+def _finish(power_w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.round(np.clip(power_w, 0.0, MAX_POWER_W), 1)
+
+
+def meter_rng(seed: int, meter_number: int, ordinal_day: int) -> np.random.Generator:
+    """Independent random stream for one meter and one day (NumPy ``SeedSequence``).
+
+    A day's readings depend only on (seed, meter number, date), so any day can be
+    regenerated on its own: runs resume, and batch runs match broker runs.
+    """
+    return np.random.default_rng(np.random.SeedSequence([seed, meter_number, ordinal_day]))
+
+
+def load_w(
+    model: str, wall_seconds: npt.ArrayLike, interval_s: float, rng: np.random.Generator
+) -> npt.NDArray[np.float64]:
+    """Dispatch to the named load model. Raises ``ValueError`` for an unknown name."""
+    wall = np.atleast_1d(np.asarray(wall_seconds))
+    if model == "random-walk":
+        return random_walk_w(wall, interval_s, rng)
+    if model == "uniform":
+        return uniform_w(wall.shape[0], rng)
+    raise ValueError(f"unknown load model '{model}' (choose from {', '.join(MODELS)})")

@@ -1,0 +1,191 @@
+"""The meter's messaging layer: publish a :class:`RunPlan` with windowed publisher confirms.
+
+Up to ``WINDOW`` readings are in flight unconfirmed; confirms (often ``multiple``)
+free the window. After a lost connection or a nack the meter republishes every
+reading from the first unconfirmed one: the PV simulator drops duplicates, so a
+reading is never lost and never written twice. The run ends with one
+:class:`~common.schema.EndOfRun` per meter, and the process exits 0 only when every
+reading and announcement was confirmed by the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+import pika
+from pika.channel import Channel
+from pika.spec import Basic
+
+from common import topology
+from common.amqp import AmqpService
+from common.clock import Pacer
+from common.schema import SCHEMA_VERSION, EndOfRun, encode
+from meter.plan import DayReadings, RunPlan
+
+log = logging.getLogger(__name__)
+
+WINDOW = 4096
+"""Most readings in flight without a confirm."""
+CHUNK = 512
+"""Readings published per ioloop turn before letting pika do I/O."""
+PERSISTENT_JSON = pika.BasicProperties(content_type="application/json", delivery_mode=2)
+
+
+class MeterService(AmqpService):
+    """Publishes every reading of ``plan`` in emulated-time order, paced by ``pacer``."""
+
+    def __init__(self, plan: RunPlan, url: str, broker_timeout_s: float, pacer: Pacer) -> None:
+        super().__init__(url, broker_timeout_s)
+        self.plan = plan
+        self.pacer = pacer
+        self.run_id = uuid.uuid4().hex
+        self.confirmed = 0
+        """Readings g < confirmed are confirmed by the broker."""
+        self._next = 0
+        self._tag_base = 0  # g of delivery tag 1 on the current channel
+        self._ends_tag: int | None = None  # last delivery tag of the end announcements
+        self._confirmed_tag = 0
+        self._day: DayReadings | None = None
+        self._pump_scheduled = False
+        self._started = time.monotonic()
+        self._next_progress_hour = 1
+
+    # -- AmqpService ---------------------------------------------------------------------
+    def on_channel_open(self, channel: Channel) -> None:
+        channel.confirm_delivery(self._on_confirm, callback=lambda _frame: topology.declare(channel, self._start))
+
+    def on_connection_lost(self) -> None:
+        self._pump_scheduled = False
+
+    def on_stop_requested(self) -> None:
+        log.info("stopping: %d of %d readings confirmed; a restart with the same arguments resumes",
+                 self.confirmed, self.plan.total)
+        self.finish(0)
+
+    # -- publishing ------------------------------------------------------------------------
+    def _start(self) -> None:
+        # Republish from the first unconfirmed reading; duplicates are dropped downstream.
+        self._next = self.confirmed
+        self._tag_base = self.confirmed
+        self._confirmed_tag = 0
+        self._ends_tag = None
+        if self.confirmed:
+            log.info("resuming at reading %d of %d", self.confirmed, self.plan.total)
+        else:
+            log.info("publishing %d readings (%d meter(s) x %d per meter) of run %s",
+                     self.plan.total, len(self.plan.meter_ids), self.plan.readings_per_meter, self.run_id)
+        self._schedule_pump(0.0)
+
+    def _schedule_pump(self, delay_s: float) -> None:
+        if not self._pump_scheduled and self.connection is not None:
+            self._pump_scheduled = True
+            self.connection.ioloop.call_later(delay_s, self._pump)
+
+    def _in_flight(self) -> int:
+        return self._next - self.confirmed
+
+    def _pump(self) -> None:
+        self._pump_scheduled = False
+        channel = self.channel
+        if channel is None or not channel.is_open or self.finished or self.stop_requested:
+            return
+        plan = self.plan
+        meters = len(plan.meter_ids)
+        budget = min(CHUNK, WINDOW - self._in_flight())
+        while budget > 0 and self._next < plan.total:
+            day_index, i, meter = plan.locate(self._next)
+            day = self._day_readings(day_index)
+            if meter == 0:
+                delay = self.pacer.delay_s(float(day.timestamps_s[i]))
+                if delay > 0:
+                    self._schedule_pump(delay)
+                    return
+            publish_count = min(budget, meters - meter)
+            for m in range(meter, meter + publish_count):
+                self._publish_reading(channel, day, i, m)
+            self._next += publish_count
+            budget -= publish_count
+        if self._next < plan.total:
+            if self._in_flight() < WINDOW:
+                self._schedule_pump(0.0)
+        elif self.confirmed == plan.total and self._ends_tag is None:
+            self._publish_ends(channel)
+
+    def _day_readings(self, index: int) -> DayReadings:
+        if self._day is None or self._day.day is not self.plan.local_days[index]:
+            self._day = self.plan.day(index)
+        return self._day
+
+    def _publish_reading(self, channel: Channel, day: DayReadings, i: int, m: int) -> None:
+        meter_id = self.plan.meter_ids[m]
+        body = orjson.dumps(
+            {
+                "schema": SCHEMA_VERSION,
+                "meter_id": meter_id,
+                "seq": day.seq0 + i,
+                "timestamp": day.timestamps_utc[i],
+                "power_w": day.power_list[m][i],
+            }
+        )
+        channel.basic_publish(topology.EXCHANGE, topology.reading_routing_key(meter_id), body, PERSISTENT_JSON)
+
+    def _publish_ends(self, channel: Channel) -> None:
+        plan = self.plan
+        first = plan.local_days[0].start_s
+        last_day = plan.local_days[-1]
+        last = last_day.start_s + (plan.readings_per_day[-1] - 1) * plan.interval_s
+        for meter_id in plan.meter_ids:
+            end = EndOfRun(
+                schema=SCHEMA_VERSION,
+                meter_id=meter_id,
+                run_id=self.run_id,
+                meters=list(plan.meter_ids),
+                readings=plan.readings_per_meter,
+                interval_s=plan.interval_s,
+                first_timestamp=datetime.fromtimestamp(first, UTC),
+                last_timestamp=datetime.fromtimestamp(last, UTC),
+            )
+            channel.basic_publish(topology.EXCHANGE, topology.end_routing_key(meter_id), encode(end), PERSISTENT_JSON)
+        self._ends_tag = self.plan.total - self._tag_base + len(plan.meter_ids)
+
+    # -- confirms -------------------------------------------------------------------------
+    def _on_confirm(self, frame: pika.frame.Method) -> None:
+        method = frame.method
+        if isinstance(method, Basic.Nack):
+            log.warning("broker nacked delivery %d; republishing from the first unconfirmed reading",
+                        method.delivery_tag)
+            if self.channel is not None and self.channel.is_open:
+                self.channel.close()
+            return
+        # RabbitMQ confirms in publishing order on a channel; a single ack beyond the
+        # watermark would only arrive if an earlier one was nacked (handled above).
+        self._confirmed_tag = max(self._confirmed_tag, method.delivery_tag)
+        self.confirmed = min(self.plan.total, self._tag_base + self._confirmed_tag)
+        self._log_progress()
+        if self._ends_tag is not None:
+            if self._confirmed_tag >= self._ends_tag:
+                self._done()
+            return
+        if self.confirmed == self.plan.total and self.channel is not None:
+            self._publish_ends(self.channel)
+        elif self._in_flight() < WINDOW // 2:
+            self._schedule_pump(0.0)
+
+    def _log_progress(self) -> None:
+        per_meter = self.confirmed // len(self.plan.meter_ids)
+        hour_readings = 3600 // self.plan.interval_s or 1
+        if per_meter >= self._next_progress_hour * hour_readings:
+            self._next_progress_hour = per_meter // hour_readings + 1
+            elapsed = time.monotonic() - self._started
+            log.info("emulated hour %d done: %d of %d readings confirmed (%.0f readings/s)",
+                     per_meter // hour_readings, self.confirmed, self.plan.total, self.confirmed / max(elapsed, 1e-9))
+
+    def _done(self) -> None:
+        elapsed = time.monotonic() - self._started
+        log.info("run %s complete: %d readings confirmed in %.1f s (%.0f readings/s); end announced",
+                 self.run_id, self.plan.total, elapsed, self.plan.total / max(elapsed, 1e-9))
+        self.finish(0)

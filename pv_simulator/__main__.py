@@ -1,0 +1,42 @@
+"""``python -m pv_simulator``: consume meter readings, add PV power, write daily CSVs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from common.amqp import BrokerUnavailable
+from common.cli import parse_settings
+from pv_simulator.curve import reference_day_dw
+from pv_simulator.runs import RunTracker
+from pv_simulator.service import PvSimulatorService
+from pv_simulator.settings import PvSimulatorSettings
+from pv_simulator.writer import CsvStore, OutputError
+
+log = logging.getLogger("pv_simulator")
+
+DESCRIPTION = (
+    "Consume meter readings from RabbitMQ, compute PV power for each reading's time from the "
+    "reference PV curve, and append timestamp, meter, PV and net (meter - PV) power to "
+    "<output-dir>/<meter_id>/<YYYY-MM-DD>.csv."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (2: bad settings, 1: broker or output failure)."""
+    settings = parse_settings(PvSimulatorSettings, argv, "pv_simulator", DESCRIPTION)
+    settings.configure_logging()
+    store = CsvStore(settings.output_dir, settings.tz, lambda _day: reference_day_dw())
+    try:
+        runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
+        service = PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s,
+                                     settings.exit_when_done)
+        return service.run()
+    except (BrokerUnavailable, OutputError) as error:
+        log.error("%s", error)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""The PV simulator's messaging layer: consume readings, write rows, ack after fsync.
+
+Per delivery: validate the body (:mod:`common.schema`), queue the CSV row in its
+day file (duplicates are dropped there). Every ``BATCH_ROWS`` rows or
+``FLUSH_INTERVAL_S`` the queued rows are written, flushed and fsynced, and only then
+is everything delivered so far acknowledged with one multiple-ack. A body that
+breaks the contract is republished to the dead-letter exchange with the reason in
+the ``x-pvsim-reason`` header, and acknowledged once the broker confirmed that copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+import pika
+from pika.channel import Channel
+from pika.spec import Basic, BasicProperties
+
+from common import topology
+from common.amqp import AmqpService
+from common.schema import InvalidMessage, parse_end_of_run, parse_reading
+from pv_simulator.runs import RunTracker
+from pv_simulator.writer import CsvStore, OutputError
+
+log = logging.getLogger(__name__)
+
+PREFETCH = 4000
+"""Unacknowledged deliveries the broker may send ahead."""
+BATCH_ROWS = 2000
+"""Rows queued before a write + fsync + ack."""
+FLUSH_INTERVAL_S = 0.1
+"""Longest time a row waits before it is written [s]."""
+REPORT_INTERVAL_S = 10.0
+"""Time between progress log lines [s]."""
+BAD_INPUT_LOG_LIMIT = 10
+"""Bad messages logged one by one per report interval; the rest are counted."""
+
+
+class PvSimulatorService(AmqpService):
+    """Consumes ``pvsim.pv_simulator`` into a :class:`CsvStore`."""
+
+    def __init__(self, store: CsvStore, runs: RunTracker, url: str, broker_timeout_s: float,
+                 exit_when_done: bool) -> None:
+        super().__init__(url, broker_timeout_s)
+        self.store = store
+        self.runs = runs
+        self.exit_when_done = exit_when_done
+        self.rows_written = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self._queued = 0
+        self._last_tag = 0  # last delivery tag received on this channel
+        self._acked_tag = 0
+        self._flushed_tag = 0  # deliveries up to here are on disk or settled
+        self._publish_tag = 0  # publishes (dead letters) on this channel
+        self._blocked: dict[int, int] = {}  # dead-letter publish tag -> delivery tag awaiting its confirm
+        self._bad_logged = 0
+        self._started = time.monotonic()
+        self._last_report = self._started
+        self._rows_at_report = 0
+
+    # -- AmqpService -------------------------------------------------------------------------
+    def on_channel_open(self, channel: Channel) -> None:
+        self._last_tag = self._acked_tag = self._flushed_tag = self._publish_tag = 0
+        self._blocked.clear()
+        channel.confirm_delivery(self._on_confirm, callback=lambda _f: topology.declare(channel, self._consume))
+
+    def _consume(self) -> None:
+        channel = self.channel
+        assert channel is not None and self.connection is not None
+        channel.basic_qos(prefetch_count=PREFETCH, callback=lambda _f: channel.basic_consume(
+            topology.QUEUE, self._on_message, auto_ack=False))
+        log.info("consuming from %s, writing to %s", topology.QUEUE, self.store.output_dir)
+        self.connection.ioloop.call_later(FLUSH_INTERVAL_S, self._tick)
+        self._check_done()
+
+    def on_connection_lost(self) -> None:
+        # Rows already indexed must reach the disk: their redeliveries will be dropped as duplicates.
+        self._write_or_fail()
+
+    def on_stop_requested(self) -> None:
+        if self._write_or_fail():
+            self._ack()
+            log.info("stopped: %s", self._summary())
+            self.finish(0)
+
+    # -- deliveries ----------------------------------------------------------------------------
+    def _on_message(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties,
+                    body: bytes) -> None:
+        self._last_tag = method.delivery_tag
+        key = method.routing_key
+        try:
+            if key.endswith(".reading"):
+                reading = parse_reading(body)
+                ms = round(reading.timestamp.timestamp() * 1000)
+                if self.store.add(reading.meter_id, ms, reading.power_w) is None:
+                    self.duplicates += 1
+                else:
+                    self._queued += 1
+                    self.runs.written(reading.meter_id, ms / 1000)
+            elif key.endswith(".end"):
+                self.runs.announce(parse_end_of_run(body))
+            else:
+                raise InvalidMessage(f"unexpected routing key '{key}'")
+        except InvalidMessage as error:
+            self._dead_letter(channel, method, properties, body, error.reason)
+        except OutputError:
+            raise
+        except Exception:
+            # Unexpected: let the quorum queue redeliver it, up to its delivery limit.
+            log.exception("failed to handle delivery %d (%s); returning it to the queue", method.delivery_tag, key)
+            channel.basic_nack(method.delivery_tag, requeue=True)
+        if self._queued >= BATCH_ROWS:
+            self._flush()
+
+    def _dead_letter(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties,
+                     body: bytes, reason: str) -> None:
+        self.dead_lettered += 1
+        if self._bad_logged < BAD_INPUT_LOG_LIMIT:
+            self._bad_logged += 1
+            log.warning("dead-lettering a message with routing key '%s': %s", method.routing_key, reason[:300])
+        headers = dict(properties.headers or {})
+        headers.update({
+            topology.REASON_HEADER: reason[:1000],
+            "x-pvsim-routing-key": method.routing_key,
+            "x-pvsim-rejected-at": datetime.now(UTC).isoformat(timespec="seconds"),
+        })
+        copy = BasicProperties(content_type=properties.content_type, delivery_mode=2, headers=headers,
+                               message_id=properties.message_id, timestamp=properties.timestamp)
+        channel.basic_publish(topology.DEAD_LETTER_EXCHANGE, method.routing_key, body, copy)
+        self._publish_tag += 1
+        self._blocked[self._publish_tag] = method.delivery_tag
+
+    def _on_confirm(self, frame: pika.frame.Method) -> None:
+        method = frame.method
+        tags = [t for t in self._blocked if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
+        if isinstance(method, Basic.Nack):
+            log.error("broker refused %d dead-letter copies; their originals will be redelivered", len(tags))
+            if self.channel is not None and self.channel.is_open:
+                self.channel.close()
+            return
+        for tag in tags:
+            self._blocked.pop(tag, None)
+        self._ack()
+
+    # -- writing and acking ---------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self.finished or self.connection is None or not self.connection.is_open:
+            return
+        if self._last_tag > self._flushed_tag or self.store.pending:
+            self._flush()
+        now = time.monotonic()
+        if now - self._last_report >= REPORT_INTERVAL_S:
+            self._report(now)
+        if not self.finished:
+            self.connection.ioloop.call_later(FLUSH_INTERVAL_S, self._tick)
+
+    def _flush(self) -> None:
+        """Write and fsync queued rows and run records, then ack everything delivered so far."""
+        upto = self._last_tag
+        if not self._write_or_fail():
+            return
+        self._flushed_tag = upto
+        self._ack()
+        for run in self.runs.pop_complete():
+            log.info("run %s complete: every reading of %s is written", run.run_id, ", ".join(run.meters))
+        self._check_done()
+
+    def _write_or_fail(self) -> bool:
+        try:
+            self.store.write()
+            self.runs.save()
+        except OutputError as error:
+            log.error("%s; stopping without acknowledging unwritten readings (they stay in the queue)", error)
+            self.finish(1)
+            return False
+        self.rows_written += self._queued
+        self._queued = 0
+        return True
+
+    def _ack(self) -> None:
+        upto = self._flushed_tag
+        if self._blocked:
+            upto = min(upto, min(self._blocked.values()) - 1)
+        channel = self.channel
+        if upto > self._acked_tag and channel is not None and channel.is_open:
+            channel.basic_ack(upto, multiple=True)
+            self._acked_tag = upto
+
+    def _check_done(self) -> None:
+        if self.exit_when_done and self.runs.all_done and not self.store.pending and not self._blocked:
+            self.runs.save()
+            log.info("every announced run is complete: %s", self._summary())
+            self.finish(0)
+
+    # -- reporting -------------------------------------------------------------------------------
+    def _summary(self) -> str:
+        elapsed = time.monotonic() - self._started
+        return (f"{self.rows_written} rows written, {self.duplicates} duplicates dropped, "
+                f"{self.dead_lettered} messages dead-lettered in {elapsed:.1f} s")
+
+    def _report(self, now: float) -> None:
+        rate = (self.rows_written - self._rows_at_report) / (now - self._last_report)
+        if rate > 0 or self._bad_logged >= BAD_INPUT_LOG_LIMIT:
+            log.info("%s (%.0f rows/s)", self._summary(), rate)
+        self._last_report = now
+        self._rows_at_report = self.rows_written
+        self._bad_logged = 0

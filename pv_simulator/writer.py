@@ -1,0 +1,229 @@
+"""Daily CSV files, one per meter and local day, written idempotently.
+
+``<output_dir>/<meter_id>/<YYYY-MM-DD>.csv`` with the header :data:`HEADER`. Powers
+are kept as integers of 0.1 W internally and printed in kW with 4 decimals, so
+``net_power_kw`` is exactly ``meter_power_kw - pv_power_kw`` as printed.
+
+Each file keeps an index of the instants it holds (loaded once from disk when the
+file is first touched after a start), so a reading already on disk is never
+written again. Rows are appended in arrival order: in timestamp order for a normal
+run; a late or redelivered reading lands at the end of its day's file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from common.clock import LocalDay, local_date
+
+log = logging.getLogger(__name__)
+
+HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw\n"
+MAX_OPEN_DAYS = 64
+"""Day files kept open with their index; older ones are closed (and reloaded if needed)."""
+
+PvProfile = Callable[[LocalDay], tuple[int, ...]]
+"""Gives a day's PV power for each local wall-clock second, in 0.1 W units."""
+
+
+class OutputError(RuntimeError):
+    """A CSV file could not be read or written; the message names the path."""
+
+
+@lru_cache(maxsize=1)
+def _wall_clock_text() -> tuple[str, ...]:
+    """``'HH:MM:SS'`` for each second of a day (shared table)."""
+    return tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400))
+
+
+def _offset_text(offset_s: int) -> str:
+    sign = "+" if offset_s >= 0 else "-"
+    minutes = abs(offset_s) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_kw(value_dw: int) -> str:
+    """Power in 0.1 W units -> kW text with 4 decimals (``12345`` -> ``'1.2345'``)."""
+    return f"{value_dw / 10_000:.4f}"
+
+
+class DayFile:
+    """The CSV of one meter and one local day, with the index of instants it holds."""
+
+    def __init__(self, path: Path, meter_id: str, day: LocalDay, pv_dw: tuple[int, ...]) -> None:
+        self.path = path
+        self.meter_id = meter_id
+        self.day = day
+        self._pv_dw = pv_dw
+        self._prefix = day.day.isoformat() + "T"
+        self._offsets_s: list[int] = day.utc_offset_s(range(day.start_s, day.end_s, 60)).tolist()
+        self._offsets = [_offset_text(offset) for offset in self._offsets_s]
+        self._seconds = bytearray(day.length_s)  # 1 where the whole-second instant is held
+        self._subsecond: set[int] = set()  # epoch ms of instants that are not whole seconds
+        self.rows = 0
+        self._pending: list[str] = []
+        self._load()
+
+    # -- index ------------------------------------------------------------------------------
+    def _load(self) -> None:
+        """Read the instants already on disk; drop a torn last line left by a crash."""
+        if not self.path.exists():
+            return
+        try:
+            data = self.path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                keep = data.rfind(b"\n") + 1
+                log.warning("%s: dropping an incomplete last line (%d bytes) left by an interrupted write",
+                            self.path, len(data) - keep)
+                with self.path.open("r+b") as handle:
+                    handle.truncate(keep)
+                data = data[:keep]
+        except OSError as error:
+            raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
+        lines = data.decode().splitlines()
+        if lines and lines[0] + "\n" != HEADER:
+            raise OutputError(f"{self.path} exists but is not a pvsim CSV (unexpected header); move it away")
+        for line in lines[1:]:
+            moment = datetime.fromisoformat(line.split(",", 1)[0])
+            self._mark(round(moment.timestamp() * 1000))
+        self.rows = max(len(lines) - 1, 0)
+
+    def _mark(self, ms: int) -> bool:
+        """Record an instant [epoch ms]; False if it was already held."""
+        second, rest = divmod(ms, 1000)
+        if rest:
+            if ms in self._subsecond:
+                return False
+            self._subsecond.add(ms)
+            return True
+        index = second - self.day.start_s
+        if self._seconds[index]:
+            return False
+        self._seconds[index] = 1
+        return True
+
+    def count_aligned(self, first_s: int, last_s: int, interval_s: int) -> int:
+        """How many of the instants first_s, first_s + interval_s, ... <= last_s [epoch s] are held."""
+        start = self.day.start_s
+        lo = first_s if first_s >= start else first_s + -(-(start - first_s) // interval_s) * interval_s
+        hi = min(last_s, self.day.end_s - 1)
+        if hi < lo:
+            return 0
+        return self._seconds[lo - start : hi - start + 1 : interval_s].count(1)
+
+    # -- rows -------------------------------------------------------------------------------
+    def add(self, ms: int, power_w: float) -> bool:
+        """Queue the row of a reading at ``ms`` [epoch ms] with meter power [W]; False if a duplicate."""
+        if not self._mark(ms):
+            return False
+        second, rest = divmod(ms, 1000)
+        minute = (second - self.day.start_s) // 60
+        wall = (second + self._offsets_s[minute]) % 86_400
+        meter_dw = round(power_w * 10)
+        pv_dw = self._pv_dw[wall]
+        clock = _wall_clock_text()[wall] + (f".{rest:03d}" if rest else "")
+        self._pending.append(
+            f"{self._prefix}{clock}{self._offsets[minute]},{self.meter_id},"
+            f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
+        )
+        return True
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether rows wait to be written."""
+        return bool(self._pending)
+
+    def write(self) -> None:
+        """Append queued rows, flush and fsync. Raises :class:`OutputError` naming the path."""
+        if not self._pending:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8", newline="") as handle:
+                if handle.tell() == 0:
+                    handle.write(HEADER)
+                handle.write("".join(self._pending))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
+        self.rows += len(self._pending)
+        self._pending.clear()
+
+
+class CsvStore:
+    """All day files under ``output_dir``; finds the file of each reading and keeps recent ones open."""
+
+    def __init__(self, output_dir: Path, tz: ZoneInfo, pv_profile: PvProfile) -> None:
+        self.output_dir = output_dir
+        self.tz = tz
+        self._pv_profile = pv_profile
+        self._files: OrderedDict[tuple[str, date], DayFile] = OrderedDict()
+        self._last: dict[str, DayFile] = {}  # meter id -> file of its last reading
+        self._dirty: dict[int, DayFile] = {}
+
+    def day_file(self, meter_id: str, epoch_s: float) -> DayFile:
+        """The file holding a meter's reading at ``epoch_s`` (opened and indexed on first use)."""
+        last = self._last.get(meter_id)
+        if last is not None and last.day.contains(epoch_s):
+            return last
+        day = local_date(epoch_s, self.tz)
+        key = (meter_id, day)
+        found = self._files.get(key)
+        if found is None:
+            self._evict()
+            local_day = LocalDay(day, self.tz)
+            path = self.output_dir / meter_id / f"{day.isoformat()}.csv"
+            found = DayFile(path, meter_id, local_day, self._pv_profile(local_day))
+            self._files[key] = found
+        else:
+            self._files.move_to_end(key)
+        self._last[meter_id] = found
+        return found
+
+    def _evict(self) -> None:
+        while len(self._files) >= MAX_OPEN_DAYS:
+            for key, candidate in self._files.items():
+                if not candidate.has_pending:
+                    del self._files[key]
+                    if self._last.get(key[0]) is candidate:
+                        del self._last[key[0]]
+                    break
+            else:
+                return
+
+    def add(self, meter_id: str, ms: int, power_w: float) -> DayFile | None:
+        """Queue a reading [epoch ms, W]; returns its file, or None if it is already held."""
+        day_file = self.day_file(meter_id, ms / 1000)
+        if not day_file.add(ms, power_w):
+            return None
+        self._dirty[id(day_file)] = day_file
+        return day_file
+
+    def days_of(self, meter_id: str, first_s: int, last_s: int) -> Iterable[DayFile]:
+        """Every day file of a meter that overlaps [first_s, last_s] [epoch s]."""
+        moment = first_s
+        while moment <= last_s:
+            day_file = self.day_file(meter_id, moment)
+            yield day_file
+            moment = day_file.day.end_s
+
+    @property
+    def pending(self) -> bool:
+        """Whether some rows wait to be written."""
+        return bool(self._dirty)
+
+    def write(self) -> list[DayFile]:
+        """Write, flush and fsync every file with queued rows; returns them. Raises :class:`OutputError`."""
+        written = list(self._dirty.values())
+        for day_file in written:
+            day_file.write()
+        self._dirty.clear()
+        return written
