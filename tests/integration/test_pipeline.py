@@ -1,0 +1,62 @@
+"""The core pipeline on the real broker: meter -> RabbitMQ -> PV simulator -> daily CSVs."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import start_service
+from tests.expect import assert_day_exact, plan_for
+
+pytestmark = [pytest.mark.integration]
+
+DAY = date(2026, 6, 21)
+
+
+def run_meter(amqp_url: str, tmp_path: Path, *args: str) -> None:
+    meter = start_service("meter", amqp_url, "--date", DAY.isoformat(), *args, log_path=tmp_path / "meter.log")
+    assert meter.wait(timeout=180) == 0, (tmp_path / "meter.log").read_text()
+
+
+def start_pv(amqp_url: str, tmp_path: Path):
+    return start_service("pv_simulator", amqp_url, "--exit-when-done", "--output-dir", str(tmp_path / "out"),
+                         log_path=tmp_path / "pv.log")
+
+
+def test_one_meter_whole_day_writes_every_second_once(amqp_url: str, tmp_path: Path) -> None:
+    pv = start_pv(amqp_url, tmp_path)
+    run_meter(amqp_url, tmp_path)
+    assert pv.wait(timeout=180) == 0, (tmp_path / "pv.log").read_text()
+    assert assert_day_exact(tmp_path / "out", plan_for(DAY)) == 86_400
+
+
+def test_three_meters_write_three_files(amqp_url: str, tmp_path: Path) -> None:
+    pv = start_pv(amqp_url, tmp_path)
+    run_meter(amqp_url, tmp_path, "--meters", "3", "--interval-s", "10", "--seed", "7")
+    assert pv.wait(timeout=180) == 0, (tmp_path / "pv.log").read_text()
+    plan = plan_for(DAY, meters=3, seed=7, interval_s=10)
+    files = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").glob("*/*.csv"))
+    assert files == [f"meter-{n}/2026-06-21.csv" for n in (1, 2, 3)]
+    for meter in range(3):
+        assert assert_day_exact(tmp_path / "out", plan, meter) == 8_640
+
+
+def test_pv_simulator_started_after_the_meter_finished_still_gets_every_row(amqp_url: str, tmp_path: Path) -> None:
+    run_meter(amqp_url, tmp_path, "--model", "uniform", "--seed", "3")
+    pv = start_pv(amqp_url, tmp_path)
+    assert pv.wait(timeout=180) == 0, (tmp_path / "pv.log").read_text()
+    assert assert_day_exact(tmp_path / "out", plan_for(DAY, seed=3, model="uniform")) == 86_400
+
+
+def test_multi_day_run_writes_one_file_per_local_day(amqp_url: str, tmp_path: Path) -> None:
+    pv = start_pv(amqp_url, tmp_path)
+    start = date(2026, 10, 24)  # spans the fall-back day (25 hours)
+    meter = start_service("meter", amqp_url, "--date", start.isoformat(), "--days", "3", "--interval-s", "60",
+                          log_path=tmp_path / "meter.log")
+    assert meter.wait(timeout=180) == 0, (tmp_path / "meter.log").read_text()
+    assert pv.wait(timeout=180) == 0, (tmp_path / "pv.log").read_text()
+    plan = plan_for(start, days=3, interval_s=60)
+    rows = [assert_day_exact(tmp_path / "out", plan, 0, d) for d in range(3)]
+    assert rows == [1440, 1500, 1440]
