@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from types import FrameType
 
 import pika
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 
 class BrokerUnavailable(RuntimeError):
     """The broker could not be reached (or refused us) within the configured time."""
+
+
+class StopRequested(Exception):
+    """A stop was requested while waiting for the broker."""
 
 
 def _open_once(parameters: pika.URLParameters) -> SelectConnection:
@@ -46,7 +51,7 @@ def _open_once(parameters: pika.URLParameters) -> SelectConnection:
     return connection
 
 
-def open_connection(url: str, timeout_s: float) -> SelectConnection:
+def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = lambda: False) -> SelectConnection:
     """Open an async connection to ``url``, retrying with exponential backoff and jitter.
 
     Each failed attempt is logged; attempts stop after ``timeout_s`` [s]. Wrong
@@ -56,6 +61,8 @@ def open_connection(url: str, timeout_s: float) -> SelectConnection:
     ------
     BrokerUnavailable
         If no connection could be opened in time, or access was refused.
+    StopRequested
+        If ``stopping()`` became true while retrying.
     """
     parameters = pika.URLParameters(url)
     parameters.heartbeat = 30
@@ -63,7 +70,7 @@ def open_connection(url: str, timeout_s: float) -> SelectConnection:
     parameters.connection_attempts = 1
     where = f"{parameters.host}:{parameters.port} vhost '{parameters.virtual_host}'"
     retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_delay(timeout_s),
+        stop=tenacity.stop_after_delay(timeout_s) | (lambda _state: stopping()),
         wait=tenacity.wait_exponential_jitter(initial=0.2, max=5.0),
         retry=tenacity.retry_if_exception(
             lambda e: isinstance(e, AMQPConnectionError)
@@ -84,6 +91,8 @@ def open_connection(url: str, timeout_s: float) -> SelectConnection:
             f"broker at {where} refused access ({_describe(error)}); check user, password and vhost in AMQP_URL"
         ) from None
     except AMQPConnectionError as error:
+        if stopping():
+            raise StopRequested from None
         raise BrokerUnavailable(
             f"broker at {where} not reachable after {timeout_s:g} s ({_describe(error)}); "
             "check AMQP_URL and that RabbitMQ is running"
@@ -138,16 +147,17 @@ class AmqpService:
             If the broker cannot be reached within ``broker_timeout_s``.
         """
         self._install_signal_handlers()
-        while not self.finished:
-            self.connection = open_connection(self._url, self._broker_timeout_s)
+        while not self.finished and not self.stop_requested:
+            try:
+                self.connection = open_connection(self._url, self._broker_timeout_s, lambda: self.stop_requested)
+            except StopRequested:
+                break
             self.connection.add_on_close_callback(self._on_connection_closed)
             self.connection.channel(on_open_callback=self._on_channel_open)
             self.connection.ioloop.start()
             self.channel = None
             if not self.finished:
                 self.on_connection_lost()
-                if self.stop_requested:
-                    break
         return self.exit_code
 
     def finish(self, exit_code: int = 0) -> None:
@@ -179,7 +189,7 @@ class AmqpService:
             log.info("%s received: finishing", signal.Signals(signum).name)
             self.stop_requested = True
             connection = self.connection
-            if connection is not None:
+            if connection is not None and connection.is_open:
                 connection.ioloop.add_callback_threadsafe(self.on_stop_requested)
 
         signal.signal(signal.SIGTERM, handler)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import pika
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +23,15 @@ def rabbitmqctl(*args: str) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
+
+
+def queue_depth(amqp_url: str, queue: str = "pvsim.pv_simulator") -> int:
+    """Ready messages in ``queue`` right now (a passive declare; ``rabbitmqctl`` figures lag by seconds)."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.message_count)
+    finally:
+        connection.close()
 
 
 def url_for_vhost(vhost: str, base: str = BROKER_URL) -> str:
