@@ -71,7 +71,7 @@ def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = l
     where = f"{parameters.host}:{parameters.port} vhost '{parameters.virtual_host}'"
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_delay(timeout_s) | (lambda _state: stopping()),
-        wait=tenacity.wait_exponential_jitter(initial=0.2, max=5.0),
+        wait=tenacity.wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.5),
         retry=tenacity.retry_if_exception(
             lambda e: isinstance(e, AMQPConnectionError)
             and not isinstance(e, ProbableAuthenticationError | ProbableAccessDeniedError)

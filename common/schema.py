@@ -16,12 +16,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 SCHEMA_VERSION = 1
 MAX_BODY_BYTES = 64 * 1024
 MAX_POWER_W = 9000.0
 """Upper bound of a meter reading [W], from the challenge brief (0 to 9000 W)."""
+
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+"""Readings must lie between these instants (any local date around them stays representable)."""
 
 MeterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 """A meter id is one routing-key word and a safe directory name: letters, digits, ``-``, ``_``."""
@@ -53,6 +57,13 @@ class Reading(_Message):
     seq: int = Field(ge=0)
     timestamp: AwareDatetime
     power_w: float = Field(ge=0.0, le=MAX_POWER_W, allow_inf_nan=False)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _check_range(cls, value: datetime) -> datetime:
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError(f"timestamp outside {EARLIEST.year}..{LATEST.year}")
+        return value
 
 
 class EndOfRun(_Message):

@@ -23,16 +23,19 @@ DESCRIPTION = (
 )
 
 
+def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
+    """The PV simulator described by ``settings``. Raises :class:`OutputError` for unreadable run records."""
+    store = CsvStore(settings.output_dir, settings.tz, lambda _day: reference_day_dw())
+    runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
+    return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings, 1: broker or output failure)."""
     settings = parse_settings(PvSimulatorSettings, argv, "pv_simulator", DESCRIPTION)
     settings.configure_logging()
-    store = CsvStore(settings.output_dir, settings.tz, lambda _day: reference_day_dw())
     try:
-        runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
-        service = PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s,
-                                     settings.exit_when_done)
-        return service.run()
+        return build_service(settings).run()
     except (BrokerUnavailable, OutputError) as error:
         log.error("%s", error)
         return 1
