@@ -13,7 +13,7 @@ version; a change that breaks readers bumps ``schema``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -42,7 +42,14 @@ class InvalidMessage(ValueError):
 class _Message(BaseModel):
     model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
 
-    schema_version: Literal[1] = Field(alias="schema")
+    schema_version: int = Field(alias="schema")
+
+    @field_validator("schema_version")
+    @classmethod
+    def _check_schema(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"unknown schema version {value} (this reader knows {SCHEMA_VERSION})")
+        return value
     meter_id: MeterId
 
 

@@ -87,12 +87,21 @@ class DayFile:
                 data = data[:keep]
         except OSError as error:
             raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
-        lines = data.decode().splitlines()
+        try:
+            lines = data.decode().splitlines()
+        except UnicodeDecodeError as error:
+            raise OutputError(f"{self.path} is not UTF-8 text ({error.reason}); move it away") from None
         if lines and lines[0] + "\n" != HEADER:
             raise OutputError(f"{self.path} exists but is not a pvsim CSV (unexpected header); move it away")
-        for line in lines[1:]:
-            moment = datetime.fromisoformat(line.split(",", 1)[0])
-            self._mark(round(moment.timestamp() * 1000))
+        for number, line in enumerate(lines[1:], start=2):
+            try:
+                ms = round(datetime.fromisoformat(line.split(",", 1)[0]).timestamp() * 1000)
+            except ValueError:
+                ms = None
+            if ms is None or not self.day.contains(ms / 1000):
+                raise OutputError(f"{self.path}, line {number}: not a timestamp of {self.day.day}; "
+                                  "fix or move the file away")
+            self._mark(ms)
         self.rows = max(len(lines) - 1, 0)
 
     def _mark(self, ms: int) -> bool:
