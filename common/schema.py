@@ -62,15 +62,8 @@ class Reading(_Message):
     """
 
     seq: int = Field(ge=0)
-    timestamp: AwareDatetime
+    timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
     power_w: float = Field(ge=0.0, le=MAX_POWER_W, allow_inf_nan=False)
-
-    @field_validator("timestamp")
-    @classmethod
-    def _check_range(cls, value: datetime) -> datetime:
-        if not EARLIEST <= value <= LATEST:
-            raise ValueError(f"timestamp outside {EARLIEST.year}..{LATEST.year}")
-        return value
 
 
 class EndOfRun(_Message):

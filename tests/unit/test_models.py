@@ -138,3 +138,23 @@ def test_load_w_output_has_one_value_per_clock_time(model):
 def test_unknown_model_name_raises_value_error(name):
     with pytest.raises(ValueError, match="unknown load model"):
         load_w(name, WALL[:10], 1, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("interval_s", [1, 10, 60, 900, 3600])
+def test_ar1_filter_matches_scipy_lfilter(interval_s: int) -> None:
+    from scipy.signal import lfilter
+
+    from meter.models import ar1_filter
+
+    rng = np.random.default_rng(interval_s)
+    decay = float(np.exp(-interval_s / 600.0))
+    shocks = rng.standard_normal(86_400 // interval_s) * 40.0
+    expected, _ = lfilter([1.0], [1.0, -decay], shocks, zi=[decay * 123.0])
+    np.testing.assert_allclose(ar1_filter(shocks, decay, 123.0), expected, rtol=0, atol=1e-9)
+
+
+def test_ar1_filter_rejects_a_decay_outside_0_1() -> None:
+    from meter.models import ar1_filter
+
+    with pytest.raises(ValueError, match="decay"):
+        ar1_filter(np.zeros(3), 1.0, 0.0)
