@@ -57,10 +57,8 @@ def describe_error(settings_cls: type[BaseSettings], error: ValidationError) -> 
     parts = []
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "?"
-        if field in settings_cls.model_fields:
-            where = f"{flag_name(field)} / {env_name(settings_cls, field)}"
-        else:
-            where = field
+        known = field in settings_cls.model_fields
+        where = f"{flag_name(field)} / {env_name(settings_cls, field)}" if known else field
         message = str(item["msg"]).removeprefix("Value error, ")
         value = item.get("input")
         known = isinstance(value, str | int | float) and str(value) not in message

@@ -73,7 +73,7 @@ class LocalDay:
     minute boundary.
     """
 
-    __slots__ = ("day", "tz", "start_s", "end_s", "_offsets_s")
+    __slots__ = ("_offsets_s", "day", "end_s", "start_s", "tz")
 
     def __init__(self, day: date, tz: ZoneInfo) -> None:
         self.day = day

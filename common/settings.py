@@ -19,7 +19,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class CommonSettings(BaseSettings):
-    """Settings both services share.
+    """Settings every command shares: the site's timezone and logging.
 
     Raises
     ------
@@ -28,31 +28,14 @@ class CommonSettings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="PVSIM_", frozen=True, extra="forbid", populate_by_name=True
+        env_prefix="PVSIM_", frozen=True, extra="forbid", populate_by_name=True, env_ignore_empty=True
     )
 
-    amqp_url: str = Field(
-        DEFAULT_AMQP_URL,
-        validation_alias=AliasChoices("amqp_url", "AMQP_URL"),
-        description="AMQP URL of the RabbitMQ broker (vhost URL-encoded: %2F is /)",
-    )
     timezone: str = Field(
         "Europe/Berlin",
         description="IANA timezone of the site; days, CSV timestamps and the PV curve use its local time",
     )
-    broker_timeout_s: float = Field(
-        120.0,
-        gt=0,
-        description="how long to keep retrying an unreachable broker before giving up [s]",
-    )
     log_level: str = Field("INFO", description="log level: DEBUG, INFO, WARNING or ERROR")
-
-    @field_validator("amqp_url")
-    @classmethod
-    def _check_amqp_url(cls, value: str) -> str:
-        if not value.startswith(("amqp://", "amqps://")):
-            raise ValueError(f"'{value}' is not an AMQP URL (expected amqp://user:pass@host:port/vhost)")
-        return value
 
     @field_validator("timezone")
     @classmethod
@@ -83,3 +66,25 @@ class CommonSettings(BaseSettings):
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         logging.getLogger("pika").setLevel(logging.WARNING)
+
+
+class BrokerSettings(CommonSettings):
+    """Where the broker is and how long to wait for it (both services)."""
+
+    amqp_url: str = Field(
+        DEFAULT_AMQP_URL,
+        validation_alias=AliasChoices("amqp_url", "AMQP_URL"),
+        description="AMQP URL of the RabbitMQ broker (vhost URL-encoded: %2F is /)",
+    )
+    broker_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="how long to keep retrying an unreachable broker before giving up [s]",
+    )
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _check_amqp_url(cls, value: str) -> str:
+        if not value.startswith(("amqp://", "amqps://")):
+            raise ValueError(f"'{value}' is not an AMQP URL (expected amqp://user:pass@host:port/vhost)")
+        return value

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from common.amqp import BrokerUnavailable
 from common.cli import parse_settings
 from common.clock import Pacer
-from meter.plan import RunPlan
 from meter.service import MeterService
 from meter.settings import MeterSettings
 
@@ -21,24 +20,11 @@ DESCRIPTION = (
 )
 
 
-def build_plan(settings: MeterSettings) -> RunPlan:
-    """The run described by ``settings``."""
-    return RunPlan(
-        meter_ids=tuple(settings.meter_ids()),
-        first_day=settings.first_day(),
-        days=settings.days,
-        tz=settings.tz,
-        interval_s=settings.interval_s,
-        seed=settings.seed,
-        model=settings.model,
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings, 1: broker unavailable)."""
     settings = parse_settings(MeterSettings, argv, "meter", DESCRIPTION)
     settings.configure_logging()
-    plan = build_plan(settings)
+    plan = settings.plan()
     log.info(
         "meter run: %s from %s (%s), %d day(s), %d meter(s), every %d s, speed %s, model %s, seed %d",
         ", ".join(plan.meter_ids[:3]) + (" ..." if len(plan.meter_ids) > 3 else ""),

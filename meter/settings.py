@@ -2,31 +2,57 @@
 
 from __future__ import annotations
 
-import math
 import datetime as dt
+import math
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from common.settings import CommonSettings
+from common.settings import BrokerSettings, CommonSettings
+from meter.plan import RunPlan
 
 
-class MeterSettings(CommonSettings):
-    """Everything the meter needs; see ``python -m meter --help``."""
+class RunSettings(CommonSettings):
+    """What a meter run emulates: which days, meters, interval and load model."""
 
     date: dt.date | None = Field(
         None, description="first local day to emulate, YYYY-MM-DD (default: today in the site's timezone)"
     )
     days: int = Field(1, ge=1, le=3660, description="number of consecutive days to emulate")
-    speed: float = Field(
-        math.inf,
-        description="emulated seconds per wall second: 'max' (as fast as the broker confirms), 1 = real time",
-    )
     interval_s: int = Field(1, ge=1, le=3600, description="emulated time between readings [s]")
     meters: int = Field(1, ge=1, le=1000, description="number of meters, ids meter-1 ... meter-N")
     seed: int = Field(0, ge=0, description="random seed; the same seed gives the same readings")
     model: Literal["random-walk", "uniform"] = Field(
         "random-walk", description="load model: random-walk (building-like) or uniform (0-9000 W draws)"
+    )
+
+    def first_day(self) -> dt.date:
+        """The first local day of the run (``date``, or today in the site's timezone)."""
+        return self.date or dt.datetime.now(self.tz).date()
+
+    def meter_ids(self) -> list[str]:
+        """``['meter-1', ..., 'meter-N']``."""
+        return [f"meter-{n}" for n in range(1, self.meters + 1)]
+
+    def plan(self) -> RunPlan:
+        """The readings this run publishes (or, in batch mode, writes)."""
+        return RunPlan(
+            meter_ids=tuple(self.meter_ids()),
+            first_day=self.first_day(),
+            days=self.days,
+            tz=self.tz,
+            interval_s=self.interval_s,
+            seed=self.seed,
+            model=self.model,
+        )
+
+
+class MeterSettings(BrokerSettings, RunSettings):
+    """Everything the meter needs; see ``python -m meter --help``."""
+
+    speed: float = Field(
+        math.inf,
+        description="emulated seconds per wall second: 'max' (as fast as the broker confirms), 1 = real time",
     )
 
     @field_validator("speed", mode="before")
@@ -42,11 +68,3 @@ class MeterSettings(CommonSettings):
         if math.isnan(value) or value <= 0:
             raise ValueError(f"speed must be 'max' or a number > 0, got {value:g}")
         return value
-
-    def first_day(self) -> dt.date:
-        """The first local day of the run (``date``, or today in the site's timezone)."""
-        return self.date or dt.datetime.now(self.tz).date()
-
-    def meter_ids(self) -> list[str]:
-        """``['meter-1', ..., 'meter-N']``."""
-        return [f"meter-{n}" for n in range(1, self.meters + 1)]

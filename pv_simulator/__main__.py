@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from common.amqp import BrokerUnavailable
 from common.cli import parse_settings
-from pv_simulator.curve import reference_day_dw
+from pv_simulator.curve import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.settings import PvSimulatorSettings
@@ -25,7 +25,7 @@ DESCRIPTION = (
 
 def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
     """The PV simulator described by ``settings``. Raises :class:`OutputError` for unreadable run records."""
-    store = CsvStore(settings.output_dir, settings.tz, lambda _day: reference_day_dw())
+    store = CsvStore(settings.output_dir, settings.tz, ReferencePv())
     runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
     return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done)
 

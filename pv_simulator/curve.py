@@ -8,12 +8,15 @@ near 14:10, about 26.7 kWh a day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
 from scipy.interpolate import PchipInterpolator
+
+from common.clock import LocalDay
 
 SECONDS_PER_DAY = 86_400
 
@@ -69,3 +72,18 @@ def reference_day_dw(peak_kw: float | None = None) -> tuple[int, ...]:
     """
     kw = reference_pv_kw(np.arange(SECONDS_PER_DAY), peak_kw)
     return tuple(np.rint(kw * 10_000).astype(np.int64).tolist())
+
+
+@dataclass(frozen=True)
+class ReferencePv:
+    """The reference curve as a PV model: a day's power per local wall-clock second [0.1 W].
+
+    ``peak_kw`` scales the curve to a system whose peak is that value [kW] (None: as digitized).
+    The same for every date.
+    """
+
+    peak_kw: float | None = None
+
+    def __call__(self, day: LocalDay) -> tuple[int, ...]:
+        """PV power for each wall-clock second 0..86,399 of ``day`` [0.1 W]."""
+        return reference_day_dw(self.peak_kw)

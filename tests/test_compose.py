@@ -1,0 +1,411 @@
+"""docker-compose.yml, the Dockerfiles and .dockerignore, checked without a Docker engine.
+
+The structure tests read the files. The integration test takes the ``meter`` and
+``pv_simulator`` services as Compose would start them (command, or the Dockerfile's
+CMD; environment with ``${VAR:-default}`` resolved to its default; the start order of
+``depends_on``) and runs them as local processes against the test broker, with the
+broker host and vhost, the bind-mounted output directory and "today" replaced by
+test values. It then checks the day's CSV.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from common.cli import env_name
+from meter.settings import MeterSettings
+from pv_simulator.settings import PvSimulatorSettings
+from tests.conftest import ROOT, url_for_vhost
+from tests.expect import assert_day_exact, plan_for
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+SERVICES = {"meter": ("meter", MeterSettings), "pv_simulator": ("pv_simulator", PvSimulatorSettings)}
+"""Compose service -> (Python module, settings class)."""
+DAY = date(2026, 6, 21)
+"""The date the integration test emulates when the compose default is today."""
+CSV_HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
+TIMEOUT_S = 120
+
+
+# -- reading the files ----------------------------------------------------------------------------
+def load_compose() -> dict:
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(compose, dict) and isinstance(compose.get("services"), dict), "no services in the compose file"
+    return compose
+
+
+def service(compose: dict, name: str) -> dict:
+    assert name in compose["services"], f"service '{name}' missing from {COMPOSE_FILE.name}"
+    return compose["services"][name]
+
+
+_INTERPOLATION = re.compile(
+    r"\$\$|\$\{(?P<name>[A-Za-z_]\w*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}|\$(?P<bare>[A-Za-z_]\w*)"
+)
+
+
+def with_defaults(value: object) -> str:
+    """``value`` interpolated as Compose does when none of the variables is set.
+
+    ``${VAR:-default}`` and ``${VAR-default}`` give the default, ``${VAR}`` and ``$VAR``
+    an empty string, ``$$`` a dollar. Any other form fails the test.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        return match.group("default") or ""
+
+    resolved = _INTERPOLATION.sub(substitute, text)
+    assert "${" not in resolved, f"unsupported interpolation in {text!r}"
+    return resolved
+
+
+def environment(svc: dict) -> dict[str, str]:
+    """A service's ``environment`` with defaults resolved; variables without a value are left out (unset)."""
+    raw = svc.get("environment") or {}
+    if isinstance(raw, list):
+        pairs = [item.split("=", 1) if "=" in item else [item, None] for item in raw]
+        raw = {key: value for key, value in pairs}
+    return {key: with_defaults(value) for key, value in raw.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    args: str
+
+
+def dockerfile(path: Path) -> list[Instruction]:
+    """The instructions of a Dockerfile (comments dropped, continuation lines joined)."""
+    logical: list[str] = []
+    pending = ""
+    for line in path.read_text().splitlines():
+        stripped = line.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        logical.append(pending + stripped)
+        pending = ""
+    assert not pending, f"{path.name} ends inside a continued line"
+    return [Instruction(*[*text.split(None, 1), ""][:2]) for text in logical if text]
+
+
+def dockerfile_of(svc: dict) -> Path:
+    build = svc.get("build")
+    assert isinstance(build, dict), "the service is not built from a Dockerfile"
+    path = ROOT / build.get("context", ".") / build.get("dockerfile", "Dockerfile")
+    assert path.is_file(), f"{path} does not exist"
+    return path
+
+
+def cmd_of(instructions: list[Instruction]) -> list[str]:
+    """The exec-form CMD of a Dockerfile (the last one counts)."""
+    cmds = [i.args for i in instructions if i.keyword.upper() == "CMD"]
+    assert cmds, "the Dockerfile has no CMD"
+    argv = json.loads(cmds[-1])
+    assert isinstance(argv, list), "CMD is not in exec form"
+    return argv
+
+
+def command_of(svc: dict) -> list[str]:
+    """What the container runs: the compose ``command``, else the Dockerfile's CMD."""
+    command = svc.get("command")
+    if command is None:
+        return cmd_of(dockerfile(dockerfile_of(svc)))
+    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def bind_mounts(svc: dict) -> list[tuple[str, str]]:
+    """(host source, container target) of each bind mount of a service."""
+    mounts = []
+    for volume in svc.get("volumes") or []:
+        if isinstance(volume, str):
+            parts = volume.split(":")
+            if len(parts) >= 2 and parts[0].startswith((".", "/", "~")):
+                mounts.append((parts[0], parts[1]))
+        elif volume.get("type") == "bind":
+            mounts.append((volume["source"], volume["target"]))
+    return mounts
+
+
+def valid_env_names(settings_cls: type[BaseSettings]) -> set[str]:
+    return {env_name(settings_cls, field) for field in settings_cls.model_fields}
+
+
+# -- compose file structure -----------------------------------------------------------------------
+def test_broker_is_the_official_management_image_with_a_healthcheck() -> None:
+    rabbitmq = service(load_compose(), "rabbitmq")
+    assert rabbitmq.get("image") == "rabbitmq:4-management"
+    check = rabbitmq.get("healthcheck")
+    assert isinstance(check, dict) and not check.get("disable"), "rabbitmq has no healthcheck"
+    test = check.get("test")
+    test_text = " ".join(test) if isinstance(test, list) else str(test)
+    assert "rabbitmq-diagnostics" in test_text, test_text
+    assert {"interval", "timeout", "retries", "start_period"} <= set(check), check
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_services_wait_for_a_healthy_broker(name: str) -> None:
+    depends_on = service(load_compose(), name).get("depends_on")
+    assert isinstance(depends_on, dict), f"{name}: depends_on must use the long form with conditions"
+    assert depends_on.get("rabbitmq", {}).get("condition") == "service_healthy"
+
+
+def test_pv_simulator_starts_once_the_meter_completed() -> None:
+    compose = load_compose()
+    pv = service(compose, "pv_simulator")
+    assert pv["depends_on"].get("meter", {}).get("condition") == "service_completed_successfully"
+    # A restart policy would keep the meter from ever completing.
+    assert service(compose, "meter").get("restart", "no") == "no"
+
+
+def test_pv_simulator_writes_into_the_bind_mounted_output_and_exits_when_done() -> None:
+    pv = service(load_compose(), "pv_simulator")
+    mounts = dict(bind_mounts(pv))
+    assert "./output" in mounts, f"./output is not bind-mounted: {pv.get('volumes')}"
+    target = PurePosixPath(mounts["./output"])
+    env = environment(pv)
+    output_dir = PurePosixPath(env["PVSIM_OUTPUT_DIR"])
+    assert output_dir == target or target in output_dir.parents, f"{output_dir} is not on the mount {target}"
+    assert env["PVSIM_EXIT_WHEN_DONE"].lower() in {"true", "1", "yes", "on"}
+
+
+def test_pv_simulator_user_defaults_to_the_image_user() -> None:
+    pv = service(load_compose(), "pv_simulator")
+    user = with_defaults(pv.get("user", ""))
+    uid, gid = (dockerfile_args(ROOT / "Dockerfile.pv")[k] for k in ("APP_UID", "APP_GID"))
+    assert user == f"{uid}:{gid}", user
+    assert user != "0:0"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_environment_names_real_settings(name: str) -> None:
+    env = service(load_compose(), name).get("environment") or {}
+    names = set(env) if isinstance(env, dict) else {item.split("=", 1)[0] for item in env}
+    unknown = names - valid_env_names(SERVICES[name][1])
+    assert not unknown, f"{name}: {sorted(unknown)} are not settings of {SERVICES[name][0]} (typo?)"
+    required = {
+        "meter": {"AMQP_URL", "PVSIM_DATE", "PVSIM_DAYS", "PVSIM_SPEED", "PVSIM_METERS", "PVSIM_SEED",
+                  "PVSIM_TIMEZONE", "PVSIM_LOG_LEVEL"},
+        "pv_simulator": {"AMQP_URL", "PVSIM_TIMEZONE", "PVSIM_OUTPUT_DIR", "PVSIM_EXIT_WHEN_DONE", "PVSIM_LOG_LEVEL"},
+    }[name]
+    assert required <= names, f"{name}: missing {sorted(required - names)}"
+
+
+def test_environment_defaults_are_valid_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    compose = load_compose()
+    timezones = set()
+    for name, (_module, settings_cls) in SERVICES.items():
+        for key in list(os.environ):
+            if key.startswith("PVSIM_") or key == "AMQP_URL":
+                monkeypatch.delenv(key)
+        env = environment(service(compose, name))
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = settings_cls()
+        assert urlsplit(settings.amqp_url).hostname == "rabbitmq", "services must reach the broker by its service name"
+        timezones.add(settings.timezone)
+    assert len(timezones) == 1, f"meter and PV simulator disagree on the timezone: {timezones}"
+
+
+# -- Dockerfiles and build context ----------------------------------------------------------------
+def dockerfile_args(path: Path) -> dict[str, str]:
+    args = {}
+    for instruction in dockerfile(path):
+        if instruction.keyword.upper() == "ARG" and "=" in instruction.args:
+            key, value = instruction.args.split("=", 1)
+            args[key.strip()] = value.strip().strip('"')
+    return args
+
+
+def copy_sources(instructions: list[Instruction]) -> list[str]:
+    sources = []
+    for instruction in instructions:
+        if instruction.keyword.upper() == "COPY":
+            words = [w for w in instruction.args.split() if not w.startswith("--")]
+            sources.extend(words[:-1])
+    return sources
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_dockerfile_runs_the_service_as_a_non_root_user(name: str) -> None:
+    module = SERVICES[name][0]
+    path = dockerfile_of(service(load_compose(), name))
+    instructions = dockerfile(path)
+    assert instructions[0].keyword.upper() == "FROM" and instructions[0].args.startswith("python:3.11-slim")
+    assert cmd_of(instructions) == ["python", "-m", module]
+    users = [i.args for i in instructions if i.keyword.upper() == "USER"]
+    assert users, f"{path.name} has no USER: the service would run as root"
+    args = dockerfile_args(path)
+    user = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), users[-1]).split(":")[0]
+    assert user not in {"root", "0"}, f"{path.name} runs as {users[-1]}"
+    assert any(i.keyword.upper() == "ENV" and re.search(r"\bPYTHONUNBUFFERED=1\b", i.args) for i in instructions)
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_dockerfile_installs_runtime_requirements_before_copying_the_code(name: str) -> None:
+    module = SERVICES[name][0]
+    instructions = dockerfile(dockerfile_of(service(load_compose(), name)))
+    sources = [s.rstrip("/") for s in copy_sources(instructions)]
+    assert sorted(sources) == sorted(["requirements.txt", "common", module]), sources
+    copies = [i for i in instructions if i.keyword.upper() == "COPY"]
+    installs = [n for n, i in enumerate(instructions) if i.keyword.upper() == "RUN" and "pip install" in i.args]
+    assert len(installs) == 1, "expected one pip install"
+    install = instructions[installs[0]]
+    assert "--no-cache-dir" in install.args and "-r requirements.txt" in install.args
+    assert "requirements-dev" not in " ".join(i.args for i in instructions)
+    assert instructions.index(copies[0]) < installs[0] < instructions.index(copies[-1]), \
+        "requirements.txt must be copied and installed before the code"
+    assert "requirements.txt" in copies[0].args
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether .dockerignore ``patterns`` keep ``path`` out of the build context (last match wins)."""
+    ignored = False
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        glob = pattern.lstrip("!").strip("/")
+        if any(fnmatch(prefix, glob) for prefix in prefixes):
+            ignored = not negate
+    return ignored
+
+
+def test_dockerignore_sends_only_what_the_images_copy() -> None:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    for path in (".git/config", "output/.gitkeep", "tests/conftest.py", "benchmarks/run.py", ".venv/bin/python",
+                 "venv/bin/python", "common/__pycache__/cli.cpython-311.pyc", ".pytest_cache/README.md",
+                 "requirements-dev.txt", ".env"):
+        assert dockerignored(path, patterns), f"{path} would be sent to the builder"
+    for path in ("requirements.txt", "common/settings.py", "meter/__main__.py", "pv_simulator/__main__.py",
+                 "pv_simulator/data/reference_pv_curve.csv"):
+        assert not dockerignored(path, patterns), f"{path} is needed by the images but ignored"
+
+
+# -- the compose services as local processes ------------------------------------------------------
+@dataclass
+class LocalService:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+
+
+def local_service(compose: dict, name: str, amqp_url: str, output_dir: Path, log_dir: Path) -> LocalService:
+    """A compose service turned into a local process against the test broker."""
+    svc = service(compose, name)
+    argv = command_of(svc)
+    assert argv[:2] == ["python", "-m"] and argv[2] == SERVICES[name][0], argv
+    settings = environment(svc)
+
+    parts = urlsplit(settings["AMQP_URL"])
+    assert parts.hostname == "rabbitmq", f"{name} does not use the rabbitmq service: {settings['AMQP_URL']}"
+    assert unquote(parts.path.lstrip("/")) == "/", "compose uses the default vhost"
+    test_broker = urlsplit(amqp_url)
+    netloc = f"{parts.username}:{parts.password}@{test_broker.hostname}:{test_broker.port or 5672}"
+    vhost = unquote(test_broker.path.lstrip("/"))
+    settings["AMQP_URL"] = url_for_vhost(vhost, urlunsplit((parts.scheme, netloc, "", "", "")))
+
+    if "PVSIM_OUTPUT_DIR" in settings:
+        container_dir = PurePosixPath(settings["PVSIM_OUTPUT_DIR"])
+        for _source, target in bind_mounts(svc):
+            if container_dir == PurePosixPath(target) or PurePosixPath(target) in container_dir.parents:
+                settings["PVSIM_OUTPUT_DIR"] = str(output_dir / container_dir.relative_to(target))
+                break
+        else:
+            pytest.fail(f"{name}: output dir {container_dir} is not on a bind mount, the CSVs would be lost")
+    if name == "meter" and not settings.get("PVSIM_DATE"):
+        settings["PVSIM_DATE"] = DAY.isoformat()  # compose default: today
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PVSIM_") and k != "AMQP_URL"}
+    env.update(settings, PYTHONPATH=str(ROOT))
+    return LocalService(name, [sys.executable, *argv[1:]], env, log_dir / f"{name}.log")
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def start(local: LocalService, started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    log = open(local.log, "wb")  # noqa: SIM115 - closed by the child's exit
+    process = subprocess.Popen(local.argv, cwd=ROOT, env=local.env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    started.append(process)
+    return process
+
+
+def wait_ok(process: subprocess.Popen[bytes], local: LocalService) -> None:
+    try:
+        code = process.wait(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{local.name} still running after {TIMEOUT_S} s:\n{local.log.read_text()[-3000:]}")
+    assert code == 0, f"{local.name} exited {code}:\n{local.log.read_text()[-3000:]}"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_compose_services_emulate_a_whole_day(amqp_url: str, tmp_path: Path,
+                                              processes: list[subprocess.Popen[bytes]]) -> None:
+    compose = load_compose()
+    output_dir = tmp_path / "output"
+    meter, pv = (local_service(compose, name, amqp_url, output_dir, tmp_path) for name in ("meter", "pv_simulator"))
+
+    meter_first = service(compose, "pv_simulator")["depends_on"].get("meter", {}).get("condition") \
+        == "service_completed_successfully"
+    if meter_first:  # as Compose does: the PV simulator starts once the meter exited 0
+        wait_ok(start(meter, processes), meter)
+        wait_ok(start(pv, processes), pv)
+    else:
+        pv_process = start(pv, processes)
+        wait_ok(start(meter, processes), meter)
+        wait_ok(pv_process, pv)
+
+    day = date.fromisoformat(meter.env["PVSIM_DATE"])
+    csv = output_dir / "meter-1" / f"{day.isoformat()}.csv"
+    assert sorted(p.relative_to(output_dir).as_posix() for p in output_dir.glob("*/*.csv")) == \
+        [f"meter-{n}/{day.isoformat()}.csv" for n in range(1, int(meter.env["PVSIM_METERS"]) + 1)]
+    lines = csv.read_text().splitlines()
+    assert lines[0] == CSV_HEADER
+    rows = lines[1:]
+    assert len(rows) == 86_400
+    tz = ZoneInfo(meter.env["PVSIM_TIMEZONE"])
+    midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+    seconds = sorted(int((datetime.fromisoformat(row.split(",", 1)[0]) - midnight).total_seconds()) for row in rows)
+    assert seconds == list(range(86_400)), "every second of the day exactly once"
+    assert datetime.fromisoformat(rows[0].split(",", 1)[0]).utcoffset() == midnight.utcoffset()
+    # The values as well: the meter's seeded readings, the reference PV curve, net = meter - PV.
+    plan = plan_for(day, meters=int(meter.env["PVSIM_METERS"]), seed=int(meter.env["PVSIM_SEED"]),
+                    timezone=meter.env["PVSIM_TIMEZONE"])
+    assert assert_day_exact(output_dir, plan) == 86_400
