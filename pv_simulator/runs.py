@@ -45,6 +45,9 @@ class Run:
     run_id: str
     meters: tuple[str, ...]
     ends: dict[str, MeterEnd] = field(default_factory=dict)
+    resumed: bool = False
+    """Loaded from an earlier process's record, not announced to this one (yet)."""
+    abandoned: bool = False
 
     @property
     def complete(self) -> bool:
@@ -61,7 +64,8 @@ class RunTracker:
         self.runs: dict[str, Run] = {}
         self._by_meter: dict[str, list[MeterEnd]] = {}
         self._unsaved: dict[str, Run] = {}
-        self.seen = False
+        self.seen = False  # some run was announced, or resumed from disk
+        self.announced = False  # some run was announced to this process
         self._load()
 
     def _load(self) -> None:
@@ -73,9 +77,10 @@ class RunTracker:
             except (OSError, ValueError) as error:
                 log.warning("ignoring unreadable run record %s: %s", path, error)
                 continue
-            if record.get("complete"):
+            if record.get("complete") or record.get("abandoned"):
                 continue
             run = self._run(record["run_id"], tuple(record["meters"]))
+            run.resumed = True
             for end in record["ends"].values():
                 self._track(run, MeterEnd(**{k: end[k] for k in
                                              ("run_id", "meter_id", "first_s", "last_s", "interval_s", "readings")}))
@@ -102,6 +107,7 @@ class RunTracker:
     def announce(self, message: EndOfRun) -> None:
         """Record a meter's end of run (saved at the next :meth:`save`)."""
         run = self._run(message.run_id, tuple(message.meters))
+        run.resumed = False
         end = MeterEnd(
             run_id=message.run_id,
             meter_id=message.meter_id,
@@ -112,7 +118,7 @@ class RunTracker:
         )
         self._track(run, end)
         self._unsaved[run.run_id] = run
-        self.seen = True
+        self.seen = self.announced = True
         log.info("meter %s announced the end of run %s: %d readings, %d not written yet",
                  end.meter_id, end.run_id, end.readings, end.remaining)
 
@@ -134,6 +140,7 @@ class RunTracker:
                 "run_id": run.run_id,
                 "meters": list(run.meters),
                 "complete": run.complete,
+                "abandoned": run.abandoned,
                 "ends": {m: {k: getattr(e, k) for k in
                              ("run_id", "meter_id", "first_s", "last_s", "interval_s", "readings", "remaining")}
                          for m, e in run.ends.items()},
@@ -158,6 +165,26 @@ class RunTracker:
             del self.runs[run.run_id]
             self._unsaved[run.run_id] = run
         return done
+
+    def stale(self) -> list[Run]:
+        """Unfinished runs resumed from disk when every run announced to this process is complete."""
+        current = [run for run in self.runs.values() if not run.resumed]
+        resumed = [run for run in self.runs.values() if run.resumed]
+        return resumed if current == [] and self.announced else []
+
+    def abandon(self, runs: list[Run]) -> None:
+        """Give up on ``runs`` (their missing readings will never come); recorded at the next save."""
+        for run in runs:
+            missing = {m: e.remaining for m, e in run.ends.items() if e.remaining}
+            log.warning("giving up on run %s from an earlier start: readings never arrived (%s); "
+                        "its record stays in %s", run.run_id,
+                        ", ".join(f"{m}: {n} missing" for m, n in missing.items()) or "end not announced",
+                        self.state_dir)
+            run.abandoned = True
+            del self.runs[run.run_id]
+            self._unsaved[run.run_id] = run
+            for meter_id in run.ends:
+                self._by_meter[meter_id] = [e for e in self._by_meter.get(meter_id, []) if e.run_id != run.run_id]
 
     @property
     def all_done(self) -> bool:

@@ -151,6 +151,8 @@ class PvSimulatorService(AmqpService):
             return
         if self._last_tag > self._flushed_tag or self.store.pending:
             self._flush()
+        elif self.runs.stale():
+            self._check_done()
         now = time.monotonic()
         if now - self._last_report >= REPORT_INTERVAL_S:
             self._report(now)
@@ -190,10 +192,22 @@ class PvSimulatorService(AmqpService):
             self._acked_tag = upto
 
     def _check_done(self) -> None:
-        if self.exit_when_done and self.runs.all_done and not self.store.pending and not self._blocked:
+        if not self.exit_when_done or self.store.pending or self._blocked:
+            return
+        if self.runs.all_done:
             self.runs.save()
             log.info("every announced run is complete: %s", self._summary())
             self.finish(0)
+        elif self.runs.stale() and self._acked_tag == self._last_tag and self.channel is not None:
+            # Runs left unfinished by an earlier process: give up on them once the queue is drained.
+            self.channel.queue_declare(topology.QUEUE, passive=True, callback=self._on_queue_depth)
+
+    def _on_queue_depth(self, frame: pika.frame.Method) -> None:
+        stale = self.runs.stale()
+        if stale and frame.method.message_count == 0 and self._acked_tag == self._last_tag:
+            self.runs.abandon(stale)
+            if self._write_or_fail():
+                self._check_done()
 
     # -- reporting -------------------------------------------------------------------------------
     def _summary(self) -> str:

@@ -7,6 +7,7 @@ CSV holds exactly the expected seconds, each once, with the values the meter pub
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -207,3 +208,23 @@ def test_disk_full_exits_nonzero_and_nothing_is_lost(amqp_url: str, tmp_path: Pa
     pv, pv_log = services.pv()
     finished(pv, pv_log)
     assert assert_day_exact(services.out, plan_for(DAY)) == 86_400
+
+
+def test_an_unfinished_run_left_by_an_earlier_start_does_not_block_exit_when_done(
+    amqp_url: str, tmp_path: Path
+) -> None:
+    # An earlier PV simulator recorded an end of run whose readings were lost with the broker.
+    runs = tmp_path / "out" / ".pvsim" / "runs"
+    runs.mkdir(parents=True)
+    stale = {"run_id": "lost-run", "meters": ["meter-9"], "complete": False, "ends": {"meter-9": {
+        "run_id": "lost-run", "meter_id": "meter-9", "first_s": 1781992800, "last_s": 1781992899,
+        "interval_s": 1, "readings": 100, "remaining": 100}}}
+    (runs / "lost-run.json").write_text(json.dumps(stale))
+    services = Services(amqp_url, tmp_path)
+    pv, pv_log = services.pv()
+    meter, meter_log = services.meter("--interval-s", "60")
+    finished(meter, meter_log)
+    finished(pv, pv_log, timeout_s=60)
+    assert "giving up on run lost-run" in pv_log.read_text()
+    assert json.loads((runs / "lost-run.json").read_text())["abandoned"] is True
+    assert assert_day_exact(services.out, plan_for(DAY, interval_s=60)) == 1440

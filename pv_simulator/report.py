@@ -1,0 +1,173 @@
+"""Report on day CSVs: a table of each meter-day's energy balance, and optional plots.
+
+Usage::
+
+    python -m pv_simulator.report output/            # every *.csv under output/
+    python -m pv_simulator.report output/m1/2026-06-21.csv --plot
+
+Prints one row per meter-day (see :class:`pv_simulator.summary.DaySummary`); with
+``--plot`` also writes ``<YYYY-MM-DD>.png`` beside each CSV. Exit status: 0 when every
+file was read, 1 when some could not be, 2 for a missing path or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from pv_simulator.summary import DaySummary, read_day_csv, summarize_csv
+
+# (header, width, value of a summary): units in the header, the values in plain numbers.
+TABLE = (
+    ("meter", 10, lambda s: s.meter_id or "-"),
+    ("date", 10, lambda s: s.day or "-"),
+    ("rows", 6, lambda s: f"{s.rows}"),
+    ("step [s]", 8, lambda s: f"{s.interval_s:g}"),
+    ("consumed [kWh]", 14, lambda s: f"{s.consumed_kwh:.3f}"),
+    ("PV [kWh]", 9, lambda s: f"{s.pv_kwh:.3f}"),
+    ("import [kWh]", 12, lambda s: f"{s.imported_kwh:.3f}"),
+    ("export [kWh]", 12, lambda s: f"{s.exported_kwh:.3f}"),
+    ("self-cons. [%]", 14, lambda s: _optional(s.self_consumption_percent)),
+    ("autarky [%]", 11, lambda s: _optional(s.self_sufficiency_percent)),
+    ("peak import [kW]", 16, lambda s: f"{s.peak_import_kw:.3f}"),
+    ("at", 8, lambda s: _clock(s.peak_import_at)),
+    ("peak export [kW]", 16, lambda s: f"{s.peak_export_kw:.3f}"),
+    ("at", 8, lambda s: _clock(s.peak_export_at)),
+)
+
+
+def _optional(percent: float | None) -> str:
+    return "-" if percent is None else f"{percent:.1f}"
+
+
+def _clock(timestamp: str | None) -> str:
+    """``HH:MM:SS`` local time of an ISO 8601 timestamp, or ``-``."""
+    return "-" if timestamp is None else timestamp[11:19]
+
+
+def format_table(summaries: Iterable[DaySummary]) -> str:
+    """Plain-text table, one line per summary under a header with units; text columns left-aligned."""
+    def cells(values: Sequence[str]) -> str:
+        return "  ".join(
+            value.ljust(width) if index < 2 else value.rjust(width)
+            for index, (value, (_, width, _)) in enumerate(zip(values, TABLE, strict=True))
+        ).rstrip()
+
+    lines = [cells([header for header, _, _ in TABLE])]
+    lines += [cells([render(summary) for _, _, render in TABLE]) for summary in summaries]
+    return "\n".join(lines) + "\n"
+
+
+def find_csvs(root: Path) -> list[Path]:
+    """``root`` if it is a file, else every ``*.csv`` below it, sorted, outside hidden directories."""
+    if root.is_file():
+        return [root]
+    return sorted(
+        path for path in root.rglob("*.csv")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parent.parts)
+    )
+
+
+def plot_day(csv_path: Path, png_path: Path, summary: DaySummary | None = None) -> Path:
+    """Draw a day CSV: meter, PV and net power [kW] against local time; returns ``png_path``.
+
+    The axis shows local wall-clock time at the UTC offset of the day's first reading
+    (on the day clocks change, the hours after the change are shifted by an hour).
+    Import (net > 0) is shaded red, export (net < 0) green. Rendered with the Agg
+    backend on a standalone figure (no pyplot, no global state).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import DateFormatter, HourLocator
+    from matplotlib.figure import Figure
+
+    frame = read_day_csv(csv_path)
+    if frame.empty:
+        raise ValueError(f"{csv_path}: no readings to plot")
+    offset = pd.Timestamp(frame["timestamp"].iloc[0]).utcoffset() or timedelta(0)
+    local = frame["utc"].dt.tz_convert(timezone(offset)).dt.tz_localize(None)
+    midnight = local.iloc[0].normalize()
+    net = frame["meter_power_kw"] - frame["pv_power_kw"]
+
+    figure = Figure(figsize=(11, 5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.fill_between(local, net, 0, where=net > 0, color="#d62728", alpha=0.15, linewidth=0, label="import")
+    axes.fill_between(local, net, 0, where=net < 0, color="#2ca02c", alpha=0.25, linewidth=0, label="export")
+    axes.plot(local, frame["meter_power_kw"], color="#1f77b4", linewidth=0.6, label="meter (consumption)")
+    axes.plot(local, frame["pv_power_kw"], color="#ff9f0e", linewidth=2.0, label="PV (production)")
+    axes.plot(local, net, color="#333333", linewidth=0.6, alpha=0.8, label="net = meter − PV")
+    axes.axhline(0.0, color="black", linewidth=1.0)
+
+    axes.set_xlim(midnight, midnight + pd.Timedelta(hours=24))
+    axes.xaxis.set_major_locator(HourLocator(byhour=range(0, 24, 3)))
+    axes.xaxis.set_minor_locator(HourLocator())
+    axes.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+    axes.grid(True, which="major", alpha=0.4)
+    axes.grid(True, which="minor", alpha=0.15)
+    hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
+    axes.set_xlabel(f"local time (UTC{'+' if offset >= timedelta(0) else '-'}{abs(hours):02d}:{minutes:02d})")
+    axes.set_ylabel("power [kW]")
+    axes.legend(loc="upper left", ncols=5, frameon=False, fontsize="small")
+    axes.margins(y=0.12)
+
+    meter_id = frame["meter_id"].iloc[0]
+    title = f"Meter {meter_id} — {midnight.date().isoformat()}"
+    if summary is not None:
+        title += (f"\nconsumed {summary.consumed_kwh:.1f} kWh · PV {summary.pv_kwh:.1f} kWh · "
+                  f"import {summary.imported_kwh:.1f} kWh · export {summary.exported_kwh:.1f} kWh · "
+                  f"self-consumption {_optional(summary.self_consumption_percent)} % · "
+                  f"autarky {_optional(summary.self_sufficiency_percent)} %")
+    axes.set_title(title, fontsize="medium")
+    figure.savefig(png_path)
+    return png_path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m pv_simulator.report``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pv_simulator.report",
+        description="Summarise pvsim day CSVs: one row per meter-day with energy consumed, PV produced, "
+                    "grid import and export [kWh], self-consumption and autarky [%], and import/export peaks [kW].",
+        epilog="Exit status: 0 all files read, 1 some files unreadable, 2 missing path.",
+    )
+    parser.add_argument("path", type=Path,
+                        help="a day CSV (<output>/<meter_id>/<YYYY-MM-DD>.csv) or a directory searched "
+                             "recursively for *.csv (hidden directories such as .pvsim are skipped)")
+    parser.add_argument("--plot", action="store_true",
+                        help="also write <YYYY-MM-DD>.png beside each CSV: meter, PV and net power [kW] "
+                             "over the day against local time")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the report; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if not args.path.exists():
+        print(f"report: {args.path}: no such file or directory", file=sys.stderr)
+        return 2
+    paths = find_csvs(args.path)
+    if not paths:
+        print(f"report: no *.csv found under {args.path}", file=sys.stderr)
+        return 1
+    summaries, failed = [], 0
+    for path in paths:
+        try:
+            summary = summarize_csv(path)
+            if args.plot and summary.rows:
+                plot_day(path, path.with_suffix(".png"), summary)
+        except (OSError, ValueError) as error:
+            print(f"report: skipping {path}: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        summaries.append(summary)
+    sys.stdout.write(format_table(summaries))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Energy balance of one meter-day: consumption, PV, grid import and export, self-consumption, peaks.
+
+:func:`summarize` is pure (NumPy arrays in, a frozen :class:`DaySummary` out);
+:func:`summarize_csv` reads a day CSV written by :mod:`pv_simulator.writer` and
+:func:`write_summary_json` stores a summary beside it as ``<YYYY-MM-DD>.summary.json``.
+
+Energy is integrated with the rectangle rule: each reading stands for the
+``interval_s`` seconds that follow it, so ``energy [kWh] = sum(power [kW]) * interval_s / 3600``.
+Readings missing from a day simply add nothing (compare ``rows`` with the expected
+count, 86,400 at 1 s, to spot gaps).
+
+References
+----------
+.. [1] R. Luthander, J. Widén, D. Nilsson and J. Palm, "Photovoltaic self-consumption
+   in buildings: A review", Applied Energy 142, 80-94, 2015 (definitions of
+   self-consumption and self-sufficiency).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+COLUMNS = ("timestamp", "meter_id", "meter_power_kw", "pv_power_kw", "net_power_kw")
+"""Columns of a day CSV (see :data:`pv_simulator.writer.HEADER`)."""
+DEFAULT_INTERVAL_S = 1.0
+"""Interval assumed for a CSV with fewer than two readings [s]."""
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """Energy balance of one meter over one local day.
+
+    Energies [kWh] are rounded to 6 decimals, percentages [%] and powers [kW] to 4.
+    Positive net power (meter − PV) is imported from the grid, negative is exported.
+    """
+
+    meter_id: str | None
+    """Meter of the readings (None when not given)."""
+    day: str | None
+    """Local date of the readings, ``YYYY-MM-DD`` (None for no readings)."""
+    rows: int
+    """Number of readings."""
+    interval_s: float
+    """Time each reading stands for [s]."""
+    consumed_kwh: float
+    """Energy used by the building (meter) [kWh]."""
+    pv_kwh: float
+    """Energy produced by the PV system [kWh]."""
+    imported_kwh: float
+    """Energy drawn from the grid, sum of positive net power [kWh]."""
+    exported_kwh: float
+    """Energy fed into the grid, sum of negative net power, as a positive number [kWh]."""
+    self_consumption_percent: float | None
+    """Share of PV energy used on site, (PV − exported) / PV [%]; None when PV produced nothing."""
+    self_sufficiency_percent: float | None
+    """Share of consumption covered by PV (autarky), (consumed − imported) / consumed [%];
+    None when nothing was consumed."""
+    peak_import_kw: float
+    """Highest net import [kW]; 0 when nothing was imported."""
+    peak_import_at: str | None
+    """Timestamp of the first reading at the import peak, as given; None when nothing was imported."""
+    peak_export_kw: float
+    """Highest net export, as a positive number [kW]; 0 when nothing was exported."""
+    peak_export_at: str | None
+    """Timestamp of the first reading at the export peak, as given; None when nothing was exported."""
+
+
+def _percent(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 4) if whole > 0 else None
+
+
+def _peak(power_kw: npt.NDArray[np.float64], timestamps: npt.NDArray[np.str_]) -> tuple[float, str | None]:
+    """(largest positive value [kW], its first timestamp), or (0.0, None) if none is positive."""
+    if power_kw.size == 0 or power_kw.max() <= 0:
+        return 0.0, None
+    at = int(np.argmax(power_kw))
+    return round(float(power_kw[at]), 4), str(timestamps[at])
+
+
+def summarize(
+    timestamps: npt.ArrayLike,
+    meter_kw: npt.ArrayLike,
+    pv_kw: npt.ArrayLike,
+    interval_s: float,
+    meter_id: str | None = None,
+) -> DaySummary:
+    """Energy balance of one meter-day from its readings.
+
+    Parameters
+    ----------
+    timestamps : array of str, shape (n,)
+        ISO 8601 local timestamps of the readings (as in the CSV); the first gives
+        ``day``, and peaks are reported with them.
+    meter_kw : array of float, shape (n,)
+        Building consumption at each reading [kW].
+    pv_kw : array of float, shape (n,)
+        PV production at each reading [kW].
+    interval_s : float
+        Time each reading stands for [s], > 0.
+    meter_id : str, optional
+        Meter of the readings, copied to the summary.
+
+    Returns
+    -------
+    DaySummary
+        Energies by the rectangle rule, ``sum(power) * interval_s / 3600`` [kWh];
+        net power is ``meter_kw - pv_kw`` [kW].
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or ``interval_s`` is not positive.
+    """
+    stamps = np.asarray(timestamps, dtype=np.str_).ravel()
+    meter = np.asarray(meter_kw, dtype=np.float64).ravel()
+    pv = np.asarray(pv_kw, dtype=np.float64).ravel()
+    if not stamps.shape == meter.shape == pv.shape:
+        raise ValueError(f"timestamps, meter_kw and pv_kw differ in length: {stamps.size}, {meter.size}, {pv.size}")
+    if not interval_s > 0:
+        raise ValueError(f"interval_s must be > 0, got {interval_s}")
+    net = meter - pv
+    hours = interval_s / 3600.0
+    consumed = float(meter.sum()) * hours
+    produced = float(pv.sum()) * hours
+    imported = float(np.clip(net, 0.0, None).sum()) * hours
+    exported = float(np.clip(-net, 0.0, None).sum()) * hours
+    peak_import_kw, peak_import_at = _peak(net, stamps)
+    peak_export_kw, peak_export_at = _peak(-net, stamps)
+    return DaySummary(
+        meter_id=meter_id,
+        day=str(stamps[0])[:10] if stamps.size else None,
+        rows=int(stamps.size),
+        interval_s=float(interval_s),
+        consumed_kwh=round(consumed, 6),
+        pv_kwh=round(produced, 6),
+        imported_kwh=round(imported, 6),
+        exported_kwh=round(exported, 6),
+        self_consumption_percent=_percent(produced - exported, produced),
+        self_sufficiency_percent=_percent(consumed - imported, consumed),
+        peak_import_kw=peak_import_kw,
+        peak_import_at=peak_import_at,
+        peak_export_kw=peak_export_kw,
+        peak_export_at=peak_export_at,
+    )
+
+
+def read_day_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A day CSV as a DataFrame sorted by time, with an added ``utc`` column (tz-aware instants).
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read.
+    ValueError
+        If it lacks a column of :data:`COLUMNS` or holds an unparsable timestamp.
+    """
+    frame = pd.read_csv(path, dtype={"timestamp": str, "meter_id": str})
+    missing = [column for column in COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: not a pvsim day CSV (missing columns: {', '.join(missing)})")
+    frame["utc"] = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True)
+    # A late or redelivered reading is appended at the end of its file: restore time order.
+    return frame.sort_values("utc", kind="stable", ignore_index=True)
+
+
+def infer_interval_s(utc: pd.Series) -> float:
+    """Reading interval [s]: the median step between successive instants, or 1 s for < 2 readings."""
+    if len(utc) < 2:
+        return DEFAULT_INTERVAL_S
+    steps_s = np.diff(utc.to_numpy(dtype="datetime64[ms]").astype(np.int64)) / 1000.0
+    step = float(np.median(steps_s))
+    return step if step > 0 else DEFAULT_INTERVAL_S
+
+
+def summarize_csv(path: str | os.PathLike[str]) -> DaySummary:
+    """Energy balance of one day CSV (``<output>/<meter_id>/<YYYY-MM-DD>.csv``).
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV, with the header of :data:`pv_simulator.writer.HEADER`.
+
+    Returns
+    -------
+    DaySummary
+        As :func:`summarize`, with the interval inferred by :func:`infer_interval_s`,
+        net power recomputed as meter − PV, and the meter id of the first row.
+
+    Raises
+    ------
+    OSError, ValueError
+        As :func:`read_day_csv`.
+    """
+    frame = read_day_csv(path)
+    meter_id = str(frame["meter_id"].iloc[0]) if len(frame) else None
+    return summarize(
+        frame["timestamp"].to_numpy(dtype=str),
+        frame["meter_power_kw"].to_numpy(dtype=np.float64),
+        frame["pv_power_kw"].to_numpy(dtype=np.float64),
+        infer_interval_s(frame["utc"]),
+        meter_id=meter_id,
+    )
+
+
+def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -> Path:
+    """Write ``summary`` as ``<directory>/<YYYY-MM-DD>.summary.json``; returns that path.
+
+    Parameters
+    ----------
+    summary : DaySummary
+        The day's summary; its ``day`` names the file.
+    directory : path-like
+        Folder to write into, normally the meter's folder beside the day's CSV;
+        created if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written: UTF-8 JSON of the :class:`DaySummary` fields (``null`` for
+        None), replaced atomically so a reader never sees a partial file.
+
+    Raises
+    ------
+    ValueError
+        If the summary has no ``day`` (no readings).
+    OSError
+        If the file cannot be written.
+    """
+    if summary.day is None:
+        raise ValueError("cannot name the summary file of a day without readings")
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{summary.day}.summary.json"
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps(asdict(summary), indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return path
