@@ -157,3 +157,30 @@ def test_a_message_whose_handling_keeps_failing_is_dead_lettered_after_the_deliv
     letters = dead_letters(amqp_url)
     assert [body for body, _ in letters] == [reading(0, meter_id="boom")]
     assert letters[0][1]["x-first-death-reason"] == "delivery_limit"
+
+
+def test_dead_letters_can_be_listed_and_replayed(amqp_url: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, queue_depth, service_env
+
+    bad = json.dumps({**VALID, "power_w": -1.0}).encode()
+    publish(amqp_url, [(topology.reading_routing_key("meter-1"), bad)]
+            + [(topology.reading_routing_key("meter-1"), reading(s)) for s in range(3)]
+            + [(topology.end_routing_key("meter-1"), end_of_run(readings=3))])
+    pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--output-dir", str(tmp_path / "out"))
+    assert pv.wait(timeout=60) == 0
+
+    def tool(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pv_simulator.dead_letters", *args], cwd=ROOT,
+                              env=service_env(amqp_url), capture_output=True, text=True, timeout=60, check=False)
+
+    listed = tool()
+    assert listed.returncode == 0
+    assert "meter.meter-1.reading" in listed.stdout and "power_w" in listed.stdout
+    assert queue_depth(amqp_url, topology.DEAD_LETTER_QUEUE) == 1  # listing keeps it
+    replayed = tool("--replay")
+    assert replayed.returncode == 0 and "1 dead letter(s) replayed" in replayed.stderr
+    assert queue_depth(amqp_url, topology.DEAD_LETTER_QUEUE) == 0
+    assert queue_depth(amqp_url) == 1  # back in the PV simulator's queue
