@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pythonjsonlogger.json import JsonFormatter
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -36,6 +37,7 @@ class CommonSettings(BaseSettings):
         description="IANA timezone of the site; days, CSV timestamps and the PV curve use its local time",
     )
     log_level: str = Field("INFO", description="log level: DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(False, description="log one JSON object per line (for containers and log shippers)")
 
     @field_validator("timezone")
     @classmethod
@@ -60,12 +62,16 @@ class CommonSettings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     def configure_logging(self) -> None:
-        """Set up plain-text logging on stderr at ``log_level``."""
-        logging.basicConfig(
-            level=self.log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        logging.getLogger("pika").setLevel(logging.WARNING)
+        """Log to stderr at ``log_level``: plain text, or JSON lines with ``log_json``."""
+        handler = logging.StreamHandler()
+        if self.log_json:
+            handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                               rename_fields={"asctime": "time", "levelname": "level"}))
+        else:
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=self.log_level, handlers=[handler], force=True)
+        # pika logs connection failures at ERROR; ours say the same once with what to do.
+        logging.getLogger("pika").setLevel(logging.DEBUG if self.log_level == "DEBUG" else logging.CRITICAL)
 
 
 class BrokerSettings(CommonSettings):

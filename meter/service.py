@@ -25,6 +25,7 @@ from common.amqp import AmqpService
 from common.clock import Pacer
 from common.schema import SCHEMA_VERSION, EndOfRun, encode
 from meter.plan import DayReadings, RunPlan
+from meter.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class MeterService(AmqpService):
         self._day: DayReadings | None = None
         self._pump_scheduled = False
         self._started = time.monotonic()
-        self._next_progress_hour = 1
+        self.progress = Progress(plan)
 
     # -- AmqpService ---------------------------------------------------------------------
     def on_channel_open(self, channel: Channel) -> None:
@@ -62,6 +63,7 @@ class MeterService(AmqpService):
         self._pump_scheduled = False
 
     def on_stop_requested(self) -> None:
+        self.progress.close()
         log.info("stopping: %d of %d readings confirmed; a restart with the same arguments resumes",
                  self.confirmed, self.plan.total)
         self.finish(0)
@@ -165,7 +167,7 @@ class MeterService(AmqpService):
         # watermark would only arrive if an earlier one was nacked (handled above).
         self._confirmed_tag = max(self._confirmed_tag, method.delivery_tag)
         self.confirmed = min(self.plan.total, self._tag_base + self._confirmed_tag)
-        self._log_progress()
+        self.progress.update(self.confirmed)
         if self._ends_tag is not None:
             if self._confirmed_tag >= self._ends_tag:
                 self._done()
@@ -175,16 +177,8 @@ class MeterService(AmqpService):
         elif self._in_flight() < WINDOW // 2:
             self._schedule_pump(0.0)
 
-    def _log_progress(self) -> None:
-        per_meter = self.confirmed // len(self.plan.meter_ids)
-        hour_readings = 3600 // self.plan.interval_s or 1
-        if per_meter >= self._next_progress_hour * hour_readings:
-            self._next_progress_hour = per_meter // hour_readings + 1
-            elapsed = time.monotonic() - self._started
-            log.info("emulated hour %d done: %d of %d readings confirmed (%.0f readings/s)",
-                     per_meter // hour_readings, self.confirmed, self.plan.total, self.confirmed / max(elapsed, 1e-9))
-
     def _done(self) -> None:
+        self.progress.close()
         elapsed = time.monotonic() - self._started
         log.info("run %s complete: %d readings confirmed in %.1f s (%.0f readings/s); end announced",
                  self.run_id, self.plan.total, elapsed, self.plan.total / max(elapsed, 1e-9))
