@@ -13,8 +13,7 @@ from pydantic import Field
 from batch.run import run_batch
 from common.cli import parse_settings
 from meter.settings import RunSettings
-from pv_simulator.curve import ReferencePv
-from pv_simulator.settings import OutputSettings
+from pv_simulator.settings import OutputSettings, PvModelSettings
 from pv_simulator.writer import OutputError
 
 log = logging.getLogger("batch")
@@ -26,7 +25,7 @@ DESCRIPTION = (
 )
 
 
-class BatchSettings(RunSettings, OutputSettings):
+class BatchSettings(RunSettings, OutputSettings, PvModelSettings):
     """Everything batch mode needs; see ``python -m batch --help``."""
 
     workers: int = Field(os.cpu_count() or 1, ge=1, le=256, description="worker processes")
@@ -42,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              plan.seed, settings.output_dir)
     started = time.monotonic()
     try:
-        rows = run_batch(plan, settings.output_dir, ReferencePv(), settings.workers)
+        rows = run_batch(plan, settings.output_dir, settings.pv_profile(), settings.workers)
     except OutputError as error:
         log.error("%s", error)
         return 1

@@ -6,12 +6,15 @@ Every model returns active power drawn by the building [W], within
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import numpy as np
 import numpy.typing as npt
 
 from common.schema import MAX_POWER_W
 
-MODELS = ("random-walk", "uniform")
+MODELS = ("random-walk", "uniform", "gaussian", "profile")
 
 # Diurnal mean of the random-walk model: a base load plus morning, midday and evening
 # peaks, a shape typical of a small mixed-use building (illustrative values, not fitted).
@@ -99,13 +102,46 @@ def meter_rng(seed: int, meter_number: int, ordinal_day: int) -> np.random.Gener
     return np.random.default_rng(np.random.SeedSequence([seed, meter_number, ordinal_day]))
 
 
+@dataclass(frozen=True)
+class LoadParams:
+    """Parameters of the ``gaussian`` and ``profile`` load models (the others take none)."""
+
+    mean_w: float = 3000.0
+    """Mean of the ``gaussian`` model [W]."""
+    std_w: float = 1000.0
+    """Standard deviation of the ``gaussian`` model [W]."""
+    annual_kwh: float = 4000.0
+    """Annual consumption the ``profile`` model is scaled to [kWh/a]."""
+    profile: str = "H25"
+    """BDEW profile class of the ``profile`` model: ``H25`` household or ``G25`` commercial."""
+
+
 def load_w(
-    model: str, wall_seconds: npt.ArrayLike, interval_s: float, rng: np.random.Generator
+    model: str,
+    wall_seconds: npt.ArrayLike,
+    interval_s: float,
+    rng: np.random.Generator,
+    day: date | None = None,
+    params: LoadParams = LoadParams(),
 ) -> npt.NDArray[np.float64]:
-    """Dispatch to the named load model. Raises ``ValueError`` for an unknown name."""
+    """Dispatch to the named load model: power [W] at each local wall-clock second.
+
+    ``day`` (the local date) is needed by ``profile``. Raises ``ValueError`` for an
+    unknown name or a ``profile`` without ``day``.
+    """
     wall = np.atleast_1d(np.asarray(wall_seconds))
     if model == "random-walk":
         return random_walk_w(wall, interval_s, rng)
     if model == "uniform":
         return uniform_w(wall.shape[0], rng)
+    if model == "gaussian":
+        from meter.profiles import gaussian_w
+
+        return gaussian_w(wall.shape[0], params.mean_w, params.std_w, rng)
+    if model == "profile":
+        if day is None:
+            raise ValueError("the profile model needs the local date")
+        from meter.profiles import bdew_profile_w  # imports demandlib: only when asked for
+
+        return bdew_profile_w(day, wall, params.annual_kwh, params.profile, rng)
     raise ValueError(f"unknown load model '{model}' (choose from {', '.join(MODELS)})")

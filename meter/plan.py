@@ -7,7 +7,7 @@ only on (seed, meter, date), so any day can be regenerated when a run resumes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from common.clock import LocalDay
-from meter.models import load_w, meter_rng
+from meter.models import LoadParams, load_w, meter_rng
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class RunPlan:
     interval_s: int
     seed: int
     model: str
+    load: LoadParams = field(default_factory=LoadParams)
 
     @cached_property
     def local_days(self) -> tuple[LocalDay, ...]:
@@ -96,7 +97,8 @@ class RunPlan:
         ordinal = local_day.day.toordinal()
         power = np.stack(
             [
-                load_w(self.model, wall, self.interval_s, meter_rng(self.seed, number, ordinal))
+                load_w(self.model, wall, self.interval_s, meter_rng(self.seed, number, ordinal), local_day.day,
+                       self.load)
                 for number in range(1, len(self.meter_ids) + 1)
             ]
         )

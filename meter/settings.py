@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from common.settings import BrokerSettings, CommonSettings
+from meter.models import LoadParams
 from meter.plan import RunPlan
 
 
@@ -22,8 +23,16 @@ class RunSettings(CommonSettings):
     interval_s: int = Field(1, ge=1, le=3600, description="emulated time between readings [s]")
     meters: int = Field(1, ge=1, le=1000, description="number of meters, ids meter-1 ... meter-N")
     seed: int = Field(0, ge=0, description="random seed; the same seed gives the same readings")
-    model: Literal["random-walk", "uniform"] = Field(
-        "random-walk", description="load model: random-walk (building-like) or uniform (0-9000 W draws)"
+    model: Literal["random-walk", "uniform", "gaussian", "profile"] = Field(
+        "random-walk",
+        description="load model: random-walk (building-like), uniform (0-9000 W draws), "
+        "gaussian (normal around --gaussian-mean-w) or profile (BDEW standard load profile)",
+    )
+    gaussian_mean_w: float = Field(3000.0, ge=0, le=9000, description="mean of the gaussian model [W]")
+    gaussian_std_w: float = Field(1000.0, ge=0, description="standard deviation of the gaussian model [W]")
+    annual_kwh: float = Field(4000.0, gt=0, description="annual consumption of the profile model [kWh/a]")
+    profile: Literal["H25", "G25"] = Field(
+        "H25", description="BDEW 2025 profile class of the profile model: H25 household, G25 commercial"
     )
 
     def first_day(self) -> dt.date:
@@ -44,6 +53,8 @@ class RunSettings(CommonSettings):
             interval_s=self.interval_s,
             seed=self.seed,
             model=self.model,
+            load=LoadParams(mean_w=self.gaussian_mean_w, std_w=self.gaussian_std_w, annual_kwh=self.annual_kwh,
+                            profile=self.profile),
         )
 
 

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 from common.amqp import BrokerUnavailable
 from common.cli import parse_settings
-from pv_simulator.curve import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.settings import PvSimulatorSettings
@@ -25,7 +24,7 @@ DESCRIPTION = (
 
 def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
     """The PV simulator described by ``settings``. Raises :class:`OutputError` for unreadable run records."""
-    store = CsvStore(settings.output_dir, settings.tz, ReferencePv())
+    store = CsvStore(settings.output_dir, settings.tz, settings.pv_profile())
     runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
     return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done)
 

@@ -21,7 +21,8 @@ from pika.spec import Basic, BasicProperties
 from common import topology
 from common.amqp import AmqpService
 from common.schema import InvalidMessage, parse_end_of_run, parse_reading
-from pv_simulator.runs import RunTracker
+from pv_simulator.runs import Run, RunTracker
+from pv_simulator.summary import write_summary_json
 from pv_simulator.writer import CsvStore, OutputError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ REPORT_INTERVAL_S = 10.0
 """Time between progress log lines [s]."""
 BAD_INPUT_LOG_LIMIT = 10
 """Bad messages logged one by one per report interval; the rest are counted."""
+
+
+def _percent_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} %"
 
 
 class PvSimulatorService(AmqpService):
@@ -168,7 +173,24 @@ class PvSimulatorService(AmqpService):
         self._ack()
         for run in self.runs.pop_complete():
             log.info("run %s complete: every reading of %s is written", run.run_id, ", ".join(run.meters))
+            self._write_summaries(run)
         self._check_done()
+
+    def _write_summaries(self, run: Run) -> None:
+        """Write ``<date>.summary.json`` beside each day file of a complete run, and log each in one line."""
+        for end in run.ends.values():
+            for day_file in self.store.days_of(end.meter_id, end.first_s, end.last_s):
+                summary = day_file.totals.summary(end.meter_id, day_file.day.day.isoformat(), end.interval_s)
+                try:
+                    write_summary_json(summary, day_file.path.parent)
+                except OSError as error:
+                    log.error("cannot write the summary beside %s: %s", day_file.path, error)
+                    continue
+                log.info("%s %s: consumed %.2f kWh, PV %.2f kWh, imported %.2f kWh, exported %.2f kWh, "
+                         "self-consumption %s, self-sufficiency %s, %d rows", end.meter_id, summary.day,
+                         summary.consumed_kwh, summary.pv_kwh, summary.imported_kwh, summary.exported_kwh,
+                         _percent_text(summary.self_consumption_percent),
+                         _percent_text(summary.self_sufficiency_percent), summary.rows)
 
     def _write_or_fail(self) -> bool:
         try:

@@ -1,12 +1,22 @@
-"""Settings of the PV simulator service (flags and ``PVSIM_*`` environment variables)."""
+"""Settings of the PV simulator service and its PV model (flags and ``PVSIM_*`` environment variables)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from common.clock import LocalDay
 from common.settings import BrokerSettings, CommonSettings
+from pv_simulator.curve import ReferencePv
+
+if TYPE_CHECKING:
+    from pv_simulator.clearsky import PvSite
 
 
 class OutputSettings(CommonSettings):
@@ -15,7 +25,63 @@ class OutputSettings(CommonSettings):
     output_dir: Path = Field(Path("output"), description="directory of the daily CSVs, <dir>/<meter_id>/<date>.csv")
 
 
-class PvSimulatorSettings(BrokerSettings, OutputSettings):
+@lru_cache(maxsize=16)
+def _clearsky_day_dw(site: PvSite, day: date) -> tuple[int, ...]:
+    from pv_simulator.clearsky import clearsky_day_kw
+
+    kw = clearsky_day_kw(LocalDay(day, ZoneInfo(site.timezone)), site)
+    return tuple((kw * 10_000).round().astype("int64").tolist())
+
+
+@dataclass(frozen=True)
+class ClearSkyPv:
+    """The pvlib clear-sky model of ``site`` as a PV profile: power per local wall-clock second [0.1 W].
+
+    Computed once per day (vectorised) and shared by every meter of that day.
+    """
+
+    site: PvSite
+
+    def __call__(self, day: LocalDay) -> tuple[int, ...]:
+        """PV power for each wall-clock second 0..86,399 of ``day`` [0.1 W]."""
+        return _clearsky_day_dw(self.site, day.day)
+
+
+class PvModelSettings(CommonSettings):
+    """Which PV model gives the PV power, and the system it describes."""
+
+    pv_model: Literal["reference", "clearsky"] = Field(
+        "reference", description="PV model: reference (the challenge's curve) or clearsky (pvlib, site below)"
+    )
+    pv_peak_kw: float | None = Field(
+        None, gt=0, description="reference model: scale the curve to this peak [kW] (default: as digitized, 3.24)"
+    )
+    latitude_deg: float = Field(52.52, ge=-90, le=90, description="clearsky: site latitude, north positive [deg]")
+    longitude_deg: float = Field(13.405, ge=-180, le=180, description="clearsky: site longitude, east positive [deg]")
+    altitude_m: float = Field(34.0, ge=-500, le=9000, description="clearsky: site altitude above sea level [m]")
+    surface_tilt_deg: float = Field(30.0, ge=0, le=90, description="clearsky: module tilt from horizontal [deg]")
+    surface_azimuth_deg: float = Field(
+        180.0, ge=0, lt=360, description="clearsky: module azimuth, clockwise from north, 180 = south [deg]"
+    )
+    dc_capacity_kw: float = Field(5.0, gt=0, description="clearsky: DC nameplate power at STC [kWp]")
+    inverter_capacity_kw: float = Field(4.6, gt=0, description="clearsky: inverter AC limit [kW]")
+    losses_percent: float = Field(14.0, ge=0, lt=100, description="clearsky: PVWatts system losses [%]")
+
+    def pv_profile(self) -> ReferencePv | ClearSkyPv:
+        """The PV model these settings describe (picklable, so batch workers can use it)."""
+        if self.pv_model == "reference":
+            return ReferencePv(self.pv_peak_kw)
+        from pv_simulator.clearsky import PvSite  # imports pvlib: only when asked for
+
+        return ClearSkyPv(PvSite(
+            latitude=self.latitude_deg, longitude=self.longitude_deg, altitude=self.altitude_m,
+            timezone=self.timezone, surface_tilt=self.surface_tilt_deg, surface_azimuth=self.surface_azimuth_deg,
+            dc_capacity_kw=self.dc_capacity_kw, inverter_capacity_kw=self.inverter_capacity_kw,
+            losses_percent=self.losses_percent,
+        ))
+
+
+class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):
     """Everything the PV simulator needs; see ``python -m pv_simulator --help``."""
 
     exit_when_done: bool = Field(

@@ -22,10 +22,13 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ("timestamp", "meter_id", "meter_power_kw", "pv_power_kw", "net_power_kw")
 """Columns of a day CSV (see :data:`pv_simulator.writer.HEADER`)."""
@@ -126,17 +129,28 @@ def summarize(
     if not interval_s > 0:
         raise ValueError(f"interval_s must be > 0, got {interval_s}")
     net = meter - pv
+    return _build(
+        meter_id,
+        str(stamps[0])[:10] if stamps.size else None,
+        int(stamps.size),
+        interval_s,
+        (float(meter.sum()), float(pv.sum()), float(np.clip(net, 0.0, None).sum()),
+         float(np.clip(-net, 0.0, None).sum())),
+        _peak(net, stamps),
+        _peak(-net, stamps),
+    )
+
+
+def _build(meter_id: str | None, day: str | None, rows: int, interval_s: float,
+           sums_kw: tuple[float, float, float, float], peak_import: tuple[float, str | None],
+           peak_export: tuple[float, str | None]) -> DaySummary:
+    """A :class:`DaySummary` from power sums [kW] (meter, PV, import, export) and peaks."""
     hours = interval_s / 3600.0
-    consumed = float(meter.sum()) * hours
-    produced = float(pv.sum()) * hours
-    imported = float(np.clip(net, 0.0, None).sum()) * hours
-    exported = float(np.clip(-net, 0.0, None).sum()) * hours
-    peak_import_kw, peak_import_at = _peak(net, stamps)
-    peak_export_kw, peak_export_at = _peak(-net, stamps)
+    consumed, produced, imported, exported = (total * hours for total in sums_kw)
     return DaySummary(
         meter_id=meter_id,
-        day=str(stamps[0])[:10] if stamps.size else None,
-        rows=int(stamps.size),
+        day=day,
+        rows=rows,
         interval_s=float(interval_s),
         consumed_kwh=round(consumed, 6),
         pv_kwh=round(produced, 6),
@@ -144,11 +158,53 @@ def summarize(
         exported_kwh=round(exported, 6),
         self_consumption_percent=_percent(produced - exported, produced),
         self_sufficiency_percent=_percent(consumed - imported, consumed),
-        peak_import_kw=peak_import_kw,
-        peak_import_at=peak_import_at,
-        peak_export_kw=peak_export_kw,
-        peak_export_at=peak_export_at,
+        peak_import_kw=round(peak_import[0], 4),
+        peak_import_at=peak_import[1],
+        peak_export_kw=round(peak_export[0], 4),
+        peak_export_at=peak_export[1],
     )
+
+
+@dataclass
+class DayTotals:
+    """Running totals of a day file's rows, in integer 0.1 W units (exact), kept as rows are written.
+
+    Gives the same :class:`DaySummary` as :func:`summarize` on the file (peaks: the
+    first row at the peak in file order) without reading the file again.
+    """
+
+    rows: int = 0
+    meter_dw: int = 0
+    pv_dw: int = 0
+    import_dw: int = 0
+    export_dw: int = 0
+    peak_import_dw: int = 0
+    peak_import_at: str | None = None
+    peak_export_dw: int = 0
+    peak_export_at: str | None = None
+
+    def add(self, timestamp: str, meter_dw: int, pv_dw: int) -> None:
+        """Count one row: its timestamp text, meter and PV power [0.1 W]."""
+        net = meter_dw - pv_dw
+        self.rows += 1
+        self.meter_dw += meter_dw
+        self.pv_dw += pv_dw
+        if net > 0:
+            self.import_dw += net
+            if net > self.peak_import_dw:
+                self.peak_import_dw, self.peak_import_at = net, timestamp
+        elif net < 0:
+            self.export_dw -= net
+            if -net > self.peak_export_dw:
+                self.peak_export_dw, self.peak_export_at = -net, timestamp
+
+    def summary(self, meter_id: str, day: str, interval_s: float) -> DaySummary:
+        """The day's :class:`DaySummary`, each row standing for ``interval_s`` [s]."""
+        to_kw = 1 / 10_000
+        return _build(meter_id, day, self.rows, interval_s,
+                      (self.meter_dw * to_kw, self.pv_dw * to_kw, self.import_dw * to_kw, self.export_dw * to_kw),
+                      (self.peak_import_dw * to_kw, self.peak_import_at),
+                      (self.peak_export_dw * to_kw, self.peak_export_at))
 
 
 def read_day_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -161,6 +217,8 @@ def read_day_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     ValueError
         If it lacks a column of :data:`COLUMNS` or holds an unparsable timestamp.
     """
+    import pandas as pd  # only the report needs pandas; the service summarises from running totals
+
     frame = pd.read_csv(path, dtype={"timestamp": str, "meter_id": str})
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from common.clock import LocalDay, local_date
+from pv_simulator.summary import DayTotals
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class DayFile:
         self._seconds = bytearray(day.length_s)  # 1 where the whole-second instant is held
         self._subsecond: set[int] = set()  # epoch ms of instants that are not whole seconds
         self.rows = 0
+        self.totals = DayTotals()
+        """Running energy totals of every row in the file or queued for it (for the day's summary)."""
         self._pending: list[str] = []
         self._load()
 
@@ -96,14 +99,17 @@ class DayFile:
         if lines and lines[0] + "\n" != HEADER:
             raise OutputError(f"{self.path} exists but is not a pvsim CSV (unexpected header); move it away")
         for number, line in enumerate(lines[1:], start=2):
+            fields = line.split(",")
             try:
-                ms = round(datetime.fromisoformat(line.split(",", 1)[0]).timestamp() * 1000)
-            except ValueError:
+                ms = round(datetime.fromisoformat(fields[0]).timestamp() * 1000)
+                meter_dw, pv_dw = round(float(fields[2]) * 10_000), round(float(fields[3]) * 10_000)
+            except (ValueError, IndexError):
                 ms = None
             if ms is None or not self.day.contains(ms / 1000):
-                raise OutputError(f"{self.path}, line {number}: not a timestamp of {self.day.day}; "
+                raise OutputError(f"{self.path}, line {number}: not a row of {self.day.day}; "
                                   "fix or move the file away")
             self._mark(ms)
+            self.totals.add(fields[0], meter_dw, pv_dw)
         self.rows = max(len(lines) - 1, 0)
 
     def _mark(self, ms: int) -> bool:
@@ -140,10 +146,12 @@ class DayFile:
         meter_dw = round(power_w * 10)
         pv_dw = self._pv_dw[wall]
         clock = _wall_clock_text()[wall] + (f".{rest:03d}" if rest else "")
+        timestamp = f"{self._prefix}{clock}{self._offsets[minute]}"
         self._pending.append(
-            f"{self._prefix}{clock}{self._offsets[minute]},{self.meter_id},"
+            f"{timestamp},{self.meter_id},"
             f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
         )
+        self.totals.add(timestamp, meter_dw, pv_dw)
         return True
 
     @property

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from pv_simulator.summary import summarize_csv
 from tests.conftest import start_service
 from tests.expect import assert_day_exact, plan_for
 
@@ -30,6 +33,11 @@ def test_one_meter_whole_day_writes_every_second_once(amqp_url: str, tmp_path: P
     run_meter(amqp_url, tmp_path)
     assert pv.wait(timeout=180) == 0, (tmp_path / "pv.log").read_text()
     assert assert_day_exact(tmp_path / "out", plan_for(DAY)) == 86_400
+    # The day's summary is written beside it, from running totals, equal to summarising the file.
+    written = json.loads((tmp_path / "out" / "meter-1" / "2026-06-21.summary.json").read_text())
+    assert written == asdict(summarize_csv(tmp_path / "out" / "meter-1" / "2026-06-21.csv"))
+    assert written["rows"] == 86_400 and 26.6 < written["pv_kwh"] < 26.8
+    assert "meter-1 2026-06-21: consumed" in (tmp_path / "pv.log").read_text()
 
 
 def test_three_meters_write_three_files(amqp_url: str, tmp_path: Path) -> None:

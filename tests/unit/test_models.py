@@ -20,7 +20,7 @@ WALL = np.arange(86_400)
 def day_load(model: str, seed: int, meter: int, day: date, interval_s: int = 1) -> np.ndarray:
     local_day = LocalDay(day, BERLIN)
     wall = local_day.wall_seconds(local_day.timestamps_s(interval_s))
-    return load_w(model, wall, interval_s, meter_rng(seed, meter, day.toordinal()))
+    return load_w(model, wall, interval_s, meter_rng(seed, meter, day.toordinal()), day)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -130,8 +130,8 @@ def test_uniform_model_covers_the_whole_range():
 
 @pytest.mark.parametrize("model", MODELS)
 def test_load_w_output_has_one_value_per_clock_time(model):
-    assert load_w(model, WALL[:123], 1, np.random.default_rng(0)).shape == (123,)
-    assert load_w(model, 5, 1, np.random.default_rng(0)).shape == (1,)
+    assert load_w(model, WALL[:123], 1, np.random.default_rng(0), DAYS[0]).shape == (123,)
+    assert load_w(model, 5, 1, np.random.default_rng(0), DAYS[0]).shape == (1,)
 
 
 @pytest.mark.parametrize("name", ["sine", "", "Uniform", "random_walk"])
@@ -158,3 +158,8 @@ def test_ar1_filter_rejects_a_decay_outside_0_1() -> None:
 
     with pytest.raises(ValueError, match="decay"):
         ar1_filter(np.zeros(3), 1.0, 0.0)
+
+
+def test_the_profile_model_needs_the_date() -> None:
+    with pytest.raises(ValueError, match="date"):
+        load_w("profile", WALL[:10], 1, np.random.default_rng(0))
