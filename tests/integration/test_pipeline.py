@@ -68,3 +68,24 @@ def test_multi_day_run_writes_one_file_per_local_day(amqp_url: str, tmp_path: Pa
     plan = plan_for(start, days=3, interval_s=60)
     rows = [assert_day_exact(tmp_path / "out", plan, 0, d) for d in range(3)]
     assert rows == [1440, 1500, 1440]
+
+
+@pytest.mark.parametrize("module", ["meter", "pv_simulator"])
+def test_an_unreachable_broker_is_retried_with_logged_attempts_then_a_clear_error(module: str, tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    args = ["--output-dir", str(tmp_path)] if module == "pv_simulator" else ["--date", "2026-06-21"]
+    process = start_service(module, f"amqp://guest:guest@127.0.0.1:{port}/%2F", *args, log_path=tmp_path / "log",
+                            broker_timeout_s="3")
+    assert process.wait(timeout=30) == 1
+    elapsed = time.monotonic() - started
+    log = (tmp_path / "log").read_text()
+    assert 3 <= elapsed < 15
+    assert log.count("not reachable (attempt") >= 2
+    assert f"broker at 127.0.0.1:{port} vhost '/' not reachable after 3 s" in log
+    assert "Traceback" not in log
