@@ -30,6 +30,16 @@ class StopRequested(Exception):
     """A stop was requested while waiting for the broker."""
 
 
+class _StopWhen(tenacity.stop.stop_base):
+    """Stop retrying as soon as ``predicate()`` is true."""
+
+    def __init__(self, predicate: Callable[[], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.predicate()
+
+
 def _open_once(parameters: pika.URLParameters) -> SelectConnection:
     """Open one connection, running its ioloop until it is open or has failed."""
     outcome: dict[str, BaseException | None] = {"error": None}
@@ -70,7 +80,7 @@ def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = l
     parameters.connection_attempts = 1
     where = f"{parameters.host}:{parameters.port} vhost '{parameters.virtual_host}'"
     retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_delay(timeout_s) | (lambda _state: stopping()),
+        stop=tenacity.stop_after_delay(timeout_s) | _StopWhen(stopping),
         wait=tenacity.wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.5),
         retry=tenacity.retry_if_exception(
             lambda e: isinstance(e, AMQPConnectionError)

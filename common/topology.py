@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from pika.channel import Channel
 
@@ -72,21 +73,18 @@ def declare(channel: Channel, on_done: Callable[[], None]) -> None:
 
     Any mismatch with an existing declaration closes the channel (PRECONDITION_FAILED).
     """
-    steps: list[Callable[[Callable[[object], None]], None]] = [
-        lambda cb: channel.exchange_declare(EXCHANGE, "topic", durable=True, callback=cb),
-        lambda cb: channel.exchange_declare(DEAD_LETTER_EXCHANGE, "fanout", durable=True, callback=cb),
+    steps: list[Callable[..., object]] = [
+        partial(channel.exchange_declare, EXCHANGE, "topic", durable=True),
+        partial(channel.exchange_declare, DEAD_LETTER_EXCHANGE, "fanout", durable=True),
     ]
     for spec in (PV_QUEUE, DEAD_LETTER):
-        steps.append(
-            lambda cb, s=spec: channel.queue_declare(s.name, durable=True, arguments=s.arguments, callback=cb)
-        )
-        for key in spec.bindings:
-            steps.append(lambda cb, s=spec, k=key: channel.queue_bind(s.name, s.exchange, routing_key=k, callback=cb))
+        steps.append(partial(channel.queue_declare, spec.name, durable=True, arguments=spec.arguments))
+        steps.extend(partial(channel.queue_bind, spec.name, spec.exchange, routing_key=key) for key in spec.bindings)
 
     def run(index: int) -> None:
         if index == len(steps):
             on_done()
             return
-        steps[index](lambda _frame: run(index + 1))
+        steps[index](callback=lambda _frame: run(index + 1))
 
     run(0)

@@ -90,7 +90,8 @@ def uniform_w(n: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
 
 
 def _finish(power_w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return np.round(np.clip(power_w, 0.0, MAX_POWER_W), 1)
+    clipped: npt.NDArray[np.float64] = np.clip(power_w, 0.0, MAX_POWER_W)
+    return np.round(clipped, 1)
 
 
 def meter_rng(seed: int, meter_number: int, ordinal_day: int) -> np.random.Generator:
