@@ -89,3 +89,14 @@ def test_an_unreachable_broker_is_retried_with_logged_attempts_then_a_clear_erro
     assert log.count("not reachable (attempt") >= 2
     assert f"broker at 127.0.0.1:{port} vhost '/' not reachable after 3 s" in log
     assert "Traceback" not in log
+
+
+def test_speed_paces_emulated_time_against_the_wall_clock(amqp_url: str, tmp_path: Path) -> None:
+    import time
+
+    started = time.monotonic()
+    run_meter(amqp_url, tmp_path, "--interval-s", "60", "--speed", "43200")  # a day in 2 s
+    elapsed = time.monotonic() - started
+    # The last reading (23:59 local) is due 86,340 emulated s = 1.9986 wall s after the first.
+    assert elapsed >= 86_340 / 43_200
+    assert "1440 readings confirmed" in (tmp_path / "meter.log").read_text()
