@@ -17,9 +17,18 @@ import pika
 import tenacity
 from pika.adapters.select_connection import SelectConnection
 from pika.channel import Channel
-from pika.exceptions import AMQPConnectionError, ProbableAccessDeniedError, ProbableAuthenticationError
+from pika.exceptions import (
+    AMQPConnectionError,
+    ChannelClosedByBroker,
+    ProbableAccessDeniedError,
+    ProbableAuthenticationError,
+)
 
 log = logging.getLogger(__name__)
+
+
+FATAL_CHANNEL_CODES = (403, 406)
+"""ACCESS_REFUSED and PRECONDITION_FAILED: a reconnect would fail the same way."""
 
 
 class BrokerUnavailable(RuntimeError):
@@ -162,6 +171,9 @@ class AmqpService:
                 self.connection = open_connection(self._url, self._broker_timeout_s, lambda: self.stop_requested)
             except StopRequested:
                 break
+            if self.stop_requested:  # SIGTERM arrived while connecting
+                self.connection.close()
+                break
             self.connection.add_on_close_callback(self._on_connection_closed)
             self.connection.channel(on_open_callback=self._on_channel_open)
             self.connection.ioloop.start()
@@ -185,9 +197,17 @@ class AmqpService:
         self.on_channel_open(channel)
 
     def _on_channel_closed(self, channel: Channel, reason: BaseException) -> None:
-        if self.connection is not None and self.connection.is_open and not self.finished:
-            log.warning("channel closed by broker (%s); reconnecting", _describe(reason))
-            self.connection.close()
+        if self.connection is None or not self.connection.is_open or self.finished:
+            return
+        if isinstance(reason, ChannelClosedByBroker) and reason.reply_code in FATAL_CHANNEL_CODES:
+            # Retrying cannot help: the broker refuses our topology or our rights.
+            log.error("broker refused: %s %s; fix the broker setup (e.g. delete a queue declared with other "
+                      "arguments, or grant the user configure/write/read rights on the vhost), then restart",
+                      reason.reply_code, reason.reply_text)
+            self.finish(1)
+            return
+        log.warning("channel closed by broker (%s); reconnecting", _describe(reason))
+        self.connection.close()
 
     def _on_connection_closed(self, connection: SelectConnection, reason: BaseException) -> None:
         if not self.finished:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 MAX_BODY_BYTES = 64 * 1024
@@ -26,6 +26,11 @@ MAX_POWER_W = 9000.0
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 """Readings must lie between these instants (any local date around them stays representable)."""
+
+MAX_METERS = 1000
+"""Most meters in one run (the meter's ``--meters`` limit)."""
+MAX_RUN_DAYS = 3660
+"""Longest run in days (the meter's ``--days`` limit)."""
 
 MeterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 """A meter id is one routing-key word and a safe directory name: letters, digits, ``-``, ``_``."""
@@ -75,12 +80,23 @@ class EndOfRun(_Message):
     tell when the whole run is done.
     """
 
-    run_id: Annotated[str, Field(min_length=1, max_length=128)]
-    meters: Annotated[list[MeterId], Field(min_length=1)]
-    readings: int = Field(ge=0)
-    interval_s: int = Field(ge=1)
-    first_timestamp: AwareDatetime
-    last_timestamp: AwareDatetime
+    run_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    meters: Annotated[list[MeterId], Field(min_length=1, max_length=MAX_METERS)]
+    readings: int = Field(ge=1)
+    interval_s: int = Field(ge=1, le=3600)
+    first_timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
+    last_timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
+
+    @model_validator(mode="after")
+    def _check_consistent(self) -> EndOfRun:
+        if self.meter_id not in self.meters:
+            raise ValueError(f"meter_id '{self.meter_id}' is not among the run's meters")
+        span_s = (self.last_timestamp - self.first_timestamp).total_seconds()
+        if span_s != (self.readings - 1) * self.interval_s:
+            raise ValueError("last_timestamp - first_timestamp must be (readings - 1) * interval_s")
+        if span_s > MAX_RUN_DAYS * 86_400:
+            raise ValueError(f"a run spans at most {MAX_RUN_DAYS} days")
+        return self
 
 
 def _parse(model: type[_Message], body: bytes) -> _Message:

@@ -49,7 +49,8 @@ class MeterService(AmqpService):
         self._next = 0
         self._tag_base = 0  # g of delivery tag 1 on the current channel
         self._ends_tag: int | None = None  # last delivery tag of the end announcements
-        self._confirmed_tag = 0
+        self._confirmed_tag = 0  # delivery tags <= this are confirmed on the current channel
+        self._acked_ahead: set[int] = set()  # single confirms beyond the watermark
         self._day: DayReadings | None = None
         self._pump_scheduled = False
         self._started = time.monotonic()
@@ -74,6 +75,7 @@ class MeterService(AmqpService):
         self._next = self.confirmed
         self._tag_base = self.confirmed
         self._confirmed_tag = 0
+        self._acked_ahead.clear()
         self._ends_tag = None
         if self.confirmed:
             log.info("resuming at reading %d of %d", self.confirmed, self.plan.total)
@@ -156,26 +158,37 @@ class MeterService(AmqpService):
 
     # -- confirms -------------------------------------------------------------------------
     def _on_confirm(self, frame: pika.frame.Method) -> None:
+        channel = self.channel
+        if self.finished or channel is None or not channel.is_open:
+            return  # confirms still arriving on a closing channel must not advance the watermark
         method = frame.method
         if isinstance(method, Basic.Nack):
             log.warning("broker nacked delivery %d; republishing from the first unconfirmed reading",
                         method.delivery_tag)
-            if self.channel is not None and self.channel.is_open:
-                self.channel.close()
+            channel.close()
             return
-        # RabbitMQ confirms in publishing order on a channel; a single ack beyond the
-        # watermark would only arrive if an earlier one was nacked (handled above).
-        self._confirmed_tag = max(self._confirmed_tag, method.delivery_tag)
+        self._advance(method.delivery_tag, method.multiple)
         self.confirmed = min(self.plan.total, self._tag_base + self._confirmed_tag)
         self.progress.update(self.confirmed)
         if self._ends_tag is not None:
             if self._confirmed_tag >= self._ends_tag:
                 self._done()
             return
-        if self.confirmed == self.plan.total and self.channel is not None:
-            self._publish_ends(self.channel)
+        if self.confirmed == self.plan.total:
+            self._publish_ends(channel)
         elif self._in_flight() < WINDOW // 2:
             self._schedule_pump(0.0)
+
+    def _advance(self, tag: int, multiple: bool) -> None:
+        """Move the contiguous confirm watermark; single acks beyond it wait in ``_acked_ahead``."""
+        if multiple or tag == self._confirmed_tag + 1:
+            self._confirmed_tag = max(self._confirmed_tag, tag)
+        else:
+            self._acked_ahead.add(tag)
+        while self._confirmed_tag + 1 in self._acked_ahead:
+            self._confirmed_tag += 1
+        if self._acked_ahead:
+            self._acked_ahead = {t for t in self._acked_ahead if t > self._confirmed_tag}
 
     def _done(self) -> None:
         self.progress.close()

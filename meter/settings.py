@@ -35,6 +35,14 @@ class RunSettings(CommonSettings):
         "H25", description="BDEW 2025 profile class of the profile model: H25 household, G25 commercial"
     )
 
+    @field_validator("interval_s")
+    @classmethod
+    def _check_interval(cls, value: int) -> int:
+        # One grid of readings across midnights and clock changes (days last 23, 24 or 25 hours).
+        if 3600 % value:
+            raise ValueError(f"interval_s must divide 3600 (1, 2, 5, 10, 15, 30, 60, ... s), got {value}")
+        return value
+
     def first_day(self) -> dt.date:
         """The first local day of the run (``date``, or today in the site's timezone)."""
         return self.date or dt.datetime.now(self.tz).date()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.schema import EndOfRun
-from pv_simulator.writer import CsvStore, OutputError
+from pv_simulator.writer import CsvStore, OutputError, fsync_directory
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,10 @@ class MeterEnd:
     remaining: int = -1
 
     def covers(self, epoch_s: float) -> bool:
-        """Whether an instant is one of the announced readings."""
-        return self.first_s <= epoch_s <= self.last_s and (int(epoch_s) - self.first_s) % self.interval_s == 0
+        """Whether an instant [epoch s] is one of the announced readings (all on whole seconds)."""
+        whole = int(epoch_s)
+        on_grid = (whole - self.first_s) % self.interval_s == 0
+        return whole == epoch_s and self.first_s <= whole <= self.last_s and on_grid
 
 
 @dataclass
@@ -154,6 +156,7 @@ class RunTracker:
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(temporary, path)
+                fsync_directory(self.state_dir)
             except OSError as error:
                 raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
         self._unsaved.clear()

@@ -61,6 +61,7 @@ class PvSimulatorService(AmqpService):
         self._flushed_tag = 0  # deliveries up to here are on disk or settled
         self._publish_tag = 0  # publishes (dead letters) on this channel
         self._blocked: dict[int, int] = {}  # dead-letter publish tag -> delivery tag awaiting its confirm
+        self._settled: set[int] = set()  # delivery tags already rejected back to the queue (not to be acked)
         self._bad_logged = 0
         self._started = time.monotonic()
         self._last_report = self._started
@@ -70,6 +71,7 @@ class PvSimulatorService(AmqpService):
     def on_channel_open(self, channel: Channel) -> None:
         self._last_tag = self._acked_tag = self._flushed_tag = self._publish_tag = 0
         self._blocked.clear()
+        self._settled.clear()
         channel.confirm_delivery(self._on_confirm, callback=lambda _f: topology.declare(channel, self._consume))
 
     def _consume(self) -> None:
@@ -86,8 +88,8 @@ class PvSimulatorService(AmqpService):
         self._write_or_fail()
 
     def on_stop_requested(self) -> None:
-        if self._write_or_fail():
-            self._ack()
+        self._flush()  # write, fsync and ack everything delivered so far
+        if not self.finished:
             log.info("stopped: %s", self._summary())
             self.finish(0)
 
@@ -116,7 +118,8 @@ class PvSimulatorService(AmqpService):
         except Exception:
             # Unexpected: let the quorum queue redeliver it, up to its delivery limit.
             log.exception("failed to handle delivery %d (%s); returning it to the queue", method.delivery_tag, key)
-            channel.basic_nack(method.delivery_tag, requeue=True)
+            channel.basic_reject(method.delivery_tag, requeue=True)  # counts towards the delivery limit
+            self._settled.add(method.delivery_tag)
         if self._queued >= BATCH_ROWS:
             self._flush()
 
@@ -139,6 +142,8 @@ class PvSimulatorService(AmqpService):
         self._blocked[self._publish_tag] = method.delivery_tag
 
     def _on_confirm(self, frame: pika.frame.Method) -> None:
+        if self.finished or self.channel is None or not self.channel.is_open:
+            return
         method = frame.method
         tags = [t for t in self._blocked if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
         if isinstance(method, Basic.Nack):
@@ -149,6 +154,7 @@ class PvSimulatorService(AmqpService):
         for tag in tags:
             self._blocked.pop(tag, None)
         self._ack()
+        self._check_done()
 
     # -- writing and acking ---------------------------------------------------------------------
     def _tick(self) -> None:
@@ -205,13 +211,21 @@ class PvSimulatorService(AmqpService):
         return True
 
     def _ack(self) -> None:
+        """Multiple-ack up to the last delivery that is on disk (or dead-lettered and confirmed)."""
         upto = self._flushed_tag
         if self._blocked:
             upto = min(upto, min(self._blocked.values()) - 1)
+        while upto in self._settled:  # acking a rejected tag is a channel error
+            upto -= 1
         channel = self.channel
         if upto > self._acked_tag and channel is not None and channel.is_open:
             channel.basic_ack(upto, multiple=True)
             self._acked_tag = upto
+            self._settled = {tag for tag in self._settled if tag > upto}
+
+    def _nothing_in_flight(self) -> bool:
+        """Every delivery received is acknowledged or was rejected back to the queue."""
+        return all(tag in self._settled for tag in range(self._acked_tag + 1, self._last_tag + 1))
 
     def _check_done(self) -> None:
         if not self.exit_when_done or self.store.pending or self._blocked:
@@ -220,13 +234,13 @@ class PvSimulatorService(AmqpService):
             self.runs.save()
             log.info("every announced run is complete: %s", self._summary())
             self.finish(0)
-        elif self.runs.stale() and self._acked_tag == self._last_tag and self.channel is not None:
+        elif self.runs.stale() and self._nothing_in_flight() and self.channel is not None:
             # Runs left unfinished by an earlier process: give up on them once the queue is drained.
             self.channel.queue_declare(topology.QUEUE, passive=True, callback=self._on_queue_depth)
 
     def _on_queue_depth(self, frame: pika.frame.Method) -> None:
         stale = self.runs.stale()
-        if stale and frame.method.message_count == 0 and self._acked_tag == self._last_tag:
+        if stale and frame.method.message_count == 0 and self._nothing_in_flight():
             self.runs.abandon(stale)
             if self._write_or_fail():
                 self._check_done()

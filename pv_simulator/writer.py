@@ -52,6 +52,15 @@ def _offset_text(offset_s: int) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def fsync_directory(path: Path) -> None:
+    """Make a new or renamed entry in the directory ``path`` durable (POSIX: fsync the directory)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def format_kw(value_dw: int) -> str:
     """Power in 0.1 W units -> kW text with 4 decimals (``12345`` -> ``'1.2345'``)."""
     return f"{value_dw / 10_000:.4f}"
@@ -166,11 +175,14 @@ class DayFile:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8", newline="") as handle:
-                if handle.tell() == 0:
+                created = handle.tell() == 0
+                if created:
                     handle.write(HEADER)
                 handle.write("".join(self._pending))
                 handle.flush()
                 os.fsync(handle.fileno())
+            if created:
+                fsync_directory(self.path.parent)
         except OSError as error:
             raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
         self.rows += len(self._pending)

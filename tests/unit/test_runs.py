@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from common.clock import LocalDay
-from common.schema import EndOfRun, format_utc, parse_end_of_run
+from common.schema import EndOfRun, InvalidMessage, format_utc, parse_end_of_run
 from pv_simulator.runs import MeterEnd, RunTracker
 from pv_simulator.writer import CsvStore
 
@@ -225,10 +225,14 @@ def test_all_done_is_false_while_any_run_is_unfinished(h):
     assert h.tracker.all_done
 
 
-def test_an_empty_run_is_complete_at_once(h):
-    h.tracker.announce(end_message("meter-1", readings=0))
-    assert h.remaining("run-1", "meter-1") == 0
-    assert len(h.tracker.pop_complete()) == 1
+def test_an_end_of_run_without_readings_is_invalid_input():
+    with pytest.raises(InvalidMessage, match="readings"):
+        end_message("meter-1", readings=0)
+
+
+def test_a_sub_second_instant_is_not_one_of_the_announced_readings():
+    end = MeterEnd("run-1", "meter-1", first_s=100, last_s=400, interval_s=100, readings=4)
+    assert not end.covers(100.5) and end.covers(100.0)
 
 
 def test_meter_end_covers_only_the_announced_instants():

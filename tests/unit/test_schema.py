@@ -316,3 +316,30 @@ def test_valid_shaped_readings_parse_exactly_when_power_is_in_range(power, seq):
         assert parse_reading(raw).power_w == power
     else:
         rejects(raw)
+
+
+def _end_body(**changes: object) -> bytes:
+    body = {"schema": 1, "meter_id": "meter-1", "run_id": "abc123", "meters": ["meter-1"], "readings": 3,
+            "interval_s": 60, "first_timestamp": "2026-06-21T00:00:00Z", "last_timestamp": "2026-06-21T00:02:00Z"}
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+def test_a_consistent_end_of_run_parses() -> None:
+    assert parse_end_of_run(_end_body()).readings == 3
+
+
+@pytest.mark.parametrize("changes", [
+    {"run_id": "../../escape"},
+    {"run_id": "a\u0000b"},
+    {"meters": ["meter-2"]},
+    {"readings": 0},
+    {"last_timestamp": "2026-06-21T00:05:00Z"},
+    {"first_timestamp": "0001-01-01T00:00:00Z"},
+    {"interval_s": 0},
+    {"readings": 100_000_000, "interval_s": 3600, "last_timestamp": "9999-01-01T00:00:00Z"},
+])
+def test_an_inconsistent_or_dangerous_end_of_run_is_invalid(changes: dict) -> None:
+    with pytest.raises(InvalidMessage) as raised:
+        parse_end_of_run(_end_body(**changes))
+    assert raised.value.reason

@@ -213,3 +213,14 @@ def test_pv_simulator_cli_help_mentions_output_dir():
     assert "--output-dir" in done.stdout
     assert "--exit-when-done" in done.stdout
     assert "PVSIM_OUTPUT_DIR" in done.stdout
+
+
+def test_an_interval_that_does_not_divide_an_hour_is_refused(capsys) -> None:
+    from common.cli import parse_settings
+    from meter.settings import MeterSettings
+
+    with pytest.raises(SystemExit) as exited:
+        parse_settings(MeterSettings, ["--interval-s", "7"], "meter", "")
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--interval-s / PVSIM_INTERVAL_S" in err[0] and "divide 3600" in err[0]
