@@ -144,3 +144,17 @@ def test_json_file_is_named_by_day_and_round_trips(tmp_path: Path) -> None:
 def test_json_of_a_day_without_readings_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_summary_json(summarize([], [], [], 1), tmp_path)
+
+
+def test_running_totals_give_the_same_summary_as_the_arrays() -> None:
+    from pv_simulator.summary import DayTotals
+
+    stamps = [f"2026-06-21T12:{m:02d}:00+02:00" for m in range(6)]
+    meter_dw = [12_000, 8_000, 500, 0, 30_000, 15_000]
+    pv_dw = [10_000, 10_000, 10_000, 0, 5_000, 15_000]
+    totals = DayTotals()
+    for stamp, meter, pv in zip(stamps, meter_dw, pv_dw, strict=True):
+        totals.add(stamp, meter, pv)
+    expected = summarize(stamps, np.array(meter_dw) / 10_000, np.array(pv_dw) / 10_000, 60.0, meter_id="meter-1")
+    assert totals.summary("meter-1", "2026-06-21", 60.0) == expected
+    assert expected.peak_export_at == stamps[2] and expected.peak_import_at == stamps[4]
