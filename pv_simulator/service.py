@@ -179,13 +179,17 @@ class PvSimulatorService(AmqpService):
         self._ack()
         for run in self.runs.pop_complete():
             log.info("run %s complete: every reading of %s is written", run.run_id, ", ".join(run.meters))
-            self._write_summaries(run)
+            self._finish_run_files(run)
         self._check_done()
 
-    def _write_summaries(self, run: Run) -> None:
-        """Write ``<date>.summary.json`` beside each day file of a complete run, and log each in one line."""
+    def _finish_run_files(self, run: Run) -> None:
+        """Put each day file of a complete run in timestamp order, write ``<date>.summary.json``, log it."""
         for end in run.ends.values():
             for day_file in self.store.days_of(end.meter_id, end.first_s, end.last_s):
+                try:
+                    day_file.sort()
+                except OutputError as error:
+                    log.error("%s; its rows stay in arrival order", error)
                 summary = day_file.totals.summary(end.meter_id, day_file.day.day.isoformat(), end.interval_s)
                 try:
                     write_summary_json(summary, day_file.path.parent)

@@ -83,6 +83,9 @@ class DayFile:
         self.totals = DayTotals()
         """Running energy totals of every row in the file or queued for it (for the day's summary)."""
         self._pending: list[str] = []
+        self.in_order = True
+        """Whether the rows are in timestamp order (a late or redelivered reading breaks it)."""
+        self._last_ms = -1
         self._load()
 
     # -- index ------------------------------------------------------------------------------
@@ -108,21 +111,19 @@ class DayFile:
         if lines and lines[0] + "\n" != HEADER:
             raise OutputError(f"{self.path} exists but is not a pvsim CSV (unexpected header); move it away")
         for number, line in enumerate(lines[1:], start=2):
-            fields = line.split(",")
-            try:
-                ms = round(datetime.fromisoformat(fields[0]).timestamp() * 1000)
-                meter_dw, pv_dw = round(float(fields[2]) * 10_000), round(float(fields[3]) * 10_000)
-            except (ValueError, IndexError):
-                ms = None
-            if ms is None or not self.day.contains(ms / 1000):
+            row = _parse_row(line)
+            if row is None or not self.day.contains(row[0] / 1000):
                 raise OutputError(f"{self.path}, line {number}: not a row of {self.day.day}; "
                                   "fix or move the file away")
-            self._mark(ms)
-            self.totals.add(fields[0], meter_dw, pv_dw)
+            self._mark(row[0])
+            self.totals.add(*row[1:])
         self.rows = max(len(lines) - 1, 0)
 
     def _mark(self, ms: int) -> bool:
         """Record an instant [epoch ms]; False if it was already held."""
+        if ms < self._last_ms:
+            self.in_order = False
+        self._last_ms = max(self._last_ms, ms)
         second, rest = divmod(ms, 1000)
         if rest:
             if ms in self._subsecond:
@@ -187,6 +188,51 @@ class DayFile:
             raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
         self.rows += len(self._pending)
         self._pending.clear()
+
+
+    def sort(self) -> None:
+        """Rewrite the file in timestamp order, atomically, if rows arrived out of order.
+
+        Called once a run is complete; the rows stay the same. Raises
+        :class:`OutputError` naming the path.
+        """
+        if self.in_order:
+            return
+        self.write()
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            rows = sorted(text.splitlines(keepends=True)[1:], key=_row_instant_ms)
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            with temporary.open("w", encoding="utf-8", newline="") as handle:
+                handle.write(HEADER)
+                handle.writelines(rows)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+            fsync_directory(self.path.parent)
+        except OSError as error:
+            raise OutputError(f"cannot sort {self.path}: {error.strerror or error}") from error
+        self.totals = DayTotals()  # peaks name the first row at the peak in the new order
+        for line in rows:
+            parsed = _parse_row(line)
+            assert parsed is not None
+            self.totals.add(*parsed[1:])
+        self.in_order = True
+        log.info("%s: rows put back in timestamp order", self.path)
+
+
+def _parse_row(line: str) -> tuple[int, str, int, int] | None:
+    """(instant [epoch ms], timestamp text, meter power, PV power [0.1 W]) of a CSV row; None if malformed."""
+    fields = line.split(",")
+    try:
+        ms = round(datetime.fromisoformat(fields[0]).timestamp() * 1000)
+        return ms, fields[0], round(float(fields[2]) * 10_000), round(float(fields[3]) * 10_000)
+    except (ValueError, IndexError):
+        return None
+
+
+def _row_instant_ms(line: str) -> int:
+    return round(datetime.fromisoformat(line.split(",", 1)[0]).timestamp() * 1000)
 
 
 class CsvStore:

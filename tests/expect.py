@@ -33,7 +33,8 @@ def assert_day_exact(output_dir: Path, plan: RunPlan, meter: int = 0, day_index:
     """Assert that the CSV of (meter, day) holds every expected second once with the published values.
 
     Returns the number of rows checked. Compares against the readings the meter's
-    seeded models produce, the reference PV curve, and net = meter - PV.
+    seeded models produce, the reference PV curve, and net = meter - PV, and checks
+    that the rows are in timestamp order (the PV simulator sorts a completed run's files).
     """
     readings = plan.day(day_index)
     meter_id = plan.meter_ids[meter]
@@ -55,4 +56,5 @@ def assert_day_exact(output_dir: Path, plan: RunPlan, meter: int = 0, day_index:
     np.testing.assert_allclose(pv_kw, np.asarray(reference_day_dw())[wall] / 10_000, atol=5e-5)
     np.testing.assert_allclose(net_kw, meter_kw - pv_kw, atol=1e-9)
     assert (frame["meter_id"] == meter_id).all()
+    assert frame["utc"].is_monotonic_increasing, f"{path}: rows not in timestamp order after the run completed"
     return len(frame)

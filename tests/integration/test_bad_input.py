@@ -184,3 +184,20 @@ def test_dead_letters_can_be_listed_and_replayed(amqp_url: str, tmp_path: Path) 
     assert replayed.returncode == 0 and "1 dead letter(s) replayed" in replayed.stderr
     assert queue_depth(amqp_url, topology.DEAD_LETTER_QUEUE) == 0
     assert queue_depth(amqp_url) == 1  # back in the PV simulator's queue
+
+
+def test_readings_that_arrive_out_of_order_end_up_in_timestamp_order_once_the_run_is_complete(
+    amqp_url: str, tmp_path: Path
+) -> None:
+    key = topology.reading_routing_key("meter-1")
+    order = list(range(READINGS))
+    order[10:20] = reversed(order[10:20])  # ten readings arrive in reverse
+    publish(amqp_url, [(key, reading(s)) for s in order] + [(topology.end_routing_key("meter-1"), end_of_run())])
+    log = tmp_path / "pv.log"
+    pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--output-dir", str(tmp_path / "out"),
+                       log_path=log)
+    assert pv.wait(timeout=60) == 0, log.read_text()
+    frame = read_day(tmp_path / "out" / "meter-1" / "2026-06-21.csv")
+    assert len(frame) == READINGS and frame["utc"].is_monotonic_increasing
+    assert list(frame["meter_power_kw"]) == [round((1000.0 + s) / 1000, 4) for s in range(READINGS)]
+    assert "rows put back in timestamp order" in log.read_text()

@@ -318,3 +318,34 @@ def test_a_corrupt_complete_row_raises_output_error_naming_the_path(tmp_path, co
     with pytest.raises(OutputError) as caught:
         s.add("meter-1", ms(2026, 6, 21, 12, 0, 1), 500.0)
     assert str(path) in str(caught.value)
+
+
+def test_sort_puts_late_rows_back_in_timestamp_order_and_keeps_them_all(tmp_path):
+    s = store(tmp_path)
+    for minute in (0, 1, 3, 4, 2):  # the reading of 12:02 arrives last
+        s.add("meter-1", ms(2026, 6, 21, 12, minute), 1000.0 + minute)
+    s.write()
+    day_file = s.day_file("meter-1", ms(2026, 6, 21, 12, 0) / 1000)
+    assert not day_file.in_order
+    before = sorted(map(tuple, rows(day_file.path)))
+    day_file.sort()
+    after = rows(day_file.path)
+    assert [r[0][11:16] for r in after] == ["14:00", "14:01", "14:02", "14:03", "14:04"]
+    assert sorted(map(tuple, after)) == before and day_file.in_order
+    assert day_file.path.read_text().startswith(HEADER)
+    assert not list(tmp_path.rglob("*.tmp"))
+    # a restart sees the same rows in order and keeps the index
+    again = store(tmp_path).day_file("meter-1", ms(2026, 6, 21, 12, 0) / 1000)
+    assert again.in_order and again.rows == 5
+    assert store(tmp_path).add("meter-1", ms(2026, 6, 21, 12, 2), 5.0) is None
+
+
+def test_sort_leaves_an_ordered_file_untouched(tmp_path):
+    s = store(tmp_path)
+    for minute in range(3):
+        s.add("meter-1", ms(2026, 6, 21, 12, minute), 1.0)
+    s.write()
+    day_file = s.day_file("meter-1", ms(2026, 6, 21, 12, 0) / 1000)
+    stamp = day_file.path.stat().st_mtime_ns
+    day_file.sort()
+    assert day_file.in_order and day_file.path.stat().st_mtime_ns == stamp
