@@ -16,8 +16,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from common.clock import LocalDay
 from meter.plan import RunPlan
+from pv_simulator.summary import DayTotals, write_summary_json
 from pv_simulator.writer import HEADER, OutputError, format_day_rows
 
 log = logging.getLogger(__name__)
@@ -26,16 +29,20 @@ PvProfile = Callable[[LocalDay], tuple[int, ...]]
 
 
 def write_day(plan: RunPlan, index: int, output_dir: Path, pv_profile: PvProfile) -> int:
-    """Write every meter's CSV of day ``index`` (replacing existing files atomically); returns rows written.
+    """Write every meter's CSV and summary of day ``index`` (replacing existing files); returns rows written.
 
-    Raises :class:`OutputError` naming the path if a file cannot be written.
+    The summary (``<date>.summary.json``) is the one the PV simulator writes when a run
+    completes. Raises :class:`OutputError` naming the path if a file cannot be written.
     """
     readings = plan.day(index)
-    pv_dw = pv_profile(readings.day)
-    rows = 0
+    day = readings.day
+    pv_dw = pv_profile(day)
+    pv_row_dw = np.asarray(pv_dw, dtype=np.int64)[day.wall_seconds(readings.timestamps_s)]
     for meter, meter_id in enumerate(plan.meter_ids):
-        path = output_dir / meter_id / f"{readings.day.day.isoformat()}.csv"
-        body = format_day_rows(meter_id, readings.day, readings.timestamps_s, readings.power_w[meter], pv_dw)
+        path = output_dir / meter_id / f"{day.day.isoformat()}.csv"
+        body = format_day_rows(meter_id, day, readings.timestamps_s, readings.power_w[meter], pv_dw)
+        meter_dw = np.rint(readings.power_w[meter] * 10).astype(np.int64)
+        totals = DayTotals.of_arrays(meter_dw, pv_row_dw, _timestamps_of(body))
         temporary = path.with_name(path.name + ".tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,10 +50,16 @@ def write_day(plan: RunPlan, index: int, output_dir: Path, pv_profile: PvProfile
                 handle.write(HEADER.encode())
                 handle.write(body)
             os.replace(temporary, path)
+            write_summary_json(totals.summary(meter_id, day.day.isoformat(), plan.interval_s), path.parent)
         except OSError as error:
             raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
-        rows += readings.timestamps_s.shape[0]
-    return rows
+    return readings.timestamps_s.shape[0] * len(plan.meter_ids)
+
+
+def _timestamps_of(body: bytes) -> Callable[[int], str]:
+    """Row index -> timestamp text of CSV rows ``body``."""
+    lines = body.split(b"\n")
+    return lambda i: lines[i].split(b",", 1)[0].decode()
 
 
 _JOB: tuple[RunPlan, Path, PvProfile] | None = None  # the run, set once per worker process

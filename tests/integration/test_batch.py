@@ -28,9 +28,9 @@ def test_batch_csvs_are_byte_identical_to_the_broker_pipeline(amqp_url: str, tmp
                            check=False)
     assert batch.returncode == 0, batch.stderr
 
-    broker_files = sorted(p.relative_to(tmp_path / "broker") for p in (tmp_path / "broker").glob("*/*.csv"))
-    batch_files = sorted(p.relative_to(tmp_path / "batch") for p in (tmp_path / "batch").glob("*/*.csv"))
-    assert len(broker_files) == 6 and batch_files == broker_files
+    broker_files = sorted(p.relative_to(tmp_path / "broker") for p in (tmp_path / "broker").glob("*/*.*"))
+    batch_files = sorted(p.relative_to(tmp_path / "batch") for p in (tmp_path / "batch").glob("*/*.*"))
+    assert len(broker_files) == 12 and batch_files == broker_files  # 6 CSVs, 6 summaries
     for relative in broker_files:
         assert (tmp_path / "batch" / relative).read_bytes() == (tmp_path / "broker" / relative).read_bytes(), relative
     plan = plan_for(date(2026, 10, 24), meters=2, days=3, seed=11, interval_s=5)
