@@ -100,3 +100,18 @@ def test_speed_paces_emulated_time_against_the_wall_clock(amqp_url: str, tmp_pat
     # The last reading (23:59 local) is due 86,340 emulated s = 1.9986 wall s after the first.
     assert elapsed >= 86_340 / 43_200
     assert "1440 readings confirmed" in (tmp_path / "meter.log").read_text()
+
+
+def test_a_queue_declared_with_other_arguments_is_a_clear_fatal_error_not_a_reconnect_loop(
+    amqp_url: str, tmp_path: Path
+) -> None:
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection.channel().queue_declare("pvsim.pv_simulator", durable=True)  # classic, not quorum
+    connection.close()
+    pv = start_service("pv_simulator", amqp_url, "--output-dir", str(tmp_path / "out"), log_path=tmp_path / "pv.log")
+    assert pv.wait(timeout=30) == 1
+    log = (tmp_path / "pv.log").read_text()
+    assert "broker refused: 406 PRECONDITION_FAILED - inequivalent arg" in log and "pvsim.pv_simulator" in log
+    assert log.count("connected to broker") == 1  # no reconnect loop
