@@ -7,6 +7,7 @@ only on (seed, meter, date), so any day can be regenerated when a run resumes.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -86,7 +87,7 @@ class RunPlan:
     def locate(self, g: int) -> tuple[int, int, int]:
         """Global index -> (day index, reading index within the day, meter index)."""
         seq, meter = divmod(g, len(self.meter_ids))
-        day = int(np.searchsorted(self.day_starts, seq, side="right")) - 1
+        day = bisect_right(self.day_starts, seq) - 1
         return day, seq - self.day_starts[day], meter
 
     def day(self, index: int) -> DayReadings:
