@@ -27,10 +27,6 @@ from pika.exceptions import (
 log = logging.getLogger(__name__)
 
 
-FATAL_CHANNEL_CODES = (403, 406)
-"""ACCESS_REFUSED and PRECONDITION_FAILED: a reconnect would fail the same way."""
-
-
 class BrokerUnavailable(RuntimeError):
     """The broker could not be reached (or refused us) within the configured time."""
 
@@ -142,6 +138,8 @@ class AmqpService:
         self.channel: Channel | None = None
         self.finished = False
         self.stop_requested = False
+        self.declared = False
+        """The topology is declared on the current channel (a PRECONDITION_FAILED before that is fatal)."""
         self.exit_code = 0
 
     # -- to implement -------------------------------------------------------------------
@@ -193,14 +191,17 @@ class AmqpService:
 
     def _on_channel_open(self, channel: Channel) -> None:
         self.channel = channel
+        self.declared = False
         channel.add_on_close_callback(self._on_channel_closed)
         self.on_channel_open(channel)
 
     def _on_channel_closed(self, channel: Channel, reason: BaseException) -> None:
         if self.connection is None or not self.connection.is_open or self.finished:
             return
-        if isinstance(reason, ChannelClosedByBroker) and reason.reply_code in FATAL_CHANNEL_CODES:
-            # Retrying cannot help: the broker refuses our topology or our rights.
+        if isinstance(reason, ChannelClosedByBroker) and (
+            reason.reply_code == 403 or (reason.reply_code == 406 and not self.declared)
+        ):
+            # Retrying cannot help: the broker refuses our rights, or our topology (406 while declaring).
             log.error("broker refused: %s %s; fix the broker setup (e.g. delete a queue declared with other "
                       "arguments, or grant the user configure/write/read rights on the vhost), then restart",
                       reason.reply_code, reason.reply_text)

@@ -57,8 +57,10 @@ def describe_error(settings_cls: type[BaseSettings], error: ValidationError) -> 
     parts = []
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "?"
-        known = field in settings_cls.model_fields
-        where = f"{flag_name(field)} / {env_name(settings_cls, field)}" if known else field
+        if field not in settings_cls.model_fields:  # a check across settings names them itself
+            parts.append(str(item["msg"]).removeprefix("Value error, "))
+            continue
+        where = f"{flag_name(field)} / {env_name(settings_cls, field)}"
         message = str(item["msg"]).removeprefix("Value error, ")
         value = item.get("input")
         known = isinstance(value, str | int | float) and str(value) not in message

@@ -94,7 +94,7 @@ class EndOfRun(_Message):
         span_s = (self.last_timestamp - self.first_timestamp).total_seconds()
         if span_s != (self.readings - 1) * self.interval_s:
             raise ValueError("last_timestamp - first_timestamp must be (readings - 1) * interval_s")
-        if span_s > MAX_RUN_DAYS * 86_400:
+        if span_s > (MAX_RUN_DAYS + 1) * 86_400:  # days may be 25 h long
             raise ValueError(f"a run spans at most {MAX_RUN_DAYS} days")
         return self
 

@@ -71,6 +71,7 @@ class MeterService(AmqpService):
 
     # -- publishing ------------------------------------------------------------------------
     def _start(self) -> None:
+        self.declared = True
         # Republish from the first unconfirmed reading; duplicates are dropped downstream.
         self._next = self.confirmed
         self._tag_base = self.confirmed

@@ -6,8 +6,9 @@ import datetime as dt
 import math
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from common.clock import day_bounds_s
 from common.settings import BrokerSettings, CommonSettings
 from meter.models import LoadParams
 from meter.plan import RunPlan
@@ -42,6 +43,20 @@ class RunSettings(CommonSettings):
         if 3600 % value:
             raise ValueError(f"interval_s must divide 3600 (1, 2, 5, 10, 15, 30, 60, ... s), got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _check_interval_fits_every_day(self) -> RunSettings:
+        # Days of 23.5 or 24.5 hours (Australia/Lord_Howe) must hold whole intervals too.
+        first = self.first_day()
+        for offset in range(self.days):
+            day = first + dt.timedelta(days=offset)
+            start, end = day_bounds_s(day, self.tz)
+            if (end - start) % self.interval_s:
+                raise ValueError(
+                    f"--interval-s {self.interval_s} does not divide the local day {day} in {self.timezone} "
+                    f"({(end - start) / 3600:g} h); use an interval that divides {math.gcd(end - start, 3600)} s"
+                )
+        return self
 
     def first_day(self) -> dt.date:
         """The first local day of the run (``date``, or today in the site's timezone)."""

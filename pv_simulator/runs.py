@@ -149,7 +149,9 @@ class RunTracker:
             }
             path = self.state_dir / f"{run_id}.json"
             try:
-                self.state_dir.mkdir(parents=True, exist_ok=True)
+                if not self.state_dir.exists():
+                    self.state_dir.mkdir(parents=True)
+                    fsync_directory(self.state_dir.parent)
                 temporary = path.with_suffix(".tmp")
                 with temporary.open("w") as handle:
                     json.dump(record, handle, indent=1)

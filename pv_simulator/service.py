@@ -75,6 +75,7 @@ class PvSimulatorService(AmqpService):
         channel.confirm_delivery(self._on_confirm, callback=lambda _f: topology.declare(channel, self._consume))
 
     def _consume(self) -> None:
+        self.declared = True
         channel = self.channel
         assert channel is not None and self.connection is not None
         channel.basic_qos(prefetch_count=PREFETCH, callback=lambda _f: channel.basic_consume(

@@ -121,19 +121,19 @@ class DayFile:
 
     def _mark(self, ms: int) -> bool:
         """Record an instant [epoch ms]; False if it was already held."""
-        if ms < self._last_ms:
-            self.in_order = False
-        self._last_ms = max(self._last_ms, ms)
         second, rest = divmod(ms, 1000)
         if rest:
             if ms in self._subsecond:
                 return False
             self._subsecond.add(ms)
-            return True
-        index = second - self.day.start_s
-        if self._seconds[index]:
-            return False
-        self._seconds[index] = 1
+        else:
+            index = second - self.day.start_s
+            if self._seconds[index]:
+                return False
+            self._seconds[index] = 1
+        if ms < self._last_ms:
+            self.in_order = False
+        self._last_ms = max(self._last_ms, ms)
         return True
 
     def count_aligned(self, first_s: int, last_s: int, interval_s: int) -> int:
@@ -174,7 +174,10 @@ class DayFile:
         if not self._pending:
             return
         try:
+            new_folder = not self.path.parent.exists()
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if new_folder:
+                fsync_directory(self.path.parent.parent)
             with self.path.open("a", encoding="utf-8", newline="") as handle:
                 created = handle.tell() == 0
                 if created:

@@ -224,3 +224,31 @@ def test_an_interval_that_does_not_divide_an_hour_is_refused(capsys) -> None:
     assert exited.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--interval-s / PVSIM_INTERVAL_S" in err[0] and "divide 3600" in err[0]
+
+
+def test_an_interval_that_does_not_fit_a_half_hour_clock_change_is_refused(capsys) -> None:
+    from common.cli import parse_settings
+    from meter.settings import MeterSettings
+
+    argv = ["--date", "2024-04-06", "--days", "3", "--timezone", "Australia/Lord_Howe", "--interval-s", "3600"]
+    with pytest.raises(SystemExit) as exited:
+        parse_settings(MeterSettings, argv, "meter", "")
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--interval-s 3600 does not divide the local day 2024-04-07" in err[0]
+    assert parse_settings(MeterSettings, [*argv[:-1], "1800"], "meter", "").interval_s == 1800
+
+
+def test_the_longest_run_announces_a_valid_end_even_with_an_extra_autumn_hour() -> None:
+    from datetime import UTC, datetime
+
+    from common.schema import EndOfRun
+    from meter.settings import MeterSettings
+
+    plan = MeterSettings(date="2024-10-27", days=3660, interval_s=3600).plan()
+    first = plan.local_days[0].start_s
+    last = plan.local_days[-1].start_s + (plan.readings_per_day[-1] - 1) * plan.interval_s
+    end = EndOfRun(schema=1, meter_id="meter-1", run_id="r", meters=["meter-1"], readings=plan.readings_per_meter,
+                   interval_s=3600, first_timestamp=datetime.fromtimestamp(first, UTC),
+                   last_timestamp=datetime.fromtimestamp(last, UTC))
+    assert end.readings == plan.readings_per_meter

@@ -349,3 +349,11 @@ def test_sort_leaves_an_ordered_file_untouched(tmp_path):
     stamp = day_file.path.stat().st_mtime_ns
     day_file.sort()
     assert day_file.in_order and day_file.path.stat().st_mtime_ns == stamp
+
+
+def test_a_duplicate_does_not_mark_a_file_out_of_order(tmp_path):
+    s = store(tmp_path)
+    for minute in range(3):
+        s.add("meter-1", ms(2026, 6, 21, 12, minute), 1.0)
+    assert s.add("meter-1", ms(2026, 6, 21, 12, 0), 1.0) is None  # a redelivery
+    assert s.day_file("meter-1", ms(2026, 6, 21, 12, 0) / 1000).in_order
