@@ -18,15 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from common.clock import LocalDay
 from meter.plan import RunPlan
 from pv_simulator.summary import DayTotals, write_summary_json
-from pv_simulator.writer import HEADER, OutputError, format_day_rows
+from pv_simulator.writer import HEADER, OutputError, PvProfile, format_day_rows
 
 log = logging.getLogger(__name__)
-
-PvProfile = Callable[[LocalDay], tuple[int, ...]]
-
 
 def write_day(plan: RunPlan, index: int, output_dir: Path, pv_profile: PvProfile) -> int:
     """Write every meter's CSV and summary of day ``index`` (replacing existing files); returns rows written.
