@@ -116,7 +116,7 @@ def plot_day(csv_path: Path, png_path: Path, summary: DaySummary | None = None) 
     axes.margins(y=0.12)
 
     meter_id = frame["meter_id"].iloc[0]
-    title = f"Meter {meter_id} — {midnight.date().isoformat()}"
+    title = f"{meter_id} — {midnight.date().isoformat()} ({midnight.day_name()})"
     if summary is not None:
         title += (f"\nconsumed {summary.consumed_kwh:.1f} kWh · PV {summary.pv_kwh:.1f} kWh · "
                   f"import {summary.imported_kwh:.1f} kWh · export {summary.exported_kwh:.1f} kWh · "
