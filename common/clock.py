@@ -85,11 +85,6 @@ class LocalDay:
             dtype=np.int64,
         )
 
-    @classmethod
-    def of(cls, epoch_s: float, tz: ZoneInfo) -> LocalDay:
-        """The local day containing the instant ``epoch_s``."""
-        return cls(local_date(epoch_s, tz), tz)
-
     @property
     def length_s(self) -> int:
         """Duration of the day [s]: 86,400, or 82,800 / 90,000 on the days clocks change."""

@@ -46,6 +46,12 @@ def _wall_clock_text() -> tuple[str, ...]:
     return tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400))
 
 
+@lru_cache(maxsize=1)
+def _wall_clock_bytes() -> np.ndarray:
+    """:func:`_wall_clock_text` as a NumPy bytes array (shared by every batch day)."""
+    return np.array(_wall_clock_text(), dtype="S8")
+
+
 def _offset_text(offset_s: int) -> str:
     sign = "+" if offset_s >= 0 else "-"
     minutes = abs(offset_s) // 60
@@ -204,11 +210,11 @@ class DayFile:
         self.write()
         try:
             text = self.path.read_text(encoding="utf-8")
-            rows = sorted(text.splitlines(keepends=True)[1:], key=_row_instant_ms)
+            parsed = sorted((_parse_row(line), line) for line in text.splitlines(keepends=True)[1:])
             temporary = self.path.with_name(self.path.name + ".tmp")
             with temporary.open("w", encoding="utf-8", newline="") as handle:
                 handle.write(HEADER)
-                handle.writelines(rows)
+                handle.writelines(line for _, line in parsed)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
@@ -216,10 +222,9 @@ class DayFile:
         except OSError as error:
             raise OutputError(f"cannot sort {self.path}: {error.strerror or error}") from error
         self.totals = DayTotals()  # peaks name the first row at the peak in the new order
-        for line in rows:
-            parsed = _parse_row(line)
-            assert parsed is not None
-            self.totals.add(*parsed[1:])
+        for row, _ in parsed:
+            assert row is not None  # every row on disk was parsed when the file was loaded or written
+            self.totals.add(*row[1:])
         self.in_order = True
         log.info("%s: rows put back in timestamp order", self.path)
 
@@ -232,10 +237,6 @@ def _parse_row(line: str) -> tuple[int, str, int, int] | None:
         return ms, fields[0], round(float(fields[2]) * 10_000), round(float(fields[3]) * 10_000)
     except (ValueError, IndexError):
         return None
-
-
-def _row_instant_ms(line: str) -> int:
-    return round(datetime.fromisoformat(line.split(",", 1)[0]).timestamp() * 1000)
 
 
 class CsvStore:
@@ -343,17 +344,16 @@ def format_day_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, powe
     Used by batch mode, which must write byte-identical files to the broker pipeline.
     """
     rows = timestamps_s.shape[0]
-    minute = (timestamps_s - day.start_s) // 60
     offsets_s = day.utc_offset_s(timestamps_s)
     wall = (timestamps_s + offsets_s) % 86_400
     meter_dw = np.rint(power_w * 10).astype(np.int64)  # half to even, like round()
     pv = np.asarray(pv_dw, dtype=np.int64)[wall]
-    minutes_text = np.array([_offset_text(o).encode() for o in day.utc_offset_s(
-        np.arange(day.start_s, day.end_s, 60)).tolist()], dtype="S6")
+    offsets, which = np.unique(offsets_s, return_inverse=True)  # one or two per day
+    offset_text = np.array([_offset_text(int(o)).encode() for o in offsets], dtype="S6")
     columns = [
         np.array(day.day.isoformat().encode() + b"T"),
-        np.array(_wall_clock_text(), dtype="S8")[wall],
-        minutes_text[minute],
+        _wall_clock_bytes()[wall],
+        offset_text[which],
         np.array(b"," + meter_id.encode() + b","),
         _kw_column(meter_dw),
         np.array(b","),

@@ -143,7 +143,7 @@ def test_local_date_around_midnight():
 
 def test_local_day_of_an_instant_contains_it():
     moment = epoch(2026, 6, 21, 23, 30, 0)
-    local_day = LocalDay.of(moment, BERLIN)
+    local_day = LocalDay(local_date(moment, BERLIN), BERLIN)
     assert local_day.day == date(2026, 6, 22)
     assert local_day.contains(moment)
     assert local_day.contains(local_day.start_s)
