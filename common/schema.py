@@ -6,6 +6,11 @@ Two message kinds travel on the ``pvsim`` exchange, both JSON objects
 * a **reading** (routing key ``meter.<meter_id>.reading``), :class:`Reading`;
 * an **end of run** announcement (routing key ``meter.<meter_id>.end``), :class:`EndOfRun`.
 
+The PV simulator publishes its results on the ``pvsim.results`` exchange:
+
+* an **interval result** (routing key ``result.<meter_id>.interval``), :class:`IntervalResult`;
+* a **run complete** notice (routing key ``result.<meter_id>.run``), :class:`RunComplete`.
+
 Unknown extra fields are ignored so that producers can add fields within a schema
 version; a change that breaks readers bumps ``schema``.
 """
@@ -99,6 +104,41 @@ class EndOfRun(_Message):
         return self
 
 
+class IntervalResult(_Message):
+    """Means of one meter's rows over one interval, published by the PV simulator after the rows are fsynced.
+
+    ``interval_start`` is the UTC start of the interval (a multiple of ``interval_s``
+    since the Unix epoch), ``interval_s`` its length [s] (emulated), ``readings`` how
+    many rows of that meter lie in it so far, and ``meter_power_kw``, ``pv_power_kw``,
+    ``net_power_kw`` the means [kW] of those rows (net = meter - PV, positive drawn
+    from the grid). An interval is published when it closes and again whenever late
+    rows change it: consumers upsert by (``meter_id``, ``interval_start``).
+    """
+
+    interval_start: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
+    interval_s: int = Field(ge=1, le=86_400)
+    readings: int = Field(ge=1)
+    meter_power_kw: float = Field(allow_inf_nan=False)
+    pv_power_kw: float = Field(allow_inf_nan=False)
+    net_power_kw: float = Field(allow_inf_nan=False)
+
+
+class RunComplete(_Message):
+    """A meter's run is complete on disk: every reading its end-of-run announced is written.
+
+    Published by the PV simulator once per (``meter_id``, ``run_id``) after the last
+    interval result of the run; ``readings``, ``interval_s``, ``first_timestamp`` and
+    ``last_timestamp`` repeat the meter's :class:`EndOfRun`.
+    """
+
+    run_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    meters: Annotated[list[MeterId], Field(min_length=1, max_length=MAX_METERS)]
+    readings: int = Field(ge=1)
+    interval_s: int = Field(ge=1, le=3600)
+    first_timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
+    last_timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
+
+
 def _parse(model: type[_Message], body: bytes) -> _Message:
     if not body:
         raise InvalidMessage("empty body")
@@ -133,6 +173,16 @@ def parse_reading(body: bytes) -> Reading:
 def parse_end_of_run(body: bytes) -> EndOfRun:
     """Validate an end-of-run body. Raises :class:`InvalidMessage`."""
     return _parse(EndOfRun, body)  # type: ignore[return-value]
+
+
+def parse_interval_result(body: bytes) -> IntervalResult:
+    """Validate an interval-result body. Raises :class:`InvalidMessage`."""
+    return _parse(IntervalResult, body)  # type: ignore[return-value]
+
+
+def parse_run_complete(body: bytes) -> RunComplete:
+    """Validate a run-complete body. Raises :class:`InvalidMessage`."""
+    return _parse(RunComplete, body)  # type: ignore[return-value]
 
 
 def format_utc(epoch_s: float) -> str:

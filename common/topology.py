@@ -26,6 +26,11 @@ END_BINDING = "meter.*.end"
 DELIVERY_LIMIT = 20
 """Deliveries of one message before the quorum queue dead-letters it (RabbitMQ 4's default)."""
 
+RESULTS_EXCHANGE = "pvsim.results"
+"""Durable topic exchange of the PV simulator's live results (interval means, run completion)."""
+INTERVAL_BINDING = "result.*.interval"
+RUN_BINDING = "result.*.run"
+
 REASON_HEADER = "x-pvsim-reason"
 """Header naming why the PV simulator dead-lettered a message."""
 
@@ -38,6 +43,16 @@ def reading_routing_key(meter_id: str) -> str:
 def end_routing_key(meter_id: str) -> str:
     """Routing key of an end-of-run announcement: ``meter.<meter_id>.end``."""
     return f"meter.{meter_id}.end"
+
+
+def interval_routing_key(meter_id: str) -> str:
+    """Routing key of an interval result: ``result.<meter_id>.interval``."""
+    return f"result.{meter_id}.interval"
+
+
+def run_routing_key(meter_id: str) -> str:
+    """Routing key of a run-complete notice: ``result.<meter_id>.run``."""
+    return f"result.{meter_id}.run"
 
 
 @dataclass(frozen=True)
