@@ -1,0 +1,225 @@
+"""The buildings' inputs: pvsim's meter day CSVs, averaged over the power-flow intervals.
+
+Reads ``<output_dir>/<meter_id>/<YYYY-MM-DD>.csv`` (header
+``timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw``, local timestamps with
+their UTC offset, rows in any order) into (T, B) arrays: the mean meter and PV power of
+each building over each interval of ``resolution_s`` from local midnight. A reading stands
+for the time until the next one, so an interval without a reading of its own (readings
+coarser than the intervals, or a gap) holds the previous reading.
+
+Parsing is vectorised: pandas reads the two power columns, NumPy the fixed-width
+timestamps (``pd.to_datetime`` took 0.7 s of a 1.1 s read per 86,400-row file here).
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from common.clock import LocalDay
+from grid.buildings import natural_order
+
+log = logging.getLogger(__name__)
+
+HEADER = b"timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
+GRID_DIR = "grid"
+"""Subdirectory of the output directory that holds grid results (not a meter)."""
+
+_TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+_WIDTH = 25  # len("2026-06-21T00:00:00+02:00")
+
+
+class InputError(ValueError):
+    """A meter CSV is missing or unreadable; the message names the file (and the line)."""
+
+
+@dataclass(frozen=True)
+class DayInputs:
+    """The buildings of one local day at ``resolution_s``.
+
+    ``meter_kw`` / ``pv_kw``: (T, B) mean meter and PV power per interval [kW], columns in
+    ``meter_ids`` order (natural order); interval ``k`` starts at epoch second
+    ``day.start_s + k · resolution_s``.
+    """
+
+    day: LocalDay
+    resolution_s: int
+    meter_ids: tuple[str, ...]
+    meter_kw: npt.NDArray[np.float64]
+    pv_kw: npt.NDArray[np.float64]
+
+    @property
+    def interval_starts_s(self) -> npt.NDArray[np.int64]:
+        """Epoch seconds [s] of the start of each interval, (T,)."""
+        return self.day.timestamps_s(self.resolution_s)
+
+
+def find_meters(output_dir: Path, day: date) -> list[str]:
+    """Meter ids (natural order) with a CSV of ``day`` in ``output_dir``.
+
+    A meter is a subdirectory holding day CSVs (not hidden, not ``grid``).
+
+    Raises
+    ------
+    InputError
+        If the directory does not exist, no meter has a CSV of ``day``, or a meter that
+        has other days lacks this one.
+    """
+    if not output_dir.is_dir():
+        raise InputError(f"output directory {output_dir} does not exist")
+    meters = [d.name for d in output_dir.iterdir()
+              if d.is_dir() and not d.name.startswith(".") and d.name != GRID_DIR and any(d.glob("*.csv"))]
+    name = f"{day.isoformat()}.csv"
+    missing = [m for m in meters if not (output_dir / m / name).is_file()]
+    present = natural_order(set(meters) - set(missing))
+    if not present:
+        raise InputError(f"no meter CSVs for {day.isoformat()} in {output_dir}")
+    if missing:
+        raise InputError(f"missing {name} for {', '.join(natural_order(missing))} in {output_dir}")
+    return present
+
+
+def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """One meter's day CSV: epoch seconds (n,) and [meter_power_kw, pv_power_kw] (n, 2) [kW], in file order.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, wrong header, a row that does not parse, a timestamp outside the
+        day or with the wrong UTC offset, another meter's id, or a non-finite power.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+    first, _, body = raw.partition(b"\n")
+    if first.rstrip(b"\r") != HEADER:
+        raise InputError(f"{path}: header is not '{HEADER.decode()}'")
+    if not body.strip():
+        raise InputError(f"{path}: no readings")
+    try:
+        powers = pd.read_csv(io.BytesIO(raw), usecols=["meter_power_kw", "pv_power_kw"], dtype=np.float64,
+                             engine="c", skip_blank_lines=False).to_numpy()
+    except (ValueError, pd.errors.ParserError) as error:
+        raise InputError(f"{path}: unreadable rows ({str(error).splitlines()[0]})") from None
+    rows = _row_bytes(body, len(meter_id))
+    if rows.shape[0] != powers.shape[0]:
+        raise InputError(f"{path}: unreadable rows (blank or broken lines)")
+    epoch_s = _parse_timestamps(rows[:, :_WIDTH], path, day)
+    expected_id = np.frombuffer(b"," + meter_id.encode() + b",", dtype=np.uint8)
+    wrong_id = (rows[:, _WIDTH:] != expected_id).any(axis=1)
+    bad = ~np.isfinite(powers).all(axis=1)
+    for problem, what in ((wrong_id, f"meter_id is not {meter_id}"), (bad, "power is not a number")):
+        if problem.any():
+            raise InputError(f"{path} line {int(np.argmax(problem)) + 2}: {what}")
+    return epoch_s, powers
+
+
+def _row_bytes(body: bytes, id_len: int) -> npt.NDArray[np.uint8]:
+    """(rows, 25 + id_len + 2) the leading bytes of each row (rows shorter than that are padded with 0)."""
+    width = _WIDTH + id_len + 2
+    buffer = np.frombuffer(body + b"\n" + b"\0" * width, dtype=np.uint8)
+    ends = np.flatnonzero(buffer[: len(body) + 1] == ord("\n"))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    if len(body) and body.endswith(b"\n"):
+        starts = starts[:-1]
+    return buffer[starts[:, None] + np.arange(width)]
+
+
+def _parse_timestamps(text: npt.NDArray[np.uint8], path: Path, day: LocalDay) -> npt.NDArray[np.int64]:
+    digits = text.astype(np.int32) - ord("0")
+    separators = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 22: b":"}
+    ok = (text[:, 19] == ord("+")) | (text[:, 19] == ord("-"))
+    for column, char in separators.items():
+        ok &= text[:, column] == ord(char)
+    digit_columns = [c for c in range(_WIDTH) if c not in separators and c != 19]
+    ok &= ((digits[:, digit_columns] >= 0) & (digits[:, digit_columns] <= 9)).all(axis=1)
+    ok &= (text[:, :10] == np.frombuffer(day.day.isoformat().encode(), dtype=np.uint8)).all(axis=1)
+    if not ok.all():
+        line = int(np.argmin(ok))
+        raise InputError(f"{path} line {line + 2}: timestamp is not {day.day.isoformat()}THH:MM:SS+HH:MM "
+                         f"(got {bytes(text[line]).decode(errors='replace')!r})")
+
+    def number(first: int, count: int) -> npt.NDArray[np.int64]:
+        value = np.zeros(text.shape[0], dtype=np.int64)
+        for column in range(first, first + count):
+            value = value * 10 + digits[:, column]
+        return value  # noqa: RET504
+
+    wall_s = number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
+    sign = np.where(text[:, 19] == ord("-"), -1, 1)
+    offset_s = sign * (number(20, 2) * 3600 + number(23, 2) * 60)
+    midnight_utc = calendar.timegm(day.day.timetuple())
+    epoch_s = midnight_utc + wall_s - offset_s
+    inside = (epoch_s >= day.start_s) & (epoch_s < day.end_s) & (wall_s < 86_400)
+    inside[inside] &= day.utc_offset_s(epoch_s[inside]) == offset_s[inside]
+    if not inside.all():
+        line = int(np.argmin(inside))
+        raise InputError(f"{path} line {line + 2}: {bytes(text[line]).decode()} is not a time of "
+                         f"{day.day.isoformat()} in {day.tz.key}")
+    return epoch_s
+
+
+def average_intervals(epoch_s: npt.NDArray[np.int64], values: npt.NDArray[np.float64], day: LocalDay,
+                      resolution_s: int) -> tuple[npt.NDArray[np.float64], int]:
+    """Mean of ``values`` (n, k) per interval of ``resolution_s`` from local midnight -> (T, k), and how many
+    intervals held the previous reading (no reading of their own).
+
+    Raises :class:`InputError` if the first interval has no reading (nothing to hold).
+    """
+    steps = -(-day.length_s // resolution_s)
+    bucket = (epoch_s - day.start_s) // resolution_s
+    counts = np.bincount(bucket, minlength=steps)
+    means = np.empty((steps, values.shape[1]))
+    for column in range(values.shape[1]):
+        means[:, column] = np.bincount(bucket, weights=values[:, column], minlength=steps)
+    filled = counts > 0
+    if not filled[0]:
+        raise InputError("no reading in the first interval of the day")
+    means[filled] /= counts[filled, None]
+    held = int(steps - filled.sum())
+    if held:
+        last = np.maximum.accumulate(np.where(filled, np.arange(steps), 0))
+        means = means[last]
+    return means, held
+
+
+def load_day_inputs(output_dir: Path, day: date, tz: ZoneInfo, resolution_s: int,
+                    meter_ids: list[str] | None = None) -> DayInputs:
+    """Every meter's (or ``meter_ids``') CSV of ``day`` averaged to ``resolution_s`` [s] intervals.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable CSV (the message names it).
+    """
+    local = LocalDay(day, tz)
+    meters = natural_order(meter_ids) if meter_ids is not None else find_meters(output_dir, day)
+    steps = -(-local.length_s // resolution_s)
+    meter_kw = np.empty((steps, len(meters)))
+    pv_kw = np.empty((steps, len(meters)))
+    for column, meter_id in enumerate(meters):
+        path = output_dir / meter_id / f"{day.isoformat()}.csv"
+        if not path.is_file():
+            raise InputError(f"missing {path}")
+        epoch_s, powers = read_meter_day(path, meter_id, local)
+        try:
+            means, held = average_intervals(epoch_s, powers, local, resolution_s)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from None
+        if held:
+            log.info("%s: %d of %d intervals have no reading of their own and hold the previous one",
+                     meter_id, held, steps)
+        meter_kw[:, column] = means[:, 0]
+        pv_kw[:, column] = means[:, 1]
+    return DayInputs(day=local, resolution_s=resolution_s, meter_ids=tuple(meters), meter_kw=meter_kw, pv_kw=pv_kw)

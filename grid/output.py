@@ -1,0 +1,87 @@
+"""The grid result files of a day, written atomically (all temporary files first, then renamed).
+
+``<dir>/<YYYY-MM-DD>.csv``: ``timestamp,grid_p_kw,grid_q_kvar,vm_min_pu,vm_max_pu,
+trafo_loading_percent,line_loading_max_percent,losses_kw``; ``<YYYY-MM-DD>.buildings.csv``:
+``timestamp,meter_id,vm_pu,p_kw,q_kvar``; ``<YYYY-MM-DD>.summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grid import csvtext
+from grid.inputs import DayInputs
+from grid.timeseries import DayResult
+
+FEEDER_HEADER = ("timestamp,grid_p_kw,grid_q_kvar,vm_min_pu,vm_max_pu,trafo_loading_percent,"
+                 "line_loading_max_percent,losses_kw\n")
+BUILDINGS_HEADER = "timestamp,meter_id,vm_pu,p_kw,q_kvar\n"
+KW_DECIMALS = 4  # 0.1 W, as the meter CSVs
+PU_DECIMALS = 6
+PERCENT_DECIMALS = 3
+
+
+class OutputError(RuntimeError):
+    """A result file could not be written; the message names the path."""
+
+
+def feeder_rows(timestamps: csvtext.Matrix, result: DayResult) -> bytes:
+    """The feeder CSV's rows (no header)."""
+    return csvtext.join_rows([
+        timestamps,
+        csvtext.fixed(result.grid_p_kw, KW_DECIMALS), csvtext.fixed(result.grid_q_kvar, KW_DECIMALS),
+        csvtext.fixed(result.vm_min_pu, PU_DECIMALS), csvtext.fixed(result.vm_max_pu, PU_DECIMALS),
+        csvtext.fixed(result.trafo_loading_percent, PERCENT_DECIMALS),
+        csvtext.fixed(result.line_loading_max_percent, PERCENT_DECIMALS),
+        csvtext.fixed(result.losses_kw, KW_DECIMALS),
+    ])
+
+
+def building_rows(timestamps: csvtext.Matrix, result: DayResult) -> bytes:
+    """The buildings CSV's rows (no header): for each interval, every building in ``meter_ids`` order."""
+    steps, buildings = result.vm_pu.shape
+    return csvtext.join_rows([
+        np.repeat(timestamps, buildings, axis=0),
+        csvtext.labels(result.meter_ids, np.tile(np.arange(buildings), steps)),
+        csvtext.fixed(result.vm_pu.reshape(-1), PU_DECIMALS),
+        csvtext.fixed(result.p_kw.reshape(-1), KW_DECIMALS),
+        csvtext.fixed(result.q_kvar.reshape(-1), KW_DECIMALS),
+    ])
+
+
+def write_day(directory: Path, inputs: DayInputs, result: DayResult, summary: dict[str, Any]) -> list[Path]:
+    """Write the day's three files into ``directory`` (created); returns their paths.
+
+    Each file goes to a temporary name first; only when all three are written are they
+    renamed into place, so an error leaves no new file half-written (and the old ones, if
+    any, untouched). Raises :class:`OutputError` naming the path.
+    """
+    day = inputs.day.day.isoformat()
+    timestamps = csvtext.timestamps(inputs.day, inputs.interval_starts_s)
+    contents = {
+        directory / f"{day}.csv": FEEDER_HEADER.encode() + feeder_rows(timestamps, result),
+        directory / f"{day}.buildings.csv": BUILDINGS_HEADER.encode() + building_rows(timestamps, result),
+        directory / f"{day}.summary.json": (json.dumps(summary, indent=1) + "\n").encode(),
+    }
+    written: list[Path] = []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for path, body in contents.items():
+            temporary = path.with_name(path.name + ".tmp")
+            written.append(temporary)
+            with temporary.open("wb") as handle:
+                handle.write(body)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for path in contents:
+            os.replace(path.with_name(path.name + ".tmp"), path)
+    except OSError as error:
+        for temporary in written:
+            temporary.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {error.filename or directory}: {error.strerror or error}") from None
+    return list(contents)
