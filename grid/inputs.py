@@ -154,7 +154,7 @@ def _parse_timestamps(text: npt.NDArray[np.uint8], path: Path, day: LocalDay) ->
         value = np.zeros(text.shape[0], dtype=np.int64)
         for column in range(first, first + count):
             value = value * 10 + digits[:, column]
-        return value  # noqa: RET504
+        return value
 
     wall_s = number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
     sign = np.where(text[:, 19] == ord("-"), -1, 1)
