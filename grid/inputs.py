@@ -107,12 +107,15 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
         raise InputError(f"{path}: header is not '{HEADER.decode()}'")
     if not body.strip():
         raise InputError(f"{path}: no readings")
-    try:
-        powers = pd.read_csv(io.BytesIO(raw), usecols=["meter_power_kw", "pv_power_kw"], dtype=np.float64,
-                             engine="c", skip_blank_lines=False).to_numpy()
-    except (ValueError, pd.errors.ParserError) as error:
-        raise InputError(f"{path}: unreadable rows ({str(error).splitlines()[0]})") from None
-    rows = _row_bytes(body, len(meter_id))
+    starts, ends = _line_bounds(body)
+    powers = _fixed_decimal_powers(body, starts, ends)
+    if powers is None:  # not pvsim's own number format: let pandas parse it
+        try:
+            powers = pd.read_csv(io.BytesIO(raw), usecols=["meter_power_kw", "pv_power_kw"], dtype=np.float64,
+                                 engine="c", skip_blank_lines=False).to_numpy()
+        except (ValueError, pd.errors.ParserError) as error:
+            raise InputError(f"{path}: unreadable rows ({str(error).splitlines()[0]})") from None
+    rows = _row_bytes(body, starts, len(meter_id))
     if rows.shape[0] != powers.shape[0]:
         raise InputError(f"{path}: unreadable rows (blank or broken lines)")
     epoch_s = _parse_timestamps(rows[:, :_WIDTH], path, day)
@@ -125,14 +128,76 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
     return epoch_s, powers
 
 
-def _row_bytes(body: bytes, id_len: int) -> npt.NDArray[np.uint8]:
+def _line_bounds(body: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Start and end (exclusive, without ``\\r\\n``) of each line of ``body``."""
+    buffer = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buffer == ord("\n"))
+    if not body.endswith(b"\n"):
+        ends = np.append(ends, len(body))
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    stripped = ends.copy()
+    if len(ends):
+        carriage = buffer[np.maximum(ends - 1, 0)] == ord("\r")
+        stripped[carriage & (ends > starts)] -= 1
+    return starts, stripped.astype(np.int64)
+
+
+_NUMBER_WIDTH = 14  # enough for ±99999999.9999 kW
+
+
+def _fixed_decimal_powers(body: bytes, starts: npt.NDArray[np.int64],
+                          ends: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
+    """Columns 3 and 4 (meter and PV power [kW]) when every row is ``ts,id,-?D+.DDDD,-?D+.DDDD,-?D+.DDDD``.
+
+    The format pvsim writes; returns ``None`` for anything else (the caller falls back to pandas).
+    """
+    buffer = np.frombuffer(body, dtype=np.uint8)
+    positions = np.flatnonzero(buffer == ord(","))
+    rows = starts.shape[0]
+    if positions.shape[0] != 4 * rows:
+        return None
+    commas = positions.reshape(rows, 4)
+    if rows and not ((commas[:, 0] > starts) & (commas[:, 3] < ends)).all():
+        return None
+    columns = []
+    for first, last in ((commas[:, 1] + 1, commas[:, 2]), (commas[:, 2] + 1, commas[:, 3])):
+        value = _parse_fixed(buffer, first, last)
+        if value is None:
+            return None
+        columns.append(value)
+    return np.stack(columns, axis=1)
+
+
+def _parse_fixed(buffer: npt.NDArray[np.uint8], first: npt.NDArray[np.int64],
+                 last: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
+    """Numbers ``-?D+.DDDD`` at ``buffer[first:last]`` of each row, or ``None`` if any is not one.
+
+    Rows are grouped by width (a handful of widths per file), so each group is one
+    fixed-width (n, width) byte matrix.
+    """
+    width = last - first
+    values = np.empty(first.shape[0])
+    for size in np.unique(width).tolist():
+        if not 6 <= size <= _NUMBER_WIDTH:
+            return None
+        rows = np.flatnonzero(width == size)
+        chars = buffer[first[rows, None] + np.arange(size)]
+        if not (chars[:, size - 5] == ord(".")).all():
+            return None
+        negative = chars[:, 0] == ord("-")
+        figures = np.delete(chars, size - 5, axis=1) - np.uint8(ord("0"))  # non-digits wrap above 9
+        figures[negative, 0] = 0
+        if (figures > 9).any():
+            return None
+        magnitude = figures.astype(np.int64) @ (10 ** np.arange(size - 2, -1, -1, dtype=np.int64))
+        values[rows] = np.where(negative, -magnitude, magnitude) / 10_000.0
+    return values
+
+
+def _row_bytes(body: bytes, starts: npt.NDArray[np.int64], id_len: int) -> npt.NDArray[np.uint8]:
     """(rows, 25 + id_len + 2) the leading bytes of each row (rows shorter than that are padded with 0)."""
     width = _WIDTH + id_len + 2
-    buffer = np.frombuffer(body + b"\n" + b"\0" * width, dtype=np.uint8)
-    ends = np.flatnonzero(buffer[: len(body) + 1] == ord("\n"))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    if len(body) and body.endswith(b"\n"):
-        starts = starts[:-1]
+    buffer = np.frombuffer(body + b"\0" * width, dtype=np.uint8)
     return buffer[starts[:, None] + np.arange(width)]
 
 

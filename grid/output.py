@@ -7,8 +7,10 @@ trafo_loading_percent,line_loading_max_percent,losses_kw``; ``<YYYY-MM-DD>.build
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,46 +44,57 @@ def feeder_rows(timestamps: csvtext.Matrix, result: DayResult) -> bytes:
     ])
 
 
-def building_rows(timestamps: csvtext.Matrix, result: DayResult) -> bytes:
-    """The buildings CSV's rows (no header): for each interval, every building in ``meter_ids`` order."""
-    steps, buildings = result.vm_pu.shape
+def building_rows(timestamps: csvtext.Matrix, result: DayResult, steps: slice = slice(None)) -> bytes:
+    """The buildings CSV's rows (no header) of intervals ``steps``: per interval, every building in order."""
+    vm, p, q = result.vm_pu[steps], result.p_kw[steps], result.q_kvar[steps]
+    count, buildings = vm.shape
     return csvtext.join_rows([
-        np.repeat(timestamps, buildings, axis=0),
-        csvtext.labels(result.meter_ids, np.tile(np.arange(buildings), steps)),
-        csvtext.fixed(result.vm_pu.reshape(-1), PU_DECIMALS),
-        csvtext.fixed(result.p_kw.reshape(-1), KW_DECIMALS),
-        csvtext.fixed(result.q_kvar.reshape(-1), KW_DECIMALS),
+        np.repeat(timestamps[steps], buildings, axis=0),
+        csvtext.labels(result.meter_ids, np.tile(np.arange(buildings), count)),
+        csvtext.fixed(vm.reshape(-1), PU_DECIMALS),
+        csvtext.fixed(p.reshape(-1), KW_DECIMALS),
+        csvtext.fixed(q.reshape(-1), KW_DECIMALS),
     ])
+
+
+ROWS_PER_WRITE = 100_000
+"""Buildings CSV rows formatted at a time (bounds memory: about 25 MB of text and scratch)."""
 
 
 def write_day(directory: Path, inputs: DayInputs, result: DayResult, summary: dict[str, Any]) -> list[Path]:
     """Write the day's three files into ``directory`` (created); returns their paths.
 
-    Each file goes to a temporary name first; only when all three are written are they
-    renamed into place, so an error leaves no new file half-written (and the old ones, if
-    any, untouched). Raises :class:`OutputError` naming the path.
+    Each file goes to a temporary name first; only when all three are written and synced
+    are they renamed into place, so an error leaves no new file half-written (and the old
+    ones, if any, untouched). Raises :class:`OutputError` naming the path.
     """
     day = inputs.day.day.isoformat()
     timestamps = csvtext.timestamps(inputs.day, inputs.interval_starts_s)
-    contents = {
-        directory / f"{day}.csv": FEEDER_HEADER.encode() + feeder_rows(timestamps, result),
-        directory / f"{day}.buildings.csv": BUILDINGS_HEADER.encode() + building_rows(timestamps, result),
-        directory / f"{day}.summary.json": (json.dumps(summary, indent=1) + "\n").encode(),
+    feeder_csv, buildings_csv = directory / f"{day}.csv", directory / f"{day}.buildings.csv"
+    summary_json = directory / f"{day}.summary.json"
+    step = max(1, ROWS_PER_WRITE // max(1, len(result.meter_ids)))
+    parts: dict[Path, Iterable[bytes]] = {
+        feeder_csv: (FEEDER_HEADER.encode(), feeder_rows(timestamps, result)),
+        buildings_csv: itertools.chain(
+            (BUILDINGS_HEADER.encode(),),
+            (building_rows(timestamps, result, slice(start, start + step)) for start in range(0, result.steps, step))),
+        summary_json: ((json.dumps(summary, indent=1) + "\n").encode(),),
     }
     written: list[Path] = []
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        for path, body in contents.items():
+        for path, chunks in parts.items():
             temporary = path.with_name(path.name + ".tmp")
             written.append(temporary)
             with temporary.open("wb") as handle:
-                handle.write(body)
+                for chunk in chunks:
+                    handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
-        for path in contents:
+        for path in parts:
             os.replace(path.with_name(path.name + ".tmp"), path)
     except OSError as error:
         for temporary in written:
             temporary.unlink(missing_ok=True)
         raise OutputError(f"cannot write {error.filename or directory}: {error.strerror or error}") from None
-    return list(contents)
+    return list(parts)

@@ -36,15 +36,15 @@ def summarize_day(result: DayResult, timestamps: Sequence[str], resolution_s: in
     for name, pick in (("vm_max", np.argmax), ("vm_min", np.argmin)):
         step, building = np.unravel_index(int(pick(vm)), vm.shape)
         summary[f"{name}_pu"] = round(float(vm[step, building]), 6)
-        summary[f"{name}_at"] = timestamps[step]
-        summary[f"{name}_meter_id"] = result.meter_ids[building]
+        summary[f"{name}_at"] = timestamps[int(step)]
+        summary[f"{name}_meter_id"] = result.meter_ids[int(building)]
     outside = ((vm < VM_BAND_PU[0]) | (vm > VM_BAND_PU[1])).any(axis=1)
     summary["minutes_outside_band"] = round(float(outside.sum()) * resolution_s / 60.0, 4)
     for name, values in (("trafo_loading_max", result.trafo_loading_percent),
                          ("line_loading_max", result.line_loading_max_percent)):
-        step = int(np.argmax(values))
-        summary[f"{name}_percent"] = round(float(values[step]), 3)
-        summary[f"{name}_at"] = timestamps[step]
+        peak = int(np.argmax(values))
+        summary[f"{name}_percent"] = round(float(values[peak]), 3)
+        summary[f"{name}_at"] = timestamps[peak]
     grid_p = result.grid_p_kw
     summary["imported_kwh"] = round(float(grid_p[grid_p > 0].sum()) * hours, 6)
     summary["exported_kwh"] = round(float(-grid_p[grid_p < 0].sum()) * hours, 6)
