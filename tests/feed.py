@@ -13,6 +13,7 @@ import pytest
 from pika.adapters.blocking_connection import BlockingChannel
 
 from common import topology
+from common.amqp import node_parameters
 from common.schema import IntervalResult, format_utc, parse_interval_result
 from tests.expect import read_day
 
@@ -33,7 +34,7 @@ class ResultsQueue:
 
     @contextmanager
     def _channel(self) -> Iterator[BlockingChannel]:
-        connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+        connection = pika.BlockingConnection(node_parameters(self.amqp_url))
         try:
             yield connection.channel()
         finally:
