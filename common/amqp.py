@@ -4,6 +4,11 @@ The services publish and consume tens of thousands of messages per second, which
 needs pika's callback API with windowed publisher confirms (a blocking publish that
 waits for each confirm manages about 1,600 msg/s). :class:`AmqpService` owns the
 connect / reconnect loop; subclasses implement what happens on a fresh channel.
+
+``AMQP_URL`` may list several nodes of a RabbitMQ cluster, separated by commas
+(``amqp://u:p@node1:5672/%2F,amqp://u:p@node2:5672/%2F``): each connection attempt
+tries them in turn, starting after the node last connected to, and the exponential
+backoff applies between rounds over all nodes.
 """
 
 from __future__ import annotations
@@ -66,11 +71,62 @@ def _open_once(parameters: pika.URLParameters) -> SelectConnection:
     return connection
 
 
-def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = lambda: False) -> SelectConnection:
-    """Open an async connection to ``url``, retrying with exponential backoff and jitter.
+def node_parameters(url: str) -> list[pika.URLParameters]:
+    """The connection parameters of each node in ``url``, a comma-separated list of AMQP URLs.
 
-    Each failed attempt is logged; attempts stop after ``timeout_s`` [s]. Wrong
-    credentials or an unknown vhost are not retried.
+    A heartbeat of 30 s and a blocked-connection timeout of 300 s apply unless the URL's
+    query sets them (``?heartbeat=5``). Raises ``ValueError`` for an empty list.
+    """
+    nodes = []
+    for part in url.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        parameters = pika.URLParameters(part)
+        query = part.partition("?")[2]
+        if "heartbeat=" not in query:
+            parameters.heartbeat = 30
+        if "blocked_connection_timeout=" not in query:
+            parameters.blocked_connection_timeout = 300
+        parameters.connection_attempts = 1
+        nodes.append(parameters)
+    if not nodes:
+        raise ValueError("no AMQP URL given")
+    return nodes
+
+
+def _address(parameters: pika.URLParameters) -> str:
+    return f"{parameters.host}:{parameters.port}"
+
+
+def _open_any(nodes: list[pika.URLParameters], first: int) -> tuple[SelectConnection, int]:
+    """Try each node once, starting at index ``first``; returns the connection and the node's index.
+
+    Raises the last node's error if none could be opened (an authentication or access
+    error at once: the nodes of a cluster share their users).
+    """
+    errors = []
+    for step in range(len(nodes)):
+        index = (first + step) % len(nodes)
+        try:
+            return _open_once(nodes[index]), index
+        except (ProbableAuthenticationError, ProbableAccessDeniedError):
+            raise
+        except AMQPConnectionError as error:
+            errors.append(error)
+            if len(nodes) > 1:
+                log.info("broker node %s not reachable (%s)", _address(nodes[index]), _describe(error))
+    raise errors[-1]
+
+
+def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = lambda: False,
+                    first_node: int = 0) -> tuple[SelectConnection, int]:
+    """Open an async connection to a node of ``url``, retrying with exponential backoff and jitter.
+
+    ``url`` is one AMQP URL or a comma-separated list of a cluster's nodes; each attempt
+    tries every node in turn from index ``first_node``. Each failed attempt is logged;
+    attempts stop after ``timeout_s`` [s]. Wrong credentials or an unknown vhost are
+    not retried. Returns the connection and the index of the node it is open to.
 
     Raises
     ------
@@ -79,11 +135,8 @@ def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = l
     StopRequested
         If ``stopping()`` became true while retrying.
     """
-    parameters = pika.URLParameters(url)
-    parameters.heartbeat = 30
-    parameters.blocked_connection_timeout = 300
-    parameters.connection_attempts = 1
-    where = f"{parameters.host}:{parameters.port} vhost '{parameters.virtual_host}'"
+    nodes = node_parameters(url)
+    where = f"{' or '.join(_address(node) for node in nodes)} vhost '{nodes[0].virtual_host}'"
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_delay(timeout_s) | _StopWhen(stopping),
         wait=tenacity.wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.5),
@@ -100,7 +153,7 @@ def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = l
         reraise=True,
     )
     try:
-        connection = retrying(_open_once, parameters)
+        connection, index = retrying(_open_any, nodes, first_node % len(nodes))
     except (ProbableAuthenticationError, ProbableAccessDeniedError) as error:
         raise BrokerUnavailable(
             f"broker at {where} refused access ({_describe(error)}); check user, password and vhost in AMQP_URL"
@@ -112,8 +165,8 @@ def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = l
             f"broker at {where} not reachable after {timeout_s:g} s ({_describe(error)}); "
             "check AMQP_URL and that RabbitMQ is running"
         ) from None
-    log.info("connected to broker at %s", where)
-    return connection
+    log.info("connected to broker at %s vhost '%s'", _address(nodes[index]), nodes[index].virtual_host)
+    return connection, index
 
 
 def _describe(error: BaseException | None) -> str:
@@ -134,6 +187,7 @@ class AmqpService:
     def __init__(self, url: str, broker_timeout_s: float) -> None:
         self._url = url
         self._broker_timeout_s = broker_timeout_s
+        self._node = 0  # index in the URL list of the node to try first
         self.connection: SelectConnection | None = None
         self.channel: Channel | None = None
         self.finished = False
@@ -166,7 +220,9 @@ class AmqpService:
         self._install_signal_handlers()
         while not self.finished and not self.stop_requested:
             try:
-                self.connection = open_connection(self._url, self._broker_timeout_s, lambda: self.stop_requested)
+                self.connection, node = open_connection(self._url, self._broker_timeout_s,
+                                                        lambda: self.stop_requested, self._node)
+                self._node = node + 1  # after losing this node, try the next one first
             except StopRequested:
                 break
             if self.stop_requested:  # SIGTERM arrived while connecting

@@ -80,7 +80,8 @@ class BrokerSettings(CommonSettings):
     amqp_url: str = Field(
         DEFAULT_AMQP_URL,
         validation_alias=AliasChoices("amqp_url", "AMQP_URL"),
-        description="AMQP URL of the RabbitMQ broker (vhost URL-encoded: %2F is /)",
+        description="AMQP URL of the RabbitMQ broker (vhost URL-encoded: %2F is /); for a cluster, "
+                    "the nodes' URLs separated by commas, tried in turn",
     )
     broker_timeout_s: float = Field(
         120.0,
@@ -91,6 +92,9 @@ class BrokerSettings(CommonSettings):
     @field_validator("amqp_url")
     @classmethod
     def _check_amqp_url(cls, value: str) -> str:
-        if not value.startswith(("amqp://", "amqps://")):
-            raise ValueError(f"'{value}' is not an AMQP URL (expected amqp://user:pass@host:port/vhost)")
-        return value
+        parts = [part.strip() for part in value.split(",")]
+        for part in parts:
+            if not part.startswith(("amqp://", "amqps://")):
+                raise ValueError(f"'{part}' is not an AMQP URL (expected amqp://user:pass@host:port/vhost, "
+                                 "or several of a cluster's nodes separated by commas)")
+        return ",".join(parts)

@@ -5,6 +5,7 @@
     meter --(meter.<id>.reading, meter.<id>.end)--> [pvsim: topic exchange]
         --(meter.*.reading, meter.*.end)--> (pvsim.pv_simulator: quorum queue) --> PV simulator
     rejected / over delivery limit --> [pvsim.dead_letter: fanout] --> (pvsim.dead_letter queue)
+    PV simulator --(result.<id>.interval, result.<id>.run)--> [pvsim.results: topic exchange] --> consumers' queues
 
 Declarations are idempotent: the same names and arguments every time.
 """
@@ -91,6 +92,7 @@ def declare(channel: Channel, on_done: Callable[[], None]) -> None:
     steps: list[Callable[..., object]] = [
         partial(channel.exchange_declare, EXCHANGE, "topic", durable=True),
         partial(channel.exchange_declare, DEAD_LETTER_EXCHANGE, "fanout", durable=True),
+        partial(channel.exchange_declare, RESULTS_EXCHANGE, "topic", durable=True),
     ]
     for spec in (PV_QUEUE, DEAD_LETTER):
         steps.append(partial(channel.queue_declare, spec.name, durable=True, arguments=spec.arguments))

@@ -17,6 +17,7 @@ import pika
 from pika.exceptions import AMQPError
 
 from common import topology
+from common.amqp import node_parameters
 from common.settings import DEFAULT_AMQP_URL
 
 
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = args.amqp_url or os.environ.get("AMQP_URL") or DEFAULT_AMQP_URL
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(url))
+        connection = pika.BlockingConnection(node_parameters(url))  # a cluster's nodes, tried in turn
     except AMQPError as error:
         print(f"pv_simulator.dead_letters: error: cannot connect to {url}: {error!r}", file=sys.stderr)
         return 1

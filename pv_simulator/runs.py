@@ -163,13 +163,23 @@ class RunTracker:
                 raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
         self._unsaved.clear()
 
-    def pop_complete(self) -> list[Run]:
-        """Runs complete on disk since the last call; their records are marked complete at the next save."""
+    def pop_complete(self, record: bool = True) -> list[Run]:
+        """Runs complete on disk since the last call; their records are marked complete at the next save.
+
+        With ``record=False`` the caller marks each later with :meth:`record_complete` (the PV
+        simulator does so once the run's results are published), so a crash before that
+        leaves the run unfinished on disk and the next start completes it again.
+        """
         done = [run for run in self.runs.values() if run.complete]
         for run in done:
             del self.runs[run.run_id]
-            self._unsaved[run.run_id] = run
+            if record:
+                self._unsaved[run.run_id] = run
         return done
+
+    def record_complete(self, run: Run) -> None:
+        """Mark a run returned by ``pop_complete(record=False)`` complete at the next :meth:`save`."""
+        self._unsaved[run.run_id] = run
 
     def stale(self) -> list[Run]:
         """Unfinished runs resumed from disk when every run announced to this process is complete."""

@@ -3,8 +3,11 @@
 Per delivery: validate the body (:mod:`common.schema`), queue the CSV row in its
 day file (duplicates are dropped there). Every ``BATCH_ROWS`` rows or
 ``FLUSH_INTERVAL_S`` the queued rows are written, flushed and fsynced, and only then
-is everything delivered so far acknowledged with one multiple-ack. A body that
-breaks the contract is republished to the dead-letter exchange with the reason in
+is everything delivered so far acknowledged with one multiple-ack. After each write
+the results of intervals that closed (:mod:`pv_simulator.results`) and of runs that
+completed are published to ``pvsim.results`` with confirms; the deliveries of that
+write are acknowledged only once those are confirmed, so the feed is at-least-once.
+A body that breaks the contract is republished to the dead-letter exchange with the reason in
 the ``x-pvsim-reason`` header, and acknowledged once the broker confirmed that copy.
 """
 
@@ -21,6 +24,7 @@ from pika.spec import Basic, BasicProperties
 from common import topology
 from common.amqp import AmqpService
 from common.schema import InvalidMessage, parse_end_of_run, parse_reading
+from pv_simulator.results import IntervalTracker, interval_body, run_complete_body
 from pv_simulator.runs import Run, RunTracker
 from pv_simulator.summary import write_summary_json
 from pv_simulator.writer import CsvStore, OutputError
@@ -51,6 +55,11 @@ class PvSimulatorService(AmqpService):
         super().__init__(url, broker_timeout_s)
         self.store = store
         self.runs = runs
+        self.results = IntervalTracker(store.results_interval_s)
+        self.results_published = 0
+        self._interval_in_flight: dict[int, tuple[str, int]] = {}  # publish tag -> (meter id, interval start)
+        self._run_notices: list[tuple[Run, str, bytes]] = []  # run-complete notices to publish
+        self._notice_in_flight: dict[int, tuple[Run, str, bytes]] = {}  # publish tag -> notice
         self.exit_when_done = exit_when_done
         self.rows_written = 0
         self.duplicates = 0
@@ -87,6 +96,11 @@ class PvSimulatorService(AmqpService):
     def on_connection_lost(self) -> None:
         # Rows already indexed must reach the disk: their redeliveries will be dropped as duplicates.
         self._write_or_fail()
+        # Results not confirmed on the lost channel are published again on the next one.
+        self.results.retry(list(self._interval_in_flight.values()))
+        self._run_notices[:0] = self._notice_in_flight.values()
+        self._interval_in_flight.clear()
+        self._notice_in_flight.clear()
 
     def on_stop_requested(self) -> None:
         self._flush()  # write, fsync and ack everything delivered so far
@@ -103,11 +117,16 @@ class PvSimulatorService(AmqpService):
             if key.endswith(".reading"):
                 reading = parse_reading(body)
                 ms = round(reading.timestamp.timestamp() * 1000)
-                if self.store.add(reading.meter_id, ms, reading.power_w) is None:
+                meter_id = reading.meter_id
+                if not self.results.seen(meter_id):
+                    self._recover_results(meter_id, ms // 1000)
+                if self.store.add(meter_id, ms, reading.power_w) is None:
                     self.duplicates += 1
+                    self.results.row(meter_id, ms // 1000, new=False)
                 else:
                     self._queued += 1
-                    self.runs.written(reading.meter_id, ms / 1000)
+                    self.runs.written(meter_id, ms / 1000)
+                    self.results.row(meter_id, ms // 1000)
             elif key.endswith(".end"):
                 self.runs.announce(parse_end_of_run(body))
             else:
@@ -123,6 +142,14 @@ class PvSimulatorService(AmqpService):
             self._settled.add(method.delivery_tag)
         if self._queued >= BATCH_ROWS:
             self._flush()
+
+    def _recover_results(self, meter_id: str, epoch_s: int) -> None:
+        """First reading of a meter since the start: an earlier process may have left the interval of
+        the meter's previous row unpublished (it crashed before the confirm), so publish it again."""
+        previous = self.store.held_before(meter_id, epoch_s)
+        interval_s = self.results.interval_s
+        if previous is not None and previous // interval_s < epoch_s // interval_s:
+            self.results.mark(meter_id, previous)
 
     def _dead_letter(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties,
                      body: bytes, reason: str) -> None:
@@ -148,12 +175,19 @@ class PvSimulatorService(AmqpService):
         method = frame.method
         tags = [t for t in self._blocked if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
         if isinstance(method, Basic.Nack):
-            log.error("broker refused %d dead-letter copies; their originals will be redelivered", len(tags))
+            log.error("broker refused %d publishes (dead-letter copies or results); the deliveries they "
+                      "stand for will be redelivered and the results published again", len(tags))
             if self.channel is not None and self.channel.is_open:
                 self.channel.close()
             return
         for tag in tags:
             self._blocked.pop(tag, None)
+            self._interval_in_flight.pop(tag, None)
+            notice = self._notice_in_flight.pop(tag, None)
+            if notice is not None and not self._notice_pending(notice[0]):
+                self.runs.record_complete(notice[0])
+                if not self._write_or_fail():
+                    return
         self._ack()
         self._check_done()
 
@@ -161,7 +195,8 @@ class PvSimulatorService(AmqpService):
     def _tick(self) -> None:
         if self.finished or self.connection is None or not self.connection.is_open:
             return
-        if self._last_tag > self._flushed_tag or self.store.pending:
+        if (self._last_tag > self._flushed_tag or self.store.pending or self.results.pending
+                or self._run_notices):
             self._flush()
         elif self.runs.stale():
             self._check_done()
@@ -172,16 +207,59 @@ class PvSimulatorService(AmqpService):
             self.connection.ioloop.call_later(FLUSH_INTERVAL_S, self._tick)
 
     def _flush(self) -> None:
-        """Write and fsync queued rows and run records, then ack everything delivered so far."""
+        """Write and fsync queued rows and run records, publish due results, ack what needs no confirm."""
         upto = self._last_tag
+        first_new = self._flushed_tag + 1
         if not self._write_or_fail():
             return
         self._flushed_tag = upto
-        self._ack()
-        for run in self.runs.pop_complete():
+        for run in self.runs.pop_complete(record=False):
             log.info("run %s complete: every reading of %s is written", run.run_id, ", ".join(run.meters))
             self._finish_run_files(run)
+            self._close_results(run)
+        self._publish_results(first_new)
+        self._ack()
         self._check_done()
+
+    def _close_results(self, run: Run) -> None:
+        """A run is complete: its meters' last intervals are due, then one run-complete notice per meter."""
+        for end in run.ends.values():
+            if self.results.seen(end.meter_id):
+                self.results.close(end.meter_id)
+            else:  # completed on disk by an earlier process that may have crashed before publishing
+                self._recover_results(end.meter_id, end.last_s)
+                self.results.mark(end.meter_id, end.last_s)
+            body = run_complete_body(run.run_id, run.meters, end.meter_id, end.readings, end.interval_s,
+                                     end.first_s, end.last_s)
+            self._run_notices.append((run, topology.run_routing_key(end.meter_id), body))
+
+    def _notice_pending(self, run: Run) -> bool:
+        return any(notice[0] is run for notice in (*self._run_notices, *self._notice_in_flight.values()))
+
+    def _publish_results(self, first_new: int) -> None:
+        """Publish due interval results, then run-complete notices; deliveries from ``first_new`` on wait
+        for their confirms (after a crash their redelivery makes the results due again)."""
+        channel = self.channel
+        if channel is None or not channel.is_open or not (self.results.pending or self._run_notices):
+            return
+        properties = BasicProperties(content_type="application/json", delivery_mode=2)
+        interval_s = self.results.interval_s
+        for meter_id, start_s in self.results.take():
+            sums = self.store.interval_sums(meter_id, start_s)
+            if sums.readings == 0:
+                continue
+            channel.basic_publish(topology.RESULTS_EXCHANGE, topology.interval_routing_key(meter_id),
+                                  interval_body(meter_id, start_s, interval_s, sums), properties)
+            self._publish_tag += 1
+            self._blocked[self._publish_tag] = first_new
+            self._interval_in_flight[self._publish_tag] = (meter_id, start_s)
+            self.results_published += 1
+        notices, self._run_notices = self._run_notices, []
+        for notice in notices:
+            channel.basic_publish(topology.RESULTS_EXCHANGE, notice[1], notice[2], properties)
+            self._publish_tag += 1
+            self._blocked[self._publish_tag] = first_new
+            self._notice_in_flight[self._publish_tag] = notice
 
     def _finish_run_files(self, run: Run) -> None:
         """Put each day file of a complete run in timestamp order, write ``<date>.summary.json``, log it."""
@@ -233,7 +311,8 @@ class PvSimulatorService(AmqpService):
         return all(tag in self._settled for tag in range(self._acked_tag + 1, self._last_tag + 1))
 
     def _check_done(self) -> None:
-        if not self.exit_when_done or self.store.pending or self._blocked:
+        if (not self.exit_when_done or self.store.pending or self._blocked or self.results.pending
+                or self._run_notices):
             return
         if self.runs.all_done:
             self.runs.save()
@@ -254,7 +333,8 @@ class PvSimulatorService(AmqpService):
     def _summary(self) -> str:
         elapsed = time.monotonic() - self._started
         return (f"{self.rows_written} rows written, {self.duplicates} duplicates dropped, "
-                f"{self.dead_lettered} messages dead-lettered in {elapsed:.1f} s")
+                f"{self.dead_lettered} messages dead-lettered, {self.results_published} interval results "
+                f"published in {elapsed:.1f} s")
 
     def _report(self, now: float) -> None:
         rate = (self.rows_written - self._rows_at_report) / (now - self._last_report)

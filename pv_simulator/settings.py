@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from common.clock import LocalDay
 from common.settings import BrokerSettings, CommonSettings
 from pv_simulator.curve import ReferencePv
+from pv_simulator.results import DEFAULT_INTERVAL_S as DEFAULT_RESULTS_INTERVAL_S
 
 if TYPE_CHECKING:
     from pv_simulator.clearsky import PvSite
@@ -84,7 +85,19 @@ class PvModelSettings(CommonSettings):
 class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):
     """Everything the PV simulator needs; see ``python -m pv_simulator --help``."""
 
+    results_interval_s: int = Field(
+        DEFAULT_RESULTS_INTERVAL_S, ge=1, le=86_400,
+        description="length of the live results' intervals published to pvsim.results, emulated seconds "
+                    "dividing 86400 (60 = one result per meter and minute)",
+    )
     exit_when_done: bool = Field(
         False,
         description="exit 0 once every reading of every meter that announced its end is written and flushed",
     )
+
+    @field_validator("results_interval_s")
+    @classmethod
+    def _check_results_interval(cls, value: int) -> int:
+        if 86_400 % value:
+            raise ValueError(f"{value} does not divide 86400 (a UTC day); use e.g. 60, 300, 900 or 3600")
+        return value

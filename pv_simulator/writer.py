@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from common.clock import LocalDay, local_date
+from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
 from pv_simulator.summary import DayTotals
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def format_kw(value_dw: int) -> str:
 class DayFile:
     """The CSV of one meter and one local day, with the index of instants it holds."""
 
-    def __init__(self, path: Path, meter_id: str, day: LocalDay, pv_dw: tuple[int, ...]) -> None:
+    def __init__(self, path: Path, meter_id: str, day: LocalDay, pv_dw: tuple[int, ...],
+                 results_interval_s: int = DEFAULT_INTERVAL_S) -> None:
         self.path = path
         self.meter_id = meter_id
         self.day = day
@@ -88,6 +90,8 @@ class DayFile:
         self.rows = 0
         self.totals = DayTotals()
         """Running energy totals of every row in the file or queued for it (for the day's summary)."""
+        self.intervals = IntervalSums(day.start_s, day.end_s, results_interval_s)
+        """Row counts and power sums per results interval of every row in the file or queued for it."""
         self._pending: list[str] = []
         self.in_order = True
         """Whether the rows are in timestamp order (a late or redelivered reading breaks it)."""
@@ -123,6 +127,7 @@ class DayFile:
                                   "fix or move the file away")
             self._mark(row[0])
             self.totals.add(*row[1:])
+            self.intervals.add(row[0] // 1000, row[2], row[3])
         self.rows = max(len(lines) - 1, 0)
 
     def _mark(self, ms: int) -> bool:
@@ -151,6 +156,11 @@ class DayFile:
             return 0
         return self._seconds[lo - start : hi - start + 1 : interval_s].count(1)
 
+    def held_before(self, epoch_s: int) -> int | None:
+        """The latest whole second [epoch s] held before ``epoch_s`` in this file, or None."""
+        index = self._seconds.rfind(1, 0, max(min(epoch_s, self.day.end_s) - self.day.start_s, 0))
+        return None if index < 0 else self.day.start_s + index
+
     # -- rows -------------------------------------------------------------------------------
     def add(self, ms: int, power_w: float) -> bool:
         """Queue the row of a reading at ``ms`` [epoch ms] with meter power [W]; False if a duplicate."""
@@ -168,6 +178,7 @@ class DayFile:
             f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
         )
         self.totals.add(timestamp, meter_dw, pv_dw)
+        self.intervals.add(second, meter_dw, pv_dw)
         return True
 
     @property
@@ -242,9 +253,11 @@ def _parse_row(line: str) -> tuple[int, str, int, int] | None:
 class CsvStore:
     """All day files under ``output_dir``; finds the file of each reading and keeps recent ones open."""
 
-    def __init__(self, output_dir: Path, tz: ZoneInfo, pv_profile: PvProfile) -> None:
+    def __init__(self, output_dir: Path, tz: ZoneInfo, pv_profile: PvProfile,
+                 results_interval_s: int = DEFAULT_INTERVAL_S) -> None:
         self.output_dir = output_dir
         self.tz = tz
+        self.results_interval_s = results_interval_s
         self._pv_profile = pv_profile
         self._files: OrderedDict[tuple[str, date], DayFile] = OrderedDict()
         self._last: dict[str, DayFile] = {}  # meter id -> file of its last reading
@@ -262,7 +275,7 @@ class CsvStore:
             self._evict()
             local_day = LocalDay(day, self.tz)
             path = self.output_dir / meter_id / f"{day.isoformat()}.csv"
-            found = DayFile(path, meter_id, local_day, self._pv_profile(local_day))
+            found = DayFile(path, meter_id, local_day, self._pv_profile(local_day), self.results_interval_s)
             self._files[key] = found
         else:
             self._files.move_to_end(key)
@@ -295,6 +308,23 @@ class CsvStore:
             day_file = self.day_file(meter_id, moment)
             yield day_file
             moment = day_file.day.end_s
+
+    def interval_sums(self, meter_id: str, start_s: int) -> Sums:
+        """Rows of a meter in the results interval starting at ``start_s`` [epoch s], over every day it overlaps."""
+        total = Sums()
+        for day_file in self.days_of(meter_id, start_s, start_s + self.results_interval_s - 1):
+            total += day_file.intervals.get(start_s)
+        return total
+
+    def held_before(self, meter_id: str, epoch_s: int) -> int | None:
+        """The latest whole second [epoch s] of a meter held before ``epoch_s``, looking back one day file."""
+        day_file = self.day_file(meter_id, epoch_s)
+        found = day_file.held_before(epoch_s)
+        if found is None:
+            before = day_file.day.start_s - 1
+            if (self.output_dir / meter_id / f"{local_date(before, self.tz).isoformat()}.csv").exists():
+                found = self.day_file(meter_id, before).held_before(epoch_s)
+        return found
 
     @property
     def pending(self) -> bool:

@@ -21,6 +21,7 @@ import pytest
 from tests.broker_node import BrokerNode
 from tests.conftest import queue_depth, start_service
 from tests.expect import assert_day_exact, plan_for
+from tests.feed import ResultsQueue, assert_results_equal_csv
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -80,6 +81,7 @@ def test_a_service_killed_mid_day_and_restarted_with_the_same_arguments_writes_e
     victim: str, amqp_url: str, tmp_path: Path
 ) -> None:
     services = Services(amqp_url, tmp_path)
+    results = ResultsQueue(amqp_url)
     running = {"pv_simulator": services.pv(), "meter": services.meter()}
     wait_for(lambda: csv_rows(services.csv) >= 20_000, 60, "20,000 rows")
     running[victim][0].send_signal(signal.SIGKILL)
@@ -95,6 +97,8 @@ def test_a_service_killed_mid_day_and_restarted_with_the_same_arguments_writes_e
         dropped = re.findall(r"(\d+) duplicates dropped", running["pv_simulator"][1].read_text())
         assert int(dropped[-1]) >= killed_at
     assert assert_day_exact(services.out, plan_for(DAY)) == 86_400
+    # The live feed is at-least-once across the kill: every interval's last result equals the CSV's means.
+    assert assert_results_equal_csv(results.drain(wait_s=5), services.csv, "meter-1", 60) == 1440
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,129 @@
+"""Live results: interval sums, when intervals are due, and the published bodies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from common.schema import parse_interval_result, parse_run_complete
+from pv_simulator.results import IntervalSums, IntervalTracker, Sums, interval_body, interval_start, run_complete_body
+from pv_simulator.writer import CsvStore
+
+START = 1_782_000_000  # 2026-06-21T00:00:00Z, a multiple of 60
+
+
+def test_interval_start_is_aligned_to_the_epoch() -> None:
+    assert interval_start(START + 59, 60) == START
+    assert interval_start(START + 60, 60) == START + 60
+    assert interval_start(START + 1799, 900) == START + 900
+
+
+def test_sums_are_exact_integers_per_interval() -> None:
+    sums = IntervalSums(START, START + 86_400, 60)
+    sums.add(START, 12_345, 1_000)
+    sums.add(START + 59, 1, 2)
+    sums.add(START + 60, 7, 0)
+    assert sums.get(START) == Sums(2, 12_346, 1_002)
+    assert sums.get(START + 60) == Sums(1, 7, 0)
+    assert sums.get(START + 120) == Sums()
+    assert sums.get(START - 60) == Sums() and sums.get(START + 86_400) == Sums()
+
+
+def test_a_span_not_aligned_to_the_interval_starts_with_a_partial_interval() -> None:
+    # A local day starting at a :30 offset (India) with hourly intervals.
+    sums = IntervalSums(START + 1800, START + 1800 + 86_400, 3600)
+    sums.add(START + 1800, 10, 0)
+    sums.add(START + 86_400 + 1799, 20, 0)
+    assert sums.get(START) == Sums(1, 10, 0)
+    assert sums.get(START + 86_400) == Sums(1, 20, 0)
+
+
+def test_an_interval_is_due_when_a_later_reading_of_the_same_meter_arrives() -> None:
+    tracker = IntervalTracker(60)
+    for second in range(60):
+        tracker.row("m1", START + second)
+    tracker.row("m2", START + 60)  # another meter closes nothing of m1
+    assert not tracker.pending
+    tracker.row("m1", START + 60)
+    assert tracker.take() == [("m1", START)]
+    assert not tracker.pending
+
+
+def test_the_open_interval_is_due_when_the_run_ends() -> None:
+    tracker = IntervalTracker(60)
+    tracker.row("m1", START + 5)
+    tracker.close("m1")
+    assert tracker.take() == [("m1", START)]
+    tracker.close("m1")  # nothing open any more
+    assert tracker.take() == []
+
+
+def test_a_late_row_makes_its_closed_interval_due_again_but_a_duplicate_does_not() -> None:
+    tracker = IntervalTracker(60)
+    tracker.row("m1", START)
+    tracker.row("m1", START + 120)
+    assert tracker.take() == [("m1", START)]
+    tracker.row("m1", START + 1, new=False)  # duplicate
+    assert tracker.take() == []
+    tracker.row("m1", START + 2)  # late
+    tracker.row("m1", START + 61)  # late, an interval that never had a row
+    assert tracker.take() == [("m1", START), ("m1", START + 60)]
+
+
+def test_duplicates_still_move_the_open_interval_forward() -> None:
+    tracker = IntervalTracker(60)
+    tracker.row("m1", START, new=False)
+    tracker.row("m1", START + 60, new=False)
+    assert tracker.take() == [("m1", START)]
+
+
+def test_retried_intervals_are_due_again() -> None:
+    tracker = IntervalTracker(60)
+    tracker.retry([("m1", START), ("m2", START)])
+    tracker.mark("m1", START + 61)
+    assert tracker.take() == [("m1", START), ("m1", START + 60), ("m2", START)]
+
+
+def test_interval_body_follows_the_wire_contract_with_exact_means() -> None:
+    body = interval_body("meter-1", START, 60, Sums(3, 3 * 12_345 + 1, 3 * 10_000))
+    result = parse_interval_result(body)
+    assert result.meter_id == "meter-1" and result.readings == 3 and result.interval_s == 60
+    assert body.count(b'"interval_start":"2026-06-21T00:00:00Z"') == 1
+    assert result.meter_power_kw == pytest.approx((3 * 12_345 + 1) / 3 / 10_000, abs=1e-7)
+    assert result.pv_power_kw == 1.0
+    assert result.net_power_kw == pytest.approx(result.meter_power_kw - result.pv_power_kw, abs=2e-7)
+
+
+def test_an_empty_interval_has_no_body() -> None:
+    with pytest.raises(ValueError, match="no readings"):
+        interval_body("meter-1", START, 60, Sums())
+
+
+def test_run_complete_body_follows_the_wire_contract() -> None:
+    body = run_complete_body("run-1", ("meter-1", "meter-2"), "meter-2", 1440, 60, START, START + 1439 * 60)
+    notice = parse_run_complete(body)
+    assert notice.meter_id == "meter-2" and notice.meters == ["meter-1", "meter-2"] and notice.readings == 1440
+    assert b'"last_timestamp":"2026-06-21T23:59:00Z"' in body
+
+
+def test_store_sums_include_rows_on_disk_after_a_restart(tmp_path: Path) -> None:
+    tz = ZoneInfo("Europe/Berlin")
+    first = CsvStore(tmp_path, tz, lambda _day: (500,) * 86_400)
+    for second in range(30):
+        first.add("meter-1", (START + second) * 1000, 100.0)
+    first.write()
+    second_start = CsvStore(tmp_path, tz, lambda _day: (500,) * 86_400)  # a new process: index and sums from disk
+    for second in range(30, 60):
+        second_start.add("meter-1", (START + second) * 1000, 200.0)
+    assert second_start.interval_sums("meter-1", START) == Sums(60, 30 * 1000 + 30 * 2000, 60 * 500)
+    assert second_start.held_before("meter-1", START + 30) == START + 29
+    assert second_start.held_before("meter-1", START) is None
+
+
+def test_held_before_looks_back_into_the_previous_day_file(tmp_path: Path) -> None:
+    store = CsvStore(tmp_path, ZoneInfo("UTC"), lambda _day: (0,) * 86_400)
+    store.add("meter-1", (START - 60) * 1000, 1.0)  # 23:59 the day before
+    store.write()
+    assert store.held_before("meter-1", START + 10) == START - 60
