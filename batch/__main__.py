@@ -3,46 +3,42 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from collections.abc import Sequence
 
-from pydantic import Field
-
+from batch.cluster import ClusterError
 from batch.run import run_batch
+from batch.settings import BatchSettings
 from common.cli import parse_settings
-from meter.settings import RunSettings
-from pv_simulator.settings import OutputSettings, PvModelSettings
 from pv_simulator.writer import OutputError
 
 log = logging.getLogger("batch")
 
 DESCRIPTION = (
-    "Batch mode for sweeps: emulate meters and PV for many days in one process, without RabbitMQ, "
-    "and write the same <output-dir>/<meter_id>/<YYYY-MM-DD>.csv files as the broker pipeline "
-    "(byte-identical for the same settings). Existing day files are replaced."
+    "Batch mode for sweeps: emulate meters and PV for many days without RabbitMQ, in local worker processes "
+    "or on a Dask cluster (--scheduler-address), and write the same <output-dir>/<meter_id>/<YYYY-MM-DD>.csv "
+    "files as the broker pipeline (byte-identical for the same settings). Existing day files are replaced, "
+    "each whole. On a cluster the output directory must be on a filesystem shared by every worker, "
+    "at the same path."
 )
 
 
-class BatchSettings(RunSettings, OutputSettings, PvModelSettings):
-    """Everything batch mode needs; see ``python -m batch --help``."""
-
-    workers: int = Field(os.cpu_count() or 1, ge=1, le=256, description="worker processes")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (2: bad settings, 1: output failure)."""
+    """Entry point; returns the exit code (2: bad settings, 1: output or cluster failure)."""
     settings = parse_settings(BatchSettings, argv, "batch", DESCRIPTION)
     settings.configure_logging()
     plan = settings.plan()
-    log.info("batch run: %d meter(s) x %d day(s) from %s (%s), every %d s, model %s, seed %d -> %s",
+    where = (f"Dask scheduler {settings.scheduler_address}" if settings.scheduler_address
+             else f"{settings.workers} local worker(s)")
+    log.info("batch run: %d meter(s) x %d day(s) from %s (%s), every %d s, model %s, seed %d -> %s on %s",
              len(plan.meter_ids), plan.days, plan.first_day, settings.timezone, plan.interval_s, plan.model,
-             plan.seed, settings.output_dir)
+             plan.seed, settings.output_dir, where)
     started = time.monotonic()
     try:
-        rows = run_batch(plan, settings.output_dir, settings.pv_profile(), settings.workers)
-    except OutputError as error:
+        rows = run_batch(plan, settings.output_dir, settings.pv_profile(), settings.workers,
+                         settings.scheduler_address)
+    except (OutputError, ClusterError) as error:
         log.error("%s", error)
         return 1
     elapsed = time.monotonic() - started

@@ -287,6 +287,11 @@ def summarize_csv(path: str | os.PathLike[str]) -> DaySummary:
     )
 
 
+def summary_json(summary: DaySummary) -> str:
+    """The text of a ``<YYYY-MM-DD>.summary.json`` file: the :class:`DaySummary` fields as indented JSON."""
+    return json.dumps(asdict(summary), indent=2) + "\n"
+
+
 def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -> Path:
     """Write ``summary`` as ``<directory>/<YYYY-MM-DD>.summary.json``; returns that path.
 
@@ -317,6 +322,6 @@ def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{summary.day}.summary.json"
     partial = path.with_name(path.name + ".tmp")
-    partial.write_text(json.dumps(asdict(summary), indent=2) + "\n", encoding="utf-8")
+    partial.write_text(summary_json(summary), encoding="utf-8")
     os.replace(partial, path)
     return path

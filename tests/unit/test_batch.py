@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import batch.cluster
 from batch.__main__ import main
+from batch.tasks import BatchJob, write_day
+from pv_simulator.curve import ReferencePv
+from pv_simulator.writer import OutputError
 from tests.expect import assert_day_exact, plan_for
 
 
@@ -41,3 +46,30 @@ def test_batch_unwritable_output_exits_1(tmp_path: Path) -> None:
     blocker.write_text("x")
     assert main(["--date", "2026-06-21", "--interval-s", "60", "--output-dir", str(blocker / "out"),
                  "--workers", "1"]) == 1
+
+
+def test_batch_bad_scheduler_address_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--scheduler-address", "http://localhost"])
+    assert exited.value.code == 2
+    assert "--scheduler-address / PVSIM_SCHEDULER_ADDRESS" in capsys.readouterr().err
+
+
+def test_batch_unreachable_scheduler_exits_1_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(batch.cluster, "CONNECT_TIMEOUT_S", 1)
+    with socket.socket() as closed:  # a free port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert main(["--date", "2026-06-21", "--interval-s", "60", "--output-dir", str(tmp_path),
+                 "--scheduler-address", f"tcp://127.0.0.1:{port}"]) == 1
+    assert f"ERROR batch: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in capsys.readouterr().err
+    assert not list(tmp_path.glob("meter-1/*"))
+
+
+def test_a_day_task_refuses_an_output_folder_that_is_not_the_runs(tmp_path: Path) -> None:
+    plan = plan_for(date(2026, 6, 21), interval_s=60)
+    job = BatchJob(plan, tmp_path, ReferencePv(None), marker=tmp_path / ".pvsim" / "batch" / "elsewhere")
+    with pytest.raises(OutputError, match="shared by every worker"):
+        write_day(job, 0)
+    assert not (tmp_path / "meter-1").exists()
