@@ -111,8 +111,13 @@ class IntervalResult(_Message):
     since the Unix epoch), ``interval_s`` its length [s] (emulated), ``readings`` how
     many rows of that meter lie in it so far, and ``meter_power_kw``, ``pv_power_kw``,
     ``net_power_kw`` the means [kW] of those rows (net = meter - PV, positive drawn
-    from the grid). An interval is published when it closes and again whenever late
-    rows change it: consumers upsert by (``meter_id``, ``interval_start``).
+    from the grid). ``import_power_kw`` and ``export_power_kw`` are the means of the
+    positive part of net and of the negative part (as a positive number), so
+    ``net = import − export`` and the interval's imported energy is
+    ``import_power_kw · interval_s / 3600`` [kWh] even when net changes sign inside it;
+    pvsim's PV simulator always sends them, readers accept their absence (``None``).
+    An interval is published when it closes and again whenever late rows change it:
+    consumers upsert by (``meter_id``, ``interval_start``).
     """
 
     interval_start: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
@@ -121,6 +126,8 @@ class IntervalResult(_Message):
     meter_power_kw: float = Field(allow_inf_nan=False)
     pv_power_kw: float = Field(allow_inf_nan=False)
     net_power_kw: float = Field(allow_inf_nan=False)
+    import_power_kw: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
+    export_power_kw: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
 
 
 class RunComplete(_Message):

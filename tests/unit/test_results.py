@@ -25,8 +25,8 @@ def test_sums_are_exact_integers_per_interval() -> None:
     sums.add(START, 12_345, 1_000)
     sums.add(START + 59, 1, 2)
     sums.add(START + 60, 7, 0)
-    assert sums.get(START) == Sums(2, 12_346, 1_002)
-    assert sums.get(START + 60) == Sums(1, 7, 0)
+    assert sums.get(START) == Sums(2, 12_346, 1_002, 11_345)  # import: 11,345 from the first row, none from the second
+    assert sums.get(START + 60) == Sums(1, 7, 0, 7)
     assert sums.get(START + 120) == Sums()
     assert sums.get(START - 60) == Sums() and sums.get(START + 86_400) == Sums()
 
@@ -36,8 +36,8 @@ def test_a_span_not_aligned_to_the_interval_starts_with_a_partial_interval() -> 
     sums = IntervalSums(START + 1800, START + 1800 + 86_400, 3600)
     sums.add(START + 1800, 10, 0)
     sums.add(START + 86_400 + 1799, 20, 0)
-    assert sums.get(START) == Sums(1, 10, 0)
-    assert sums.get(START + 86_400) == Sums(1, 20, 0)
+    assert sums.get(START) == Sums(1, 10, 0, 10)
+    assert sums.get(START + 86_400) == Sums(1, 20, 0, 20)
 
 
 def test_an_interval_is_due_when_a_later_reading_of_the_same_meter_arrives() -> None:
@@ -96,6 +96,15 @@ def test_interval_body_follows_the_wire_contract_with_exact_means() -> None:
     assert result.net_power_kw == pytest.approx(result.meter_power_kw - result.pv_power_kw, abs=2e-7)
 
 
+def test_interval_body_carries_imports_and_exports_that_a_mean_of_net_would_cancel() -> None:
+    sums = IntervalSums(START, START + 86_400, 60)
+    sums.add(START, 30_000, 10_000)  # imports 2 kW
+    sums.add(START + 1, 10_000, 30_000)  # exports 2 kW
+    result = parse_interval_result(interval_body("meter-1", START, 60, sums.get(START)))
+    assert result.net_power_kw == 0.0
+    assert result.import_power_kw == 1.0 and result.export_power_kw == 1.0  # means over 2 rows [kW]
+
+
 def test_an_empty_interval_has_no_body() -> None:
     with pytest.raises(ValueError, match="no readings"):
         interval_body("meter-1", START, 60, Sums())
@@ -117,7 +126,7 @@ def test_store_sums_include_rows_on_disk_after_a_restart(tmp_path: Path) -> None
     second_start = CsvStore(tmp_path, tz, lambda _day: (500,) * 86_400)  # a new process: index and sums from disk
     for second in range(30, 60):
         second_start.add("meter-1", (START + second) * 1000, 200.0)
-    assert second_start.interval_sums("meter-1", START) == Sums(60, 30 * 1000 + 30 * 2000, 60 * 500)
+    assert second_start.interval_sums("meter-1", START) == Sums(60, 30 * 1000 + 30 * 2000, 60 * 500, 30 * 500 + 30 * 1500)
     assert second_start.held_before("meter-1", START + 30) == START + 29
     assert second_start.held_before("meter-1", START) is None
 
