@@ -87,7 +87,7 @@ def test_retried_intervals_are_due_again() -> None:
 
 
 def test_interval_body_follows_the_wire_contract_with_exact_means() -> None:
-    body = interval_body("meter-1", START, 60, Sums(3, 3 * 12_345 + 1, 3 * 10_000))
+    body = interval_body("meter-1", START, 60, Sums(3, 3 * 12_345 + 1, 3 * 10_000, 3 * 2_345 + 1))
     result = parse_interval_result(body)
     assert result.meter_id == "meter-1" and result.readings == 3 and result.interval_s == 60
     assert body.count(b'"interval_start":"2026-06-21T00:00:00Z"') == 1
@@ -126,7 +126,8 @@ def test_store_sums_include_rows_on_disk_after_a_restart(tmp_path: Path) -> None
     second_start = CsvStore(tmp_path, tz, lambda _day: (500,) * 86_400)  # a new process: index and sums from disk
     for second in range(30, 60):
         second_start.add("meter-1", (START + second) * 1000, 200.0)
-    assert second_start.interval_sums("meter-1", START) == Sums(60, 30 * 1000 + 30 * 2000, 60 * 500, 30 * 500 + 30 * 1500)
+    assert second_start.interval_sums("meter-1", START) == Sums(
+        60, 30 * 1000 + 30 * 2000, 60 * 500, 30 * 500 + 30 * 1500)
     assert second_start.held_before("meter-1", START + 30) == START + 29
     assert second_start.held_before("meter-1", START) is None
 
