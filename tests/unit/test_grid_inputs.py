@@ -110,7 +110,7 @@ def test_unreadable_rows_name_the_file_and_line(copy_of: Path, line: str, messag
 
 def test_a_meter_without_the_days_file_is_named(copy_of: Path) -> None:
     (copy_of / "meter-2" / "2026-06-21.csv").rename(copy_of / "meter-2" / "2026-06-20.csv")
-    with pytest.raises(InputError, match="missing 2026-06-21.csv for meter-2"):
+    with pytest.raises(InputError, match=r"missing 2026-06-21\.csv for meter-2"):
         find_meters(copy_of, DAY)
 
 
