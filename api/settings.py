@@ -43,7 +43,7 @@ class ApiSettings(BrokerSettings):
         None, description="bearer token required by every mutation (POST, GraphQL mutation); unset: none required"
     )
     max_body_bytes: int = Field(65_536, ge=1024, description="largest accepted request body [bytes]")
-    graphql_max_depth: int = Field(8, ge=2, le=64, description="deepest GraphQL query accepted")
+    graphql_max_depth: int = Field(8, ge=1, le=64, description="deepest GraphQL query accepted")
     client_buffer: int = Field(
         4096, ge=16, description="messages buffered per live client; a client further behind is disconnected"
     )

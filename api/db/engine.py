@@ -81,7 +81,7 @@ def migrate_with_retry(engine: Engine, timeout_s: float) -> None:
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_unavailable),
         stop=tenacity.stop_after_delay(timeout_s),
-        wait=tenacity.wait_exponential_jitter(initial=0.5, max=5),
+        wait=tenacity.wait_exponential_jitter(multiplier=0.5, max=5),
         before_sleep=lambda state: log.warning("database unreachable (%s); retrying", _reason(state)),
         reraise=True,
     )

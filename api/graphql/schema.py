@@ -24,6 +24,7 @@ from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
+from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import Info
 
@@ -83,8 +84,16 @@ class Meter:
     last_interval_start: dt.datetime
 
 
+@strawberry.type(description="A building in one power flow: bus voltage [pu], load P [kW] and Q [kvar].")
+class Building:
+    meter_id: str
+    vm_pu: float
+    p_kw: float
+    q_kvar: float
+
+
 @strawberry.type(description="The feeder's power flow for one interval: grid exchange [kW]/[kvar], voltages [pu], "
-                             "loadings [%], losses [kW]; buildings maps meter id to vm_pu, p_kw, q_kvar.")
+                             "loadings [%], losses [kW], and each building.")
 class GridResult:
     feeder: str
     interval_start: dt.datetime
@@ -97,11 +106,13 @@ class GridResult:
     trafo_loading_percent: float
     line_loading_max_percent: float
     losses_kw: float
-    buildings: JSON
+    buildings: list[Building]
 
     @classmethod
     def of(cls, out: GridResultOut) -> GridResult:
-        return cls(**out.model_dump(mode="json", exclude={"interval_start"}), interval_start=out.interval_start)
+        fields = out.model_dump(exclude={"buildings"})
+        return cls(**fields, buildings=[Building(meter_id=meter_id, **state.model_dump())
+                                        for meter_id, state in out.buildings.items()])
 
 
 def _services(info: Info) -> Services:
@@ -242,8 +253,8 @@ async def _context(services: Services = Depends(get_services)) -> dict[str, Any]
     return {"services": services}
 
 
-UtcDateTime = strawberry.scalar(
-    dt.datetime, name="DateTime", description="ISO 8601 instant; sent in UTC with Z",
+UTC_DATETIME = strawberry.scalar(
+    name="DateTime", description="ISO 8601 instant; sent in UTC with Z",
     serialize=lambda value: value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
     parse_value=lambda value: dt.datetime.fromisoformat(value),
 )
@@ -264,8 +275,8 @@ def graphql_router(max_depth: int) -> GraphQLRouter[Any, Any]:
     """The ``/graphql`` router (GraphiQL in a browser, graphql-transport-ws subscriptions)."""
     schema = _Schema(
         query=Query, mutation=Mutation, subscription=Subscription,
-        extensions=[QueryDepthLimiter(max_depth=max_depth), MaxTokensLimiter(max_token_count=2000)],  # type: ignore[list-item]
-        scalar_overrides={dt.datetime: UtcDateTime},
+        extensions=[lambda: QueryDepthLimiter(max_depth=max_depth), lambda: MaxTokensLimiter(max_token_count=2000)],
+        config=StrawberryConfig(scalar_map={dt.datetime: UTC_DATETIME}),
     )
     return GraphQLRouter(schema, context_getter=_context,
                          subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL])
