@@ -74,8 +74,8 @@ def test_intervals_are_stored_upserted_and_pushed_in_order(amqp_url: str,
     wait_for(lambda: queue_depth(amqp_url, API_QUEUE.name) == 0, what="every message acked")
 
 
-def test_bad_messages_are_dead_lettered_with_the_reason_and_the_rest_kept(amqp_url: str,
-                                                                           make_client: Callable[..., TestClient]) -> None:
+def test_bad_messages_are_dead_lettered_with_the_reason_and_the_rest_kept(
+        amqp_url: str, make_client: Callable[..., TestClient]) -> None:
     client = live_client(make_client, amqp_url)
     good = [interval("meter-1", BERLIN_MIDNIGHT + timedelta(minutes=k)) for k in range(3)]
     publish(amqp_url, [
@@ -93,7 +93,7 @@ def test_bad_messages_are_dead_lettered_with_the_reason_and_the_rest_kept(amqp_u
         channel = connection.channel()
         reasons = []
         for _ in range(3):
-            method, properties, body = channel.basic_get(DEAD_LETTER_QUEUE, auto_ack=True)
+            method, properties, _body = channel.basic_get(DEAD_LETTER_QUEUE, auto_ack=True)
             assert method is not None
             reasons.append((properties.headers["x-pvsim-routing-key"], properties.headers[REASON_HEADER]))
     finally:
