@@ -53,6 +53,8 @@ def create_app(settings: ApiSettings | None = None, flows: PowerFlows | None = N
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(migrate_with_retry, services.db.engine, settings.database_timeout_s)
         log.info("database %s ready", services.db.engine.url.render_as_string(hide_password=True))
+        await run_in_threadpool(services.flows.warm_up, settings.feeder)
+        log.info("power flows ready (feeder %s)", settings.feeder)
         tasks: list[asyncio.Task[None]] = []
         if live:
             tasks = [asyncio.create_task(services.consumer.run(), name="results consumer"),

@@ -103,13 +103,15 @@ class Simulations:
             "reactive_power_mvar": float(building["q_kvar"]) / 1000.0,
             "grid_p_mw": float(state["grid_p_kw"]) / 1000.0, "grid_q_mvar": float(state["grid_q_kvar"]) / 1000.0,
             "losses_mw": float(state["losses_kw"]) / 1000.0,
-            "bus_vm_pu": state.get("bus_vm_pu", {}), "line_loading_percent": state.get("line_loading_percent", {}),
-            "trafo_loading_percent": state.get("trafo_loading_percent_by_name", {}),
+            "bus_vm_pu": {f"{interval.meter_id}": float(building["vm_pu"]), "min": float(state["vm_min_pu"]),
+                          "max": float(state["vm_max_pu"])},
+            "line_loading_percent": {"max": float(state["line_loading_max_percent"])},
+            "trafo_loading_percent": {"max": float(state["trafo_loading_percent"])},
             "details": {
                 "feeder": self.feeder, "meter_id": interval.meter_id,
                 "interval_start": interval.interval_start.isoformat().replace("+00:00", "Z"),
                 "interval_s": interval.interval_s, "meter_power_kw": interval.meter_power_kw,
-                "pv_power_kw": interval.pv_power_kw, "net_power_kw": interval.net_power_kw, "feeder_state": state,
+                "pv_power_kw": interval.pv_power_kw, "net_power_kw": interval.net_power_kw,
             },
         }
 

@@ -18,6 +18,9 @@ class FakePowerFlows:
     def feeders(self) -> list[str]:
         return ["seed"]
 
+    def warm_up(self, feeder: str) -> None:
+        self.calls.append(("warm_up", feeder))
+
     def load(self, p_mw: float, q_mvar: float) -> dict[str, Any]:
         self.calls.append(("load", (p_mw, q_mvar)))
         if p_mw > 10:
