@@ -147,14 +147,19 @@ class ResultsConsumer:
                 await self._connection.close()
 
     async def _connect(self) -> None:
+        # AMQP_URL may list a cluster's nodes separated by commas: try them in turn.
+        urls = [url.strip() for url in self.amqp_url.split(",") if url.strip()]
         delay = 0.5
+        attempt = 0
         while True:
+            url = urls[attempt % len(urls)]
+            attempt += 1
             try:
-                self._connection = await aio_pika.connect_robust(self.amqp_url)
+                self._connection = await aio_pika.connect_robust(url)
                 break
             except Exception as error:  # unreachable, refused: keep serving HTTP and retry
                 self.state.broker = f"unreachable: {error}"
-                log.warning("broker %s unreachable (%s); retrying in %.0f s", _safe(self.amqp_url), error, delay)
+                log.warning("broker %s unreachable (%s); retrying in %.1f s", _safe(url), error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self._connection.reconnect_callbacks.add(lambda *_args: self._on_reconnect())
@@ -170,7 +175,7 @@ class ResultsConsumer:
             await queue.bind(results, routing_key=key)
         await queue.consume(self._inbox.put)
         self.state.broker = "connected"
-        log.info("consuming live results from %s (queue %s)", _safe(self.amqp_url), API_QUEUE.name)
+        log.info("consuming live results from %s (queue %s)", _safe(url), API_QUEUE.name)
 
     def _on_reconnect(self) -> None:
         # Deliveries of the lost channel cannot be acked any more; the broker redelivers them.
