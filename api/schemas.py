@@ -100,7 +100,11 @@ class LatestReactivePower(BaseModel):
 
 
 class IntervalOut(BaseModel):
-    """One meter's means over one interval [kW] (net = meter − PV, positive drawn from the grid)."""
+    """One meter's means over one interval [kW] (net = meter − PV, positive drawn from the grid).
+
+    ``import_power_kw`` / ``export_power_kw``: means of net's positive part and of −(its negative
+    part) [kW]; their difference is ``net_power_kw`` (null when the producer did not send them).
+    """
 
     meter_id: str
     interval_start: AwareDatetime
@@ -109,6 +113,8 @@ class IntervalOut(BaseModel):
     meter_power_kw: float
     pv_power_kw: float
     net_power_kw: float
+    import_power_kw: float | None = None
+    export_power_kw: float | None = None
 
 
 class MeterDay(BaseModel):

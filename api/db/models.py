@@ -57,7 +57,11 @@ class Simulation(Base):
 
 
 class Interval(Base):
-    """One meter's means over one interval, from the PV simulator's live results (upserted)."""
+    """One meter's means over one interval, from the PV simulator's live results (upserted).
+
+    ``import_power_kw`` / ``export_power_kw``: means of net's positive part and of its negated
+    negative part [kW] (null from producers that do not send them).
+    """
 
     __tablename__ = "intervals"
     __table_args__ = (Index("ix_intervals_interval_start", "interval_start"),)
@@ -69,6 +73,8 @@ class Interval(Base):
     meter_power_kw: Mapped[float] = mapped_column(Float)
     pv_power_kw: Mapped[float] = mapped_column(Float)
     net_power_kw: Mapped[float] = mapped_column(Float)
+    import_power_kw: Mapped[float | None] = mapped_column(Float, nullable=True)
+    export_power_kw: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime]
 
 

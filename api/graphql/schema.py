@@ -70,6 +70,8 @@ class Interval:
     meter_power_kw: float
     pv_power_kw: float
     net_power_kw: float
+    import_power_kw: float | None
+    export_power_kw: float | None
 
     @classmethod
     def of(cls, out: IntervalOut) -> Interval:

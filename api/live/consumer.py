@@ -76,7 +76,8 @@ def interval_row(result: IntervalResult, now: datetime) -> dict[str, Any]:
     return {
         "meter_id": result.meter_id, "interval_start": result.interval_start.astimezone(UTC),
         "interval_s": result.interval_s, "readings": result.readings, "meter_power_kw": result.meter_power_kw,
-        "pv_power_kw": result.pv_power_kw, "net_power_kw": result.net_power_kw, "updated_at": now,
+        "pv_power_kw": result.pv_power_kw, "net_power_kw": result.net_power_kw,
+        "import_power_kw": result.import_power_kw, "export_power_kw": result.export_power_kw, "updated_at": now,
     }
 
 

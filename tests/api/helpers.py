@@ -19,7 +19,8 @@ def interval(meter_id: str, start: datetime, meter_kw: float = 2.0, pv_kw: float
     return IntervalResult.model_validate({
         "schema": 1, "meter_id": meter_id, "interval_start": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "interval_s": interval_s, "readings": readings, "meter_power_kw": meter_kw, "pv_power_kw": pv_kw,
-        "net_power_kw": round(meter_kw - pv_kw, 6),
+        "net_power_kw": round(meter_kw - pv_kw, 6), "import_power_kw": round(max(meter_kw - pv_kw, 0.0), 6),
+        "export_power_kw": round(max(pv_kw - meter_kw, 0.0), 6),
     }, strict=False)
 
 

@@ -63,7 +63,7 @@ def test_intervals_are_stored_upserted_and_pushed_in_order(amqp_url: str,
         (BERLIN_MIDNIGHT + timedelta(minutes=k)).isoformat().replace("+00:00", "Z") for k in range(30)]
     assert pushed[0] == {"type": "interval", "meter_id": "meter-1", "interval_start": "2026-06-20T22:00:00Z",
                          "interval_s": 60, "readings": 60, "meter_power_kw": 1.0, "pv_power_kw": 0.5,
-                         "net_power_kw": 0.5}
+                         "net_power_kw": 0.5, "import_power_kw": 0.5, "export_power_kw": 0.0}
     day = client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]
     assert [i["meter_power_kw"] for i in day] == [1.0 + k for k in range(30)]
     # a late row changes an interval: published again, stored in its place
