@@ -1,0 +1,46 @@
+"""``python -m api``: serve the web service with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from api.settings import ApiSettings
+from common.cli import parse_settings
+
+log = logging.getLogger("api")
+
+DESCRIPTION = (
+    "Serve pvsim's web service: power-flow simulations (POST /api/simulations), live results of the PV "
+    "simulator and the feeder's live grid, over REST (/docs), GraphQL (/graphql) and WebSockets "
+    "(/ws/simulations, /ws/live), kept in a database (SQLite or PostgreSQL)."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (2: bad settings, 1: database unreachable at start)."""
+    settings = parse_settings(ApiSettings, argv, "api", DESCRIPTION)
+    from grid.feeders import available_feeders
+
+    if settings.feeder not in available_feeders():
+        print(f"api: error: --feeder / PVSIM_FEEDER: unknown feeder '{settings.feeder}' "
+              f"(available: {', '.join(available_feeders())})", file=sys.stderr)
+        return 2
+    settings.configure_logging()
+    from api.app import create_app
+
+    app = create_app(settings)
+    log.info("serving on http://%s:%d (feeder %s, token %s)", settings.host, settings.port, settings.feeder,
+             "required for mutations" if settings.token() else "not set")
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                            ws_max_size=settings.max_body_bytes, proxy_headers=False)
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""GraphQL at ``/graphql`` (Strawberry): the same simulations and live results as REST, plus subscriptions."""

@@ -1,0 +1,307 @@
+"""Consumer of the PV simulator's live results (``pvsim.results``) inside the web service's event loop.
+
+Its own durable quorum queue ``pvsim.api`` is bound to ``result.*.interval`` and
+``result.*.run``. Messages are handled in batches of what has arrived: bad ones are
+republished to ``pvsim.dead_letter`` with the reason (confirmed, then acked), good ones are
+upserted in one transaction, and only after that commit are they acknowledged and pushed to
+live clients. While the database is unreachable the batch is retried with backoff and stays
+unacknowledged in RabbitMQ (at most ``prefetch`` messages held); nothing is lost on a restart.
+Reconnection to the broker is aio-pika's ``connect_robust``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from sqlalchemy.orm import Session
+
+from api.db import queries
+from api.db.engine import Database, DatabaseUnavailable
+from api.live.hub import Hub, LiveMessage
+from api.schemas import IntervalOut, RunOut
+from common.schema import IntervalResult, InvalidMessage, RunComplete, parse_interval_result, parse_run_complete
+from common.topology import (
+    DEAD_LETTER,
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    DELIVERY_LIMIT,
+    INTERVAL_BINDING,
+    REASON_HEADER,
+    RESULTS_EXCHANGE,
+    RUN_BINDING,
+    QueueSpec,
+)
+
+log = logging.getLogger(__name__)
+
+API_QUEUE = QueueSpec(
+    name="pvsim.api",
+    exchange=RESULTS_EXCHANGE,
+    bindings=(INTERVAL_BINDING, RUN_BINDING),
+    arguments={
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+    },
+)
+"""The web service's queue of live results."""
+
+ROUTING_KEY_HEADER = "x-pvsim-routing-key"
+MAX_BATCH = 500
+
+
+@dataclass
+class FeedState:
+    """What the live feed is doing, for ``/api/health`` and the stats messages."""
+
+    broker: str = "connecting"
+    database: str = "ok"
+    intervals: int = 0
+    runs: int = 0
+    dead_lettered: int = 0
+    dead_letters: int | None = None
+    queue_depth: int | None = None
+    last_error: str = field(default="", repr=False)
+
+
+def interval_row(result: IntervalResult, now: datetime) -> dict[str, Any]:
+    """Columns of :class:`api.db.models.Interval` for ``result``."""
+    return {
+        "meter_id": result.meter_id, "interval_start": result.interval_start.astimezone(UTC),
+        "interval_s": result.interval_s, "readings": result.readings, "meter_power_kw": result.meter_power_kw,
+        "pv_power_kw": result.pv_power_kw, "net_power_kw": result.net_power_kw,
+        "import_power_kw": result.import_power_kw, "export_power_kw": result.export_power_kw, "updated_at": now,
+    }
+
+
+def run_row(notice: RunComplete, now: datetime) -> dict[str, Any]:
+    """Columns of :class:`api.db.models.RunRecord` for ``notice``."""
+    return {
+        "run_id": notice.run_id, "meter_id": notice.meter_id, "meters": list(notice.meters),
+        "readings": notice.readings, "interval_s": notice.interval_s,
+        "first_timestamp": notice.first_timestamp.astimezone(UTC),
+        "last_timestamp": notice.last_timestamp.astimezone(UTC), "completed_at": now,
+    }
+
+
+@dataclass
+class Parsed:
+    """A batch sorted into valid results and bad messages (with the reason)."""
+
+    intervals: list[IntervalResult] = field(default_factory=list)
+    runs: list[RunComplete] = field(default_factory=list)
+    bad: list[tuple[AbstractIncomingMessage, str]] = field(default_factory=list)
+
+
+def parse_batch(messages: Sequence[AbstractIncomingMessage]) -> Parsed:
+    """Validate each message by its routing key; anything else is bad with a reason."""
+    parsed = Parsed()
+    for message in messages:
+        key = message.routing_key or ""
+        try:
+            if key.startswith("result.") and key.endswith(".interval"):
+                parsed.intervals.append(parse_interval_result(message.body))
+            elif key.startswith("result.") and key.endswith(".run"):
+                parsed.runs.append(parse_run_complete(message.body))
+            else:
+                parsed.bad.append((message, f"unexpected routing key '{key}'"))
+        except InvalidMessage as error:
+            parsed.bad.append((message, error.reason))
+    return parsed
+
+
+class ResultsConsumer:
+    """Stores the live results and pushes them; ``on_stored(meter_starts)`` tells the live grid what changed.
+
+    ``run()`` is a task for the service's lifetime: it connects (retrying forever, so the web
+    service works without a broker), consumes, and handles batches until cancelled.
+    """
+
+    def __init__(self, amqp_url: str, db: Database, hub: Hub, prefetch: int = 500,
+                 on_stored: Callable[[set[tuple[str, datetime]]], None] | None = None,
+                 stats_interval_s: float = 5.0) -> None:
+        self.amqp_url = amqp_url
+        self.db = db
+        self.hub = hub
+        self.prefetch = prefetch
+        self.on_stored = on_stored or (lambda _changed: None)
+        self.stats_interval_s = stats_interval_s
+        self.state = FeedState()
+        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._connection: AbstractRobustConnection | None = None
+        self._dead_letter_exchange: aio_pika.abc.AbstractExchange | None = None
+
+    async def run(self) -> None:
+        """Connect, consume and handle batches until cancelled."""
+        try:
+            await self._connect()
+            await asyncio.gather(self._handle_forever(), self._report_stats_forever())
+        finally:
+            if self._connection is not None:
+                await self._connection.close()
+
+    async def _connect(self) -> None:
+        # AMQP_URL may list a cluster's nodes separated by commas: try them in turn.
+        urls = [url.strip() for url in self.amqp_url.split(",") if url.strip()]
+        delay = 0.5
+        attempt = 0
+        while True:
+            url = urls[attempt % len(urls)]
+            attempt += 1
+            try:
+                self._connection = await aio_pika.connect_robust(url)
+                break
+            except Exception as error:  # unreachable, refused: keep serving HTTP and retry
+                self.state.broker = f"unreachable: {error}"
+                log.warning("broker %s unreachable (%s); retrying in %.1f s", _safe(url), error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        self._connection.reconnect_callbacks.add(lambda *_args: self._on_reconnect())
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=self.prefetch)
+        results = await channel.declare_exchange(RESULTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        self._dead_letter_exchange = await channel.declare_exchange(
+            DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
+        dead_letters = await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True, arguments=DEAD_LETTER.arguments)
+        await dead_letters.bind(self._dead_letter_exchange, routing_key="")
+        queue = await channel.declare_queue(API_QUEUE.name, durable=True, arguments=API_QUEUE.arguments)
+        for key in API_QUEUE.bindings:
+            await queue.bind(results, routing_key=key)
+        await queue.consume(self._inbox.put)
+        self.state.broker = "connected"
+        log.info("consuming live results from %s (queue %s)", _safe(url), API_QUEUE.name)
+
+    def _on_reconnect(self) -> None:
+        # Deliveries of the lost channel cannot be acked any more; the broker redelivers them.
+        dropped = 0
+        while not self._inbox.empty():
+            self._inbox.get_nowait()
+            dropped += 1
+        self.state.broker = "connected"
+        log.info("broker connection restored (%d unacked deliveries will come again)", dropped)
+
+    async def _handle_forever(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while len(batch) < MAX_BATCH and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            try:
+                await self.handle(batch)
+            except Exception:  # a bug or an unexpected refusal: retried, then dead-lettered by the delivery limit
+                log.exception("handling %d live results failed; rejecting them back to the queue", len(batch))
+                for message in batch:
+                    await _settle(message.reject(requeue=True))
+
+    async def handle(self, batch: Sequence[AbstractIncomingMessage]) -> None:
+        """Dead-letter the bad, store the good (retrying the database), ack, then push."""
+        parsed = parse_batch(batch)
+        for message, reason in parsed.bad:
+            await self._dead_letter(message, reason)
+        now = datetime.now(UTC)
+        interval_rows = [interval_row(result, now) for result in parsed.intervals]
+        run_rows = [run_row(notice, now) for notice in parsed.runs]
+
+        def store(session: Session) -> None:
+            queries.upsert_intervals(session, interval_rows)
+            for row in run_rows:
+                queries.upsert_run(session, row)
+
+        if interval_rows or run_rows:
+            await self._commit_with_retry(store)
+        await _ack(batch[-1], multiple=True)
+        self.state.intervals += len(interval_rows)
+        self.state.runs += len(run_rows)
+        for result in parsed.intervals:
+            self.hub.publish(LiveMessage.of("interval", IntervalOut.model_validate(
+                interval_row(result, now)).model_dump(mode="json")))
+        for notice in parsed.runs:
+            self.hub.publish(LiveMessage.of("run", RunOut.model_validate(run_row(notice, now)).model_dump(mode="json")))
+            log.info("run %s of %s complete (%d readings)", notice.run_id, notice.meter_id, notice.readings)
+        if parsed.intervals:
+            self.on_stored({(row["meter_id"], row["interval_start"]) for row in interval_rows})
+
+    async def _commit_with_retry(self, work: Callable[[Session], None]) -> None:
+        delay = 0.25
+        while True:
+            try:
+                await asyncio.to_thread(self.db.run, work)
+            except DatabaseUnavailable as error:
+                if self.state.database == "ok":
+                    log.error("%s: live results stay unacknowledged in RabbitMQ until it is back", error)
+                self.state.database = "unavailable"
+                self.state.last_error = str(error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if self.state.database != "ok":
+                log.info("database reachable again: storing live results")
+                self.state.database = "ok"
+            return
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        assert self._dead_letter_exchange is not None
+        headers = dict(message.headers or {})
+        headers[REASON_HEADER] = reason
+        headers[ROUTING_KEY_HEADER] = message.routing_key or ""
+        await self._dead_letter_exchange.publish(
+            aio_pika.Message(message.body, headers=headers, content_type=message.content_type,
+                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key="")
+        self.state.dead_lettered += 1
+        log.warning("dead-lettered a live result (%s): %s", message.routing_key, reason)
+
+    async def _report_stats_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.stats_interval_s)
+            await self._measure_queues()
+            self.hub.publish(LiveMessage.of("stats", self.stats()))
+
+    async def _measure_queues(self) -> None:
+        if self._connection is None or self._connection.is_closed:
+            return
+        try:
+            async with self._connection.channel() as channel:
+                dead = await channel.declare_queue(DEAD_LETTER_QUEUE, passive=True)
+                own = await channel.declare_queue(API_QUEUE.name, passive=True)
+                self.state.dead_letters = dead.declaration_result.message_count
+                self.state.queue_depth = own.declaration_result.message_count
+        except Exception as error:  # a passing broker hiccup must not stop the stats
+            log.debug("queue depths unavailable: %s", error)
+
+    def stats(self) -> dict[str, Any]:
+        """Pipeline counts: ``dead_letters`` (messages in ``pvsim.dead_letter``), ``queue_depth`` (results
+        waiting for this service), ``intervals_stored`` / ``runs_stored`` / ``dead_lettered`` since start,
+        ``broker`` and ``database`` state, live ``clients``."""
+        return {
+            "dead_letters": self.state.dead_letters, "queue_depth": self.state.queue_depth,
+            "intervals_stored": self.state.intervals, "runs_stored": self.state.runs,
+            "dead_lettered": self.state.dead_lettered, "broker": self.state.broker,
+            "database": self.state.database, "clients": self.hub.clients,
+        }
+
+
+async def _ack(message: AbstractIncomingMessage, multiple: bool) -> None:
+    await _settle(message.ack(multiple=multiple))
+
+
+async def _settle(settling: Awaitable[None]) -> None:
+    try:
+        await settling
+    except Exception as error:  # channel lost meanwhile: the broker redelivers, upserts make that harmless
+        log.warning("could not acknowledge (%s); the results will be redelivered", error)
+
+
+def _safe(url: str) -> str:
+    """``url`` without its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}:{parts.port or 5672}{parts.path}"

@@ -1,0 +1,148 @@
+"""The live grid: the feeder's power flow for each interval once every meter of it has reported.
+
+Which meters an interval needs: the meters of completed runs whose span covers it (from the
+PV simulator's run-complete notices) or, while a run is still going, every meter that has
+reported an interval on the same local day so far. When an interval has them all, the
+configured feeder's power flow runs for it (``grid.snapshot.run_buildings_snapshot``) and
+the result is stored (upserted) and pushed; a later change of one of its intervals runs it
+again. The work is derived from the database, so a restart picks up whatever was left:
+intervals whose grid result is missing or older than them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from api.db import queries
+from api.db.engine import Database, DatabaseUnavailable
+from api.live.hub import Hub, LiveMessage
+from api.power_flows import PowerFlowError, PowerFlows
+from api.schemas import GridResultOut
+from common.clock import day_bounds_s
+
+log = logging.getLogger(__name__)
+
+
+class LiveGrid:
+    """Runs the feeder's power flow for complete intervals, one at a time in time order.
+
+    ``notify`` (from the results consumer, on the event loop) queues work; ``run()`` is a task
+    for the service's lifetime. The power flows run in a worker thread.
+    """
+
+    def __init__(self, db: Database, hub: Hub, flows: PowerFlows, feeder: str, tz: ZoneInfo) -> None:
+        self.db = db
+        self.hub = hub
+        self.flows = flows
+        self.feeder = feeder
+        self.tz = tz
+        self._heap: list[datetime] = []
+        self._pending: set[datetime] = set()
+        self._meters_of_day: dict[date, set[str]] = defaultdict(set)
+        self._wake = asyncio.Event()
+        self.computed = 0
+        self.failed = 0
+        self._reported: set[str] = set()
+
+    def notify(self, changed: set[tuple[str, datetime]]) -> None:
+        """Intervals ``(meter_id, interval_start)`` were stored: their grid results are due."""
+        for meter_id, start in changed:
+            self._meters_of_day[self._day(start)].add(meter_id)
+            self._add(start)
+        self._wake.set()
+
+    def _add(self, start: datetime) -> None:
+        if start not in self._pending:
+            self._pending.add(start)
+            heapq.heappush(self._heap, start)
+
+    def _day(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    async def run(self) -> None:
+        """Catch up on what is due in the database, then compute whatever is notified, until cancelled."""
+        for start in await self._retrying(lambda s: queries.pending_grid_starts(s, self.feeder)):
+            self._add(start)
+        if self._pending:
+            log.info("live grid: %d interval(s) due from before the start", len(self._pending))
+        while True:
+            if not self._heap:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            start = heapq.heappop(self._heap)
+            self._pending.discard(start)
+            message = await self._retrying(lambda s, start=start: self._compute(s, start))
+            if message is not None:
+                self.hub.publish(message)
+
+    async def _retrying(self, work: Any) -> Any:
+        delay = 0.25
+        while True:
+            try:
+                return await asyncio.to_thread(self.db.run, work)
+            except DatabaseUnavailable:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _expected_meters(self, session: Session, start: datetime) -> set[str]:
+        expected = queries.run_meters_covering(session, start)
+        if expected:
+            return expected
+        day = self._day(start)
+        if day not in self._meters_of_day:  # after a restart: read the day's meters once
+            first_s, end_s = day_bounds_s(day, self.tz)
+            self._meters_of_day[day] = queries.meters_between(
+                session, datetime.fromtimestamp(first_s, UTC), datetime.fromtimestamp(end_s, UTC))
+        return self._meters_of_day[day]
+
+    def _compute(self, session: Session, start: datetime) -> LiveMessage | None:
+        """Power flow of ``start`` if all its meters reported; stores it and returns the live message."""
+        intervals = queries.intervals_at(session, start)
+        present = {interval.meter_id for interval in intervals}
+        if not intervals or not self._expected_meters(session, start) <= present:
+            return None
+        try:
+            state = self.flows.buildings(
+                self.feeder, {i.meter_id: (i.meter_power_kw, i.pv_power_kw) for i in intervals})
+        except PowerFlowError as error:
+            self.failed += 1
+            if str(error) not in self._reported:  # once per reason, not per interval
+                self._reported.add(str(error))
+                log.error("live grid: no power flow for %s on feeder %s: %s", start.isoformat(), self.feeder, error)
+            return None
+        row = grid_row(self.feeder, start, intervals[0].interval_s, len(intervals), state,
+                       max(interval.updated_at for interval in intervals))
+        queries.upsert_grid_result(session, row)
+        self.computed += 1
+        return LiveMessage.of("grid", GridResultOut.model_validate(row).model_dump(mode="json"))
+
+
+def grid_row(feeder: str, start: datetime, interval_s: int, meters: int, state: dict[str, Any],
+             inputs_updated_at: datetime) -> dict[str, Any]:
+    """Columns of :class:`api.db.models.GridResult` from a :meth:`PowerFlows.buildings` result.
+
+    ``inputs_updated_at`` is the newest store time of the intervals it was computed from: a grid
+    result older than one of its intervals is due again (see ``queries.pending_grid_starts``).
+    """
+    buildings = {
+        str(meter_id): {"vm_pu": float(b["vm_pu"]), "p_kw": float(b["p_kw"]), "q_kvar": float(b["q_kvar"])}
+        for meter_id, b in state["buildings"].items()
+    }
+    return {
+        "feeder": feeder, "interval_start": start, "interval_s": interval_s, "meters": meters,
+        "grid_p_kw": float(state["grid_p_kw"]), "grid_q_kvar": float(state["grid_q_kvar"]),
+        "vm_min_pu": float(state["vm_min_pu"]), "vm_max_pu": float(state["vm_max_pu"]),
+        "trafo_loading_percent": float(state["trafo_loading_percent"]),
+        "line_loading_max_percent": float(state["line_loading_max_percent"]),
+        "losses_kw": float(state["losses_kw"]), "buildings": buildings,
+        "inputs_updated_at": inputs_updated_at,
+    }

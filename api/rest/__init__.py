@@ -1,0 +1,1 @@
+"""REST routers, one per resource: simulations, meters (live intervals), grid (live grid results), health."""

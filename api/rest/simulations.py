@@ -1,0 +1,149 @@
+"""``/api/simulations``: launch a power flow (POST), read the latest P and Q, list and fetch stored runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import Discriminator, Tag
+from sqlalchemy.orm import Session
+
+from api.db import queries
+from api.live.hub import LiveMessage
+from api.schemas import (
+    AssignmentRequest,
+    BuildingRequest,
+    DayRequest,
+    LatestActivePower,
+    LatestReactivePower,
+    LoadRequest,
+    Problem,
+    SimulationOut,
+    SimulationPage,
+)
+from api.security import require_token
+from api.services import Services, get_services
+from api.simulations import NotFound, simulation_out
+
+router = APIRouter(prefix="/api/simulations", tags=["simulations"])
+
+FORMS = "{} (the assignment), {p_mw, q_mvar}, {meter_id, timestamp} or {feeder, date}"
+
+
+_FORM_OF_MODEL: dict[type, str] = {AssignmentRequest: "assignment", LoadRequest: "load", BuildingRequest: "building",
+                  DayRequest: "day"}
+
+
+def _form(body: Any) -> str | None:
+    """Which request form ``body`` (JSON object or model) is, by its keys (``None``: no form fits)."""
+    if not isinstance(body, dict):
+        return _FORM_OF_MODEL.get(type(body))
+    keys = set(body)
+    if not keys:
+        return "assignment"
+    for form, fields in (("load", {"p_mw", "q_mvar"}), ("building", {"meter_id", "timestamp"}),
+                         ("day", {"feeder", "date"})):
+        if keys & fields:
+            return form
+    return None
+
+
+Request = Annotated[
+    Annotated[AssignmentRequest, Tag("assignment")]
+    | Annotated[LoadRequest, Tag("load")]
+    | Annotated[BuildingRequest, Tag("building")]
+    | Annotated[DayRequest, Tag("day")],
+    Discriminator(_form, custom_error_type="simulation_form",
+                  custom_error_message=f"the body must be one of {FORMS}"),
+]
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {status.HTTP_404_NOT_FOUND: {"model": Problem}}
+
+
+def publish(services: Services, simulation: SimulationOut) -> None:
+    """Push a stored simulation to live clients (``/ws/simulations``, ``/ws/live``, subscriptions)."""
+    services.hub.publish(LiveMessage.of("simulation", simulation.model_dump(mode="json")))
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=SimulationOut, dependencies=[Depends(require_token)],
+    responses={status.HTTP_401_UNAUTHORIZED: {"model": Problem}, status.HTTP_404_NOT_FOUND: {"model": Problem},
+               status.HTTP_422_UNPROCESSABLE_CONTENT: {"model": Problem},
+               status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Problem}},
+)
+async def launch_simulation(
+    body: Annotated[Request | None, Body(description=f"one of {FORMS}; no body = {{}}")] = None,
+    services: Services = Depends(get_services),  # noqa: B008
+) -> SimulationOut:
+    """Run a power flow and store it: 201 with the load's P [MW] and Q [Mvar], bus voltages and loadings.
+
+    - no body or ``{}``: the assignment's network (a 0.1 MW / 0.05 Mvar load);
+    - ``{"p_mw", "q_mvar"}``: that load on the same network;
+    - ``{"meter_id", "timestamp"}``: that building's stored interval at that instant on the configured feeder;
+    - ``{"feeder", "date"}``: the day's time series from stored live results, with its summary.
+    """
+    simulation = await run_in_threadpool(services.simulations.launch, body)
+    publish(services, simulation)
+    return simulation
+
+
+def _latest_or_none(session: Session) -> SimulationOut | None:
+    found = queries.latest_simulation(session)
+    return simulation_out(found) if found else None
+
+
+def _latest(services: Services) -> SimulationOut:
+    row = services.db.run(_latest_or_none)
+    if row is None:
+        raise NotFound("no simulation yet: POST /api/simulations launches one")
+    return row
+
+
+@router.get("/latest/active-power", response_model=LatestActivePower, responses=NOT_FOUND)
+def latest_active_power(services: Services = Depends(get_services)) -> LatestActivePower:  # noqa: B008
+    """Active power [MW] of the latest simulation's load."""
+    latest = _latest(services)
+    return LatestActivePower(active_power_mw=latest.active_power_mw, simulation_id=latest.id,
+                             launched_at=latest.launched_at)
+
+
+@router.get("/latest/reactive-power", response_model=LatestReactivePower, responses=NOT_FOUND)
+def latest_reactive_power(services: Services = Depends(get_services)) -> LatestReactivePower:  # noqa: B008
+    """Reactive power [Mvar] of the latest simulation's load."""
+    latest = _latest(services)
+    return LatestReactivePower(reactive_power_mvar=latest.reactive_power_mvar, simulation_id=latest.id,
+                               launched_at=latest.launched_at)
+
+
+@router.get("/latest", response_model=SimulationOut, responses=NOT_FOUND)
+def latest_simulation(services: Services = Depends(get_services)) -> SimulationOut:  # noqa: B008
+    """The latest simulation."""
+    return _latest(services)
+
+
+@router.get("", response_model=SimulationPage)
+def list_simulations(
+    limit: Annotated[int, Query(ge=1, le=500, description="simulations per page")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="simulations to skip")] = 0,
+    services: Services = Depends(get_services),  # noqa: B008
+) -> SimulationPage:
+    """Stored simulations, newest first."""
+    rows, total = services.db.run(lambda session: queries.list_simulations(session, limit, offset))
+    return SimulationPage(simulations=[simulation_out(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{simulation_id}", response_model=SimulationOut, responses=NOT_FOUND)
+def get_simulation(
+    simulation_id: Annotated[int, Path(ge=1, le=2**62)],
+    services: Services = Depends(get_services),  # noqa: B008
+) -> SimulationOut:
+    """One stored simulation."""
+    def fetch(session: Session) -> SimulationOut | None:
+        found = queries.get_simulation(session, simulation_id)
+        return simulation_out(found) if found else None
+
+    row = services.db.run(fetch)
+    if row is None:
+        raise NotFound(f"no simulation {simulation_id}")
+    return row

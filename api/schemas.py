@@ -1,0 +1,191 @@
+"""HTTP and live-message shapes of the web service (Pydantic), defined once for REST, WebSocket and GraphQL.
+
+Units are in the names: [MW], [Mvar], [kW], [kvar], [pu], [%]. Timestamps are UTC ISO 8601 with ``Z``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from common.schema import MeterId
+
+MAX_LOAD_MW = 100.0
+"""Largest load accepted on the assignment's network [MW] (far beyond what its 0.4 kV line carries)."""
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AssignmentRequest(_Request):
+    """``{}`` (or no body): the assignment's network exactly (a 0.1 MW / 0.05 Mvar load)."""
+
+
+class LoadRequest(_Request):
+    """A load of ``p_mw`` [MW] and ``q_mvar`` [Mvar] on the assignment's network."""
+
+    p_mw: float = Field(ge=-MAX_LOAD_MW, le=MAX_LOAD_MW, allow_inf_nan=False, description="active power [MW]")
+    q_mvar: float = Field(ge=-MAX_LOAD_MW, le=MAX_LOAD_MW, allow_inf_nan=False, description="reactive power [Mvar]")
+
+
+class BuildingRequest(_Request):
+    """The building of ``meter_id`` with its stored interval at ``timestamp``, on the configured feeder."""
+
+    meter_id: MeterId
+    timestamp: AwareDatetime = Field(description="an instant within a stored interval (ISO 8601 with offset)")
+
+
+class DayRequest(_Request):
+    """The feeder's power flow over a local day of stored live results, with the day's summary."""
+
+    feeder: str = Field(min_length=1, max_length=64, description="feeder name (grid.feeders)")
+    date: dt.date = Field(description="local day in the site's timezone, YYYY-MM-DD")
+
+
+SimulationRequest = LoadRequest | BuildingRequest | DayRequest | AssignmentRequest
+"""The four accepted bodies of ``POST /api/simulations``."""
+
+SimulationKind = Literal["assignment", "load", "building", "day"]
+
+
+class SimulationOut(BaseModel):
+    """A stored simulation: the load's P and Q (as in the assignment) and the network's state.
+
+    ``bus_vm_pu`` maps bus name to voltage magnitude [pu]; ``line_loading_percent`` and
+    ``trafo_loading_percent`` map element name to loading [%]. ``details`` holds what is
+    specific to the kind (a building's feeder state, a day's summary).
+    """
+
+    id: int
+    launched_at: AwareDatetime
+    kind: SimulationKind
+    request: dict[str, Any]
+    active_power_mw: float
+    reactive_power_mvar: float
+    grid_p_mw: float | None = None
+    grid_q_mvar: float | None = None
+    losses_mw: float | None = None
+    bus_vm_pu: dict[str, float] = Field(default_factory=dict)
+    line_loading_percent: dict[str, float] = Field(default_factory=dict)
+    trafo_loading_percent: dict[str, float] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class SimulationPage(BaseModel):
+    """A page of simulations, newest first."""
+
+    simulations: list[SimulationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class LatestActivePower(BaseModel):
+    """The active power of the latest simulation's load [MW]."""
+
+    active_power_mw: float
+    simulation_id: int
+    launched_at: AwareDatetime
+
+
+class LatestReactivePower(BaseModel):
+    """The reactive power of the latest simulation's load [Mvar]."""
+
+    reactive_power_mvar: float
+    simulation_id: int
+    launched_at: AwareDatetime
+
+
+class IntervalOut(BaseModel):
+    """One meter's means over one interval [kW] (net = meter − PV, positive drawn from the grid).
+
+    ``import_power_kw`` / ``export_power_kw``: means of net's positive part and of −(its negative
+    part) [kW]; their difference is ``net_power_kw`` (null when the producer did not send them).
+    """
+
+    meter_id: str
+    interval_start: AwareDatetime
+    interval_s: int
+    readings: int
+    meter_power_kw: float
+    pv_power_kw: float
+    net_power_kw: float
+    import_power_kw: float | None = None
+    export_power_kw: float | None = None
+
+
+class MeterDay(BaseModel):
+    """A meter's stored intervals of a local day, in time order."""
+
+    meter_id: str
+    date: dt.date
+    timezone: str
+    intervals: list[IntervalOut]
+
+
+class MeterOut(BaseModel):
+    """A meter the live feed has reported, with the span of its stored intervals."""
+
+    meter_id: str
+    intervals: int
+    first_interval_start: AwareDatetime
+    last_interval_start: AwareDatetime
+
+
+class BuildingState(BaseModel):
+    """A building on the feeder in one power flow: bus voltage [pu], load P [kW] and Q [kvar]."""
+
+    vm_pu: float
+    p_kw: float
+    q_kvar: float
+
+
+class GridResultOut(BaseModel):
+    """The feeder's power flow for one interval of every meter's means.
+
+    ``grid_p_kw`` / ``grid_q_kvar``: exchange with the upstream grid (positive drawn from it);
+    ``vm_min_pu`` / ``vm_max_pu``: extreme bus voltages; loadings [%]; ``losses_kw``.
+    """
+
+    feeder: str
+    interval_start: AwareDatetime
+    interval_s: int
+    meters: int
+    grid_p_kw: float
+    grid_q_kvar: float
+    vm_min_pu: float
+    vm_max_pu: float
+    trafo_loading_percent: float
+    line_loading_max_percent: float
+    losses_kw: float
+    buildings: dict[str, BuildingState]
+
+
+class GridDay(BaseModel):
+    """The live grid results of a local day, in time order."""
+
+    feeder: str
+    date: dt.date
+    timezone: str
+    results: list[GridResultOut]
+
+
+class RunOut(BaseModel):
+    """A meter's run complete on disk (from the PV simulator's run-complete notice)."""
+
+    run_id: str
+    meter_id: str
+    meters: list[str]
+    readings: int
+    interval_s: int
+    first_timestamp: AwareDatetime
+    last_timestamp: AwareDatetime
+
+
+class Problem(BaseModel):
+    """Every error answer: what is wrong, in one line."""
+
+    detail: str

@@ -1,0 +1,77 @@
+"""Settings of the web service (flags, ``PVSIM_*`` environment variables and ``AMQP_URL``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+
+from common.settings import BrokerSettings
+
+SQLITE_FILE = "api.sqlite3"
+"""Name of the default database file in the output directory."""
+
+
+class ApiSettings(BrokerSettings):
+    """Everything ``python -m api`` needs; see ``python -m api --help``.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If a value is malformed (the CLI turns it into one line and exit code 2).
+    """
+
+    host: str = Field(
+        "127.0.0.1",
+        validation_alias=AliasChoices("PVSIM_API_HOST"),
+        description="address to listen on (0.0.0.0 for every interface, e.g. in a container)",
+    )
+    port: int = Field(
+        8000, ge=1, le=65535, validation_alias=AliasChoices("PVSIM_API_PORT"), description="TCP port"
+    )
+    output_dir: Path = Field(Path("output"), description="the pipeline's output directory (holds the default database)")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database, e.g. postgresql+psycopg://user:pass@host/db "
+        f"(default: sqlite:///<output-dir>/{SQLITE_FILE})",
+    )
+    database_timeout_s: float = Field(
+        60.0, gt=0, description="how long to retry an unreachable database at start before giving up [s]"
+    )
+    feeder: str = Field("seed", description="feeder of the live grid and of building simulations (grid.feeders)")
+    api_token: SecretStr | None = Field(
+        None, description="bearer token required by every mutation (POST, GraphQL mutation); unset: none required"
+    )
+    max_body_bytes: int = Field(65_536, ge=1024, description="largest accepted request body [bytes]")
+    graphql_max_depth: int = Field(8, ge=1, le=64, description="deepest GraphQL query accepted")
+    client_buffer: int = Field(
+        4096, ge=16, description="messages buffered per live client; a client further behind is disconnected"
+    )
+    prefetch: int = Field(500, ge=1, le=65535, description="unacknowledged live results held at once")
+    stats_interval_s: float = Field(5.0, gt=0, description="how often the live feed reports pipeline counts [s]")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"'{value}' is not a database URL (sqlite:///file or postgresql+psycopg://...)") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database '{url.get_backend_name()}' (use sqlite or postgresql+psycopg)")
+        return value
+
+    def resolved_database_url(self) -> str:
+        """The database URL: ``database_url``, or a SQLite file in ``output_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.output_dir / SQLITE_FILE).resolve()}"
+
+    def token(self) -> str | None:
+        """The bearer token, or ``None`` when mutations are open."""
+        return self.api_token.get_secret_value() if self.api_token else None

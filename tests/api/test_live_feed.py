@@ -1,0 +1,143 @@
+"""The live results feed against the real RabbitMQ (own vhost): stored, acked after commit, pushed, dead-lettered."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pika
+import pytest
+from fastapi.testclient import TestClient
+
+from api.live.consumer import API_QUEUE
+from common.schema import encode
+from common.topology import DEAD_LETTER_QUEUE, REASON_HEADER, RESULTS_EXCHANGE, interval_routing_key, run_routing_key
+from tests.api.helpers import interval
+from tests.conftest import queue_depth
+
+pytestmark = pytest.mark.integration
+
+BERLIN_MIDNIGHT = datetime(2026, 6, 20, 22, 0, tzinfo=UTC)
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def publish(amqp_url: str, messages: list[tuple[str, bytes]]) -> None:
+    """Publish persistent messages to ``pvsim.results`` with confirms."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.exchange_declare(RESULTS_EXCHANGE, "topic", durable=True)
+        for key, body in messages:
+            channel.basic_publish(RESULTS_EXCHANGE, key, body, pika.BasicProperties(
+                delivery_mode=2, content_type="application/json"))
+    finally:
+        connection.close()
+
+
+def live_client(make_client: Callable[..., TestClient], amqp_url: str, **overrides: Any) -> TestClient:
+    client = make_client(live=True, amqp_url=amqp_url, **overrides)
+    wait_for(lambda: client.get("/api/health").json()["live"]["broker"] == "connected", what="the consumer")
+    return client
+
+
+def test_intervals_are_stored_upserted_and_pushed_in_order(amqp_url: str,
+                                                            make_client: Callable[..., TestClient]) -> None:
+    client = live_client(make_client, amqp_url)
+    results = [interval("meter-1", BERLIN_MIDNIGHT + timedelta(minutes=k), meter_kw=1.0 + k) for k in range(30)]
+    with client.websocket_connect("/ws/live?types=interval") as ws:
+        publish(amqp_url, [(interval_routing_key("meter-1"), encode(r)) for r in results])
+        pushed = [ws.receive_json() for _ in range(30)]
+    assert [p["interval_start"] for p in pushed] == [
+        (BERLIN_MIDNIGHT + timedelta(minutes=k)).isoformat().replace("+00:00", "Z") for k in range(30)]
+    assert pushed[0] == {"type": "interval", "meter_id": "meter-1", "interval_start": "2026-06-20T22:00:00Z",
+                         "interval_s": 60, "readings": 60, "meter_power_kw": 1.0, "pv_power_kw": 0.5,
+                         "net_power_kw": 0.5, "import_power_kw": 0.5, "export_power_kw": 0.0}
+    day = client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]
+    assert [i["meter_power_kw"] for i in day] == [1.0 + k for k in range(30)]
+    # a late row changes an interval: published again, stored in its place
+    publish(amqp_url, [(interval_routing_key("meter-1"), encode(interval("meter-1", BERLIN_MIDNIGHT, meter_kw=9.0)))])
+    wait_for(lambda: client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"][0]["meter_power_kw"] == 9.0,
+             what="the upsert")
+    assert len(client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]) == 30
+    wait_for(lambda: queue_depth(amqp_url, API_QUEUE.name) == 0, what="every message acked")
+
+
+def test_bad_messages_are_dead_lettered_with_the_reason_and_the_rest_kept(
+        amqp_url: str, make_client: Callable[..., TestClient]) -> None:
+    client = live_client(make_client, amqp_url)
+    good = [interval("meter-1", BERLIN_MIDNIGHT + timedelta(minutes=k)) for k in range(3)]
+    publish(amqp_url, [
+        (interval_routing_key("meter-1"), encode(good[0])),
+        (interval_routing_key("meter-1"), b"not json"),
+        (interval_routing_key("meter-1"), encode(good[1]).replace(b'"schema":1', b'"schema":7')),
+        (interval_routing_key("meter-1"), encode(good[1])),
+        (run_routing_key("meter-1"), b'{"schema": 1, "meter_id": "meter-1"}'),
+        (interval_routing_key("meter-1"), encode(good[2])),
+    ])
+    wait_for(lambda: queue_depth(amqp_url, DEAD_LETTER_QUEUE) == 3, what="three dead letters")
+    assert len(client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]) == 3
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        reasons = []
+        for _ in range(3):
+            method, properties, _body = channel.basic_get(DEAD_LETTER_QUEUE, auto_ack=True)
+            assert method is not None
+            reasons.append((properties.headers["x-pvsim-routing-key"], properties.headers[REASON_HEADER]))
+    finally:
+        connection.close()
+    assert "Invalid JSON" in reasons[0][1] or "json" in reasons[0][1].lower()
+    assert "unknown schema version 7" in reasons[1][1]
+    assert reasons[2][0] == "result.meter-1.run" and "run_id: Field required" in reasons[2][1]
+    wait_for(lambda: client.get("/api/health").json()["live"]["dead_lettered"] == 3, what="the count")
+
+
+def test_the_live_grid_runs_once_every_meter_reported_and_run_notices_are_stored(
+        amqp_url: str, make_client: Callable[..., TestClient], fake_flows: Any) -> None:
+    client = live_client(make_client, amqp_url)
+    first, second = BERLIN_MIDNIGHT, BERLIN_MIDNIGHT + timedelta(minutes=1)
+    with client.websocket_connect("/ws/live?types=grid,run") as ws:
+        publish(amqp_url, [
+            (interval_routing_key("meter-1"), encode(interval("meter-1", first, meter_kw=2.0, pv_kw=0.5))),
+            (interval_routing_key("meter-2"), encode(interval("meter-2", first, meter_kw=3.0, pv_kw=1.0))),
+        ])
+        grid = wait_for(lambda: [m for m in [ws.receive_json()] if m["type"] == "grid" and m["meters"] == 2],
+                        what="the grid result of both meters")[0]
+        assert grid["interval_start"] == "2026-06-20T22:00:00Z"
+        assert grid["grid_p_kw"] == pytest.approx(1.5 + 2.0)
+        assert set(grid["buildings"]) == {"meter-1", "meter-2"}
+
+        # meter-1 alone for the next interval: not complete (meter-2 reported today), no power flow
+        publish(amqp_url, [(interval_routing_key("meter-1"), encode(interval("meter-1", second)))])
+        wait_for(lambda: client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"][-1][
+            "interval_start"] == "2026-06-20T22:01:00Z", what="the second interval")
+        notice = {"schema": 1, "meter_id": "meter-2", "run_id": "run-1", "meters": ["meter-1", "meter-2"],
+                  "readings": 120, "interval_s": 1, "first_timestamp": "2026-06-20T22:00:00Z",
+                  "last_timestamp": "2026-06-20T22:01:59Z"}
+        import orjson
+
+        publish(amqp_url, [(run_routing_key("meter-2"), orjson.dumps(notice)),
+                           (interval_routing_key("meter-2"), encode(interval("meter-2", second, meter_kw=1.0)))])
+        seen = []
+        while len([m for m in seen if m["type"] == "grid"]) < 1 or not any(m["type"] == "run" for m in seen):
+            seen.append(ws.receive_json())
+    run = next(m for m in seen if m["type"] == "run")
+    assert (run["run_id"], run["meter_id"], run["meters"]) == ("run-1", "meter-2", ["meter-1", "meter-2"])
+    results = client.get("/api/grid/days/2026-06-21").json()["results"]
+    assert [(r["interval_start"], r["meters"]) for r in results] == [
+        ("2026-06-20T22:00:00Z", 2), ("2026-06-20T22:01:00Z", 2)]
+    feeders_called = {call[1][0] for call in fake_flows.calls if call[0] == "buildings"}
+    assert feeders_called == {"seed"}
+    assert client.get("/api/health").json()["live"]["runs_stored"] == 1
