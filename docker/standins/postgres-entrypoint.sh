@@ -17,7 +17,7 @@ if [ "$(id -u)" = 0 ]; then
     mkdir -p "$PGDATA"
     chown postgres:postgres "$PGDATA"
     chmod 700 "$PGDATA"
-    exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
+    exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 
 user="${POSTGRES_USER:-postgres}"
@@ -40,6 +40,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         psql -v ON_ERROR_STOP=1 --username "$user" --dbname postgres --set db="$database" <<<'CREATE DATABASE :"db";'
     fi
     for file in /docker-entrypoint-initdb.d/*; do
+        # shellcheck source=/dev/null
         case "$file" in
             *.sql) psql -v ON_ERROR_STOP=1 --username "$user" --dbname "$database" -f "$file" ;;
             *.sh) . "$file" ;;
