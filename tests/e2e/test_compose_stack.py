@@ -132,7 +132,7 @@ def test_readme_run_command_writes_the_day_from_a_fresh_clone(clone: Clone) -> N
     started = datetime.now(TIMEZONE).date()
     done = run(clone, ["sh", "-c", command])
     log = f"$ {command}\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
-    assert done.returncode == 0, f"exit {done.returncode}:\n{log}"
+    assert done.returncode == 0, f"exit {done.returncode} (a base image missing? {ENGINE_HINT}):\n{log}"
 
     output = clone.path / "output"
     days = sorted(output.glob("meter-1/*.csv"))
