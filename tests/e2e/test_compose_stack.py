@@ -101,7 +101,10 @@ def clone(request: pytest.FixtureRequest, engine: None) -> Iterator[Clone]:
     tmp_path = Path(tempfile.mkdtemp(prefix="pvsim-e2e-"))
     tmp_path.chmod(0o755)
     path = tmp_path / "pvsim"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True, timeout=120)
+    # --no-hardlinks: the clone is chowned below, and a hard-linked object would change owner in
+    # the source repository too. safe.directory: the checkout may belong to another user than root.
+    subprocess.run(["git", "-c", "safe.directory=*", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(path)],
+                   check=True, timeout=120)
     home = tmp_path / "home"
     home.mkdir()
     for item in (path, home):
