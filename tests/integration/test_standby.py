@@ -12,8 +12,10 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+import pika
 import pytest
 
+from common import topology
 from tests.expect import assert_day_exact, plan_for
 from tests.feed import ResultsQueue, assert_results_equal_csv
 from tests.integration.test_faults import Services, csv_rows, finished, wait_for
@@ -87,3 +89,14 @@ def test_a_paused_active_pv_simulator_that_wakes_after_the_takeover_corrupts_and
     assert stopped_at < woke_at <= killed_at < 86_400
     assert assert_day_exact(services.out, plan_for(DAY)) == 86_400
     assert assert_results_equal_csv(results.drain(wait_s=5), services.csv, "meter-1", 60) == 1440
+
+
+def test_a_queue_declared_by_an_older_version_is_refused_with_what_to_do(amqp_url: str, tmp_path: Path) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection.channel().queue_declare(topology.QUEUE, durable=True, arguments={  # before single active consumer
+        "x-queue-type": "quorum", "x-delivery-limit": 20, "x-dead-letter-exchange": topology.DEAD_LETTER_EXCHANGE})
+    connection.close()
+    pv, log = Services(amqp_url, tmp_path).pv()
+    assert pv.wait(timeout=60) == 1
+    text = log.read_text()
+    assert "PRECONDITION_FAILED" in text and "x-single-active-consumer" in text and "delete a queue" in text
