@@ -38,7 +38,7 @@ BATCH_ROWS = 2000
 FLUSH_INTERVAL_S = 0.1
 """Longest time a row waits before it is written [s]."""
 STANDBY_SCAN_S = 2.0
-"""After this long without deliveries, look every as often for run records another PV simulator wrote [s]."""
+"""Without deliveries for this long, look this often for run records another PV simulator wrote [s]."""
 REPORT_INTERVAL_S = 10.0
 """Time between progress log lines [s]."""
 BAD_INPUT_LOG_LIMIT = 10

@@ -535,13 +535,15 @@ class CsvStore:
         return [(f.meter_id, ms) for f in self._files.values() if f.foreign for ms in f.take_foreign()]
 
     def forget(self) -> None:
-        """Close every day file (after :meth:`write`): the next use reads it from disk again.
+        """Close every day file without queued rows: the next use reads it from disk again.
 
-        For a PV simulator taking over from another one: what it cached may be stale.
+        For a PV simulator taking over from another one: what it cached may be stale. (A
+        file with queued rows, whose lock another process holds, stays; its next write
+        catches up with the disk anyway.)
         """
-        if self._dirty:
-            raise RuntimeError("forget() with unwritten rows; write() first")
-        self._files.clear()
+        for key, day_file in list(self._files.items()):
+            if not day_file.has_pending:
+                del self._files[key]
         self._last.clear()
 
 
