@@ -28,12 +28,11 @@ import pandas as pd
 
 from common.clock import LocalDay
 from grid.buildings import natural_order
+from grid.layout import GRID_DIR
 
 log = logging.getLogger(__name__)
 
 HEADER = b"timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
-GRID_DIR = "grid"
-"""Subdirectory of the output directory that holds grid results (not a meter)."""
 
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 _WIDTH = 25  # len("2026-06-21T00:00:00+02:00")

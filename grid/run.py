@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from grid import csvtext
 from grid.feeders import cached_feeder
-from grid.inputs import GRID_DIR, load_day_inputs
+from grid.inputs import load_day_inputs
+from grid.layout import GRID_DIR
 from grid.output import write_day
 from grid.summary import summarize_day
 from grid.timeseries import solve_day
