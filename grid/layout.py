@@ -1,9 +1,17 @@
-"""Where grid results live in the output directory (shared by the command and the report, without pandapower)."""
+"""Names and places of grid things, importable without pandapower (settings, report, batch).
+
+The feeders' names (built in :mod:`grid.feeders`) and where results live in the output directory.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+SEED = "seed"
+SIMBENCH_LV = ("1-LV-rural1", "1-LV-rural2", "1-LV-rural3", "1-LV-semiurb4", "1-LV-semiurb5", "1-LV-urban6")
+"""The six SimBench low-voltage grids (13, 99, 118, 41, 104 and 111 loads)."""
+FEEDER_NAMES = (SEED, *SIMBENCH_LV)
 
 GRID_DIR = "grid"
 """Subdirectory of the output directory holding grid results, ``<output>/grid/<feeder>/``; not a meter."""
