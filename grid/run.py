@@ -49,6 +49,8 @@ def solve_day_files(output_dir: Path, day: date, feeder: str, tz: ZoneInfo, reso
     if len(inputs.meter_ids) < loads:
         log.info("feeder %s: %d meters on its first %d of %d loads; the other %d loads carry nothing",
                  feeder, len(inputs.meter_ids), len(inputs.meter_ids), loads, loads - len(inputs.meter_ids))
+    log.info("read %d meters' %s in %.2f s; solving %d intervals of %d s on %s", len(inputs.meter_ids), day, read_s,
+             inputs.meter_kw.shape[0], resolution_s, feeder)
     solve_started = time.monotonic()
     result = solve_day(feeder, inputs.meter_ids, inputs.meter_kw, inputs.pv_kw, power_factor)
     solve_s = time.monotonic() - solve_started
