@@ -63,6 +63,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {status.HTTP_404_NOT_FOUND: {"model
 
 def publish(services: Services, simulation: SimulationOut) -> None:
     """Push a stored simulation to live clients (``/ws/simulations``, ``/ws/live``, subscriptions)."""
+    services.latest.offer(simulation)
     services.hub.publish(LiveMessage.of("simulation", simulation.model_dump(mode="json")))
 
 
@@ -93,33 +94,38 @@ def _latest_or_none(session: Session) -> SimulationOut | None:
     return simulation_out(found) if found else None
 
 
-def _latest(services: Services) -> SimulationOut:
-    row = services.db.run(_latest_or_none)
+async def _latest(services: Services) -> SimulationOut:
+    if not services.latest.loaded:
+        found = await run_in_threadpool(services.db.run, _latest_or_none)
+        if found is not None:
+            services.latest.offer(found)
+        services.latest.loaded = True
+    row = services.latest.value
     if row is None:
         raise NotFound("no simulation yet: POST /api/simulations launches one")
     return row
 
 
 @router.get("/latest/active-power", response_model=LatestActivePower, responses=NOT_FOUND)
-def latest_active_power(services: Services = Depends(get_services)) -> LatestActivePower:  # noqa: B008
+async def latest_active_power(services: Services = Depends(get_services)) -> LatestActivePower:  # noqa: B008
     """Active power [MW] of the latest simulation's load."""
-    latest = _latest(services)
+    latest = await _latest(services)
     return LatestActivePower(active_power_mw=latest.active_power_mw, simulation_id=latest.id,
                              launched_at=latest.launched_at)
 
 
 @router.get("/latest/reactive-power", response_model=LatestReactivePower, responses=NOT_FOUND)
-def latest_reactive_power(services: Services = Depends(get_services)) -> LatestReactivePower:  # noqa: B008
+async def latest_reactive_power(services: Services = Depends(get_services)) -> LatestReactivePower:  # noqa: B008
     """Reactive power [Mvar] of the latest simulation's load."""
-    latest = _latest(services)
+    latest = await _latest(services)
     return LatestReactivePower(reactive_power_mvar=latest.reactive_power_mvar, simulation_id=latest.id,
                                launched_at=latest.launched_at)
 
 
 @router.get("/latest", response_model=SimulationOut, responses=NOT_FOUND)
-def latest_simulation(services: Services = Depends(get_services)) -> SimulationOut:  # noqa: B008
+async def latest_simulation(services: Services = Depends(get_services)) -> SimulationOut:  # noqa: B008
     """The latest simulation."""
-    return _latest(services)
+    return await _latest(services)
 
 
 @router.get("", response_model=SimulationPage)

@@ -59,9 +59,11 @@ def test_database_outage_answers_503_keeps_the_feed_unacked_and_loses_nothing(
         wait_for(lambda: stored(client) == 10, what="the first ten intervals")
 
         postgres_node.stop()
-        for path in ("/api/simulations/latest/active-power", "/api/meters/meter-1/days/2026-06-21", "/api/health"):
+        for path in ("/api/simulations", "/api/simulations/1", "/api/meters/meter-1/days/2026-06-21", "/api/health"):
             down = client.get(path)
             assert down.status_code == 503, (path, down.text)
+        # the latest simulation is kept in memory (this service writes every simulation)
+        assert client.get("/api/simulations/latest/active-power").json()["active_power_mw"] == 0.1
         refused = client.post("/api/simulations")
         assert refused.status_code == 503
         assert refused.json()["detail"].startswith("database unavailable")
