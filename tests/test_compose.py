@@ -441,3 +441,32 @@ def test_compose_services_emulate_a_whole_day(amqp_url: str, tmp_path: Path,
     plan = plan_for(day, meters=int(meter.env["PVSIM_METERS"]), seed=int(meter.env["PVSIM_SEED"]),
                     timezone=meter.env["PVSIM_TIMEZONE"])
     assert assert_day_exact(output_dir, plan) == 86_400
+
+
+# -- the PV image's entrypoint, run on this machine -----------------------------------------------
+def run_entrypoint(output_dir: Path, *command: str, user: int | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ["PATH"], "PVSIM_OUTPUT_DIR": str(output_dir)}
+    return subprocess.run(["sh", str(ENTRYPOINT_SCRIPT), *command], env=env, capture_output=True, text=True,
+                          timeout=30, check=False, user=user)
+
+
+def test_entrypoint_runs_the_command_as_the_owner_of_the_output_dir(tmp_path: Path) -> None:
+    # Needs root, as the image's entrypoint has (the suite runs as root, as CI does).
+    output_dir = tmp_path / "output"
+    output_dir.mkdir()
+    os.chown(output_dir, 4242, 4343)
+    done = run_entrypoint(output_dir, "sh", "-c", 'echo "$(id -u) $(id -g) $(id -G)"')
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "4242 4343 4343", "owner uid:gid and no other group"
+    assert "running as 4242:4343, the owner of" in done.stdout
+    # No new privileges: a setuid program would not make the service root again.
+    status = run_entrypoint(output_dir, "grep", "NoNewPrivs", "/proc/self/status")
+    assert status.stdout.split()[-1] == "1", status.stdout
+
+
+def test_entrypoint_started_as_another_user_changes_nothing(tmp_path: Path) -> None:
+    output_dir = tmp_path / "output"
+    output_dir.mkdir()
+    os.chown(output_dir, 4242, 4242)
+    done = run_entrypoint(output_dir, "id", "-u", user=5151)
+    assert (done.returncode, done.stdout.strip()) == (0, "5151"), done.stderr
