@@ -196,5 +196,6 @@ def test_readme_run_command_writes_the_day_from_a_fresh_clone(clone: Clone) -> N
     assert (stat.st_uid, stat.st_gid) == (clone.uid, clone.gid), "./output changed owner"
 
     # The web service, once the compose file has it (issue 10): it answers on its published port.
-    if API_SERVICE in compose_services(clone):
+    # Once is enough (it mounts nothing, so the checkout's owner does not matter to it).
+    if clone.uid == 0 and API_SERVICE in compose_services(clone):
         assert_api_answers(clone)
