@@ -121,8 +121,10 @@ def clone(request: pytest.FixtureRequest, engine: None) -> Iterator[Clone]:
     try:
         yield made
     finally:
-        down = run(made, ["docker", "compose", "down", "-v", "--remove-orphans", "--rmi", "local"], timeout=300)
-        shutil.rmtree(tmp_path)
+        try:
+            down = run(made, ["docker", "compose", "down", "-v", "--remove-orphans", "--rmi", "local"], timeout=300)
+        finally:
+            shutil.rmtree(tmp_path, ignore_errors=True)
         assert down.returncode == 0, f"docker compose down failed:\n{down.stderr[-2000:]}"
 
 
