@@ -4,9 +4,11 @@ Each test clones the checkout's committed HEAD into a temporary directory, gives
 an owner (root, or uid 1000 as on most desktops), runs the README's run command exactly as
 written there as that owner with no PVSIM_* variable set, and checks the day it writes: every
 second once, the meter's seeded readings, the reference PV curve, net = meter − PV, and who
-owns the files. The stack is always taken down (``docker compose down -v``) and its built
-images removed. A unique ``COMPOSE_PROJECT_NAME`` per test keeps parallel runs apart (the README
-command has no ``-p``; the variable is Compose's own, not a pvsim setting).
+owns the files. Once the compose file has the web service (``api``), it also starts it and asks
+it on its published port (``/api/health``, ``/docs``). The stack is always taken down
+(``docker compose down -v``) and its built images removed. A unique ``COMPOSE_PROJECT_NAME``
+per test keeps parallel runs apart (the README command has no ``-p``; the variable is
+Compose's own, not a pvsim setting).
 
 Needs a running engine with Compose v2 and the base images: ``bash .ci/docker-engine`` (as
 root) provides them, with local stand-ins when no registry can be reached. Without an engine
@@ -15,11 +17,13 @@ these tests fail; they never skip.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,9 +121,41 @@ def clone(request: pytest.FixtureRequest, engine: None) -> Iterator[Clone]:
     try:
         yield made
     finally:
-        down = run(made, ["docker", "compose", "down", "-v", "--remove-orphans", "--rmi", "local"], timeout=300)
-        shutil.rmtree(tmp_path)
+        try:
+            down = run(made, ["docker", "compose", "down", "-v", "--remove-orphans", "--rmi", "local"], timeout=300)
+        finally:
+            shutil.rmtree(tmp_path, ignore_errors=True)
         assert down.returncode == 0, f"docker compose down failed:\n{down.stderr[-2000:]}"
+
+
+API_SERVICE = "api"
+API_PORT = 8000
+"""The web service's container port (Dockerfile.api); its compose service publishes it."""
+
+
+def compose_services(clone: Clone) -> dict[str, dict]:
+    done = run(clone, ["docker", "compose", "config", "--format", "json"], timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["services"]
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.read()
+
+
+def assert_api_answers(clone: Clone) -> None:
+    """Start the web service (with what it depends on) and ask it on its published port."""
+    up = run(clone, ["docker", "compose", "up", "--detach", "--wait", "--wait-timeout", "600", API_SERVICE])
+    assert up.returncode == 0, f"`up --wait {API_SERVICE}` failed:\n{up.stdout[-3000:]}\n{up.stderr[-3000:]}"
+    port = run(clone, ["docker", "compose", "port", API_SERVICE, str(API_PORT)], timeout=60)
+    assert port.returncode == 0 and port.stdout.strip(), f"{API_SERVICE} publishes no port {API_PORT}: {port.stderr}"
+    address = port.stdout.strip().splitlines()[0].replace("0.0.0.0:", "127.0.0.1:")
+    status, body = http_get(f"http://{address}/api/health")
+    health = json.loads(body)
+    assert (status, health.get("status"), health.get("database")) == (200, "ok", "ok"), health
+    status, body = http_get(f"http://{address}/docs")
+    assert status == 200 and b"swagger" in body.lower()
 
 
 def files_under(directory: Path) -> list[Path]:
@@ -160,3 +196,8 @@ def test_readme_run_command_writes_the_day_from_a_fresh_clone(clone: Clone) -> N
         assert all(p.stat().st_gid == clone.gid for p in written)
     stat = output.stat()
     assert (stat.st_uid, stat.st_gid) == (clone.uid, clone.gid), "./output changed owner"
+
+    # The web service, once the compose file has it (issue 10): it answers on its published port.
+    # Once is enough (it mounts nothing, so the checkout's owner does not matter to it).
+    if clone.uid == 0 and API_SERVICE in compose_services(clone):
+        assert_api_answers(clone)
