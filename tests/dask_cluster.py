@@ -26,13 +26,17 @@ DASK = str(Path(sys.executable).parent / "dask")
 
 
 class DaskCluster:
-    """A scheduler and ``workers`` single-threaded workers, logs under ``folder``; use as a context manager."""
+    """A scheduler and ``workers`` single-threaded workers, logs under ``folder``; use as a context manager.
 
-    def __init__(self, folder: Path, workers: int = 2) -> None:
+    ``env`` is added to every process's environment.
+    """
+
+    def __init__(self, folder: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.scheduler_file = folder / "scheduler.json"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PVSIM_", "DASK_"))}
         self.env["PYTHONPATH"] = str(ROOT)
+        self.env.update(env or {})  # e.g. Dask configuration: DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=false
         self._logs: list[IO[bytes]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
         self.scheduler = self._start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0",
