@@ -22,7 +22,9 @@ Matrix = npt.NDArray[np.uint8]
 def fixed(values: npt.ArrayLike, decimals: int) -> Matrix:
     """``f"{v:.{decimals}f}"`` of each value (n,) as a (n, width) byte matrix (0-padded; ``-0.000`` prints ``0.000``).
 
-    Raises ValueError for non-finite values.
+    Rounds ``v · 10**decimals`` half to even, so a value within float precision of a tie
+    (99.99995 is 99.9999499… in binary) may print one unit of the last digit away from
+    Python's exactly rounded text. Raises ValueError for non-finite values.
     """
     array = np.asarray(values, dtype=np.float64)
     if not np.isfinite(array).all():

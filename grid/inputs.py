@@ -110,11 +110,7 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
     starts, ends = _line_bounds(body)
     powers = _fixed_decimal_powers(body, starts, ends)
     if powers is None:  # not pvsim's own number format: let pandas parse it
-        try:
-            powers = pd.read_csv(io.BytesIO(raw), usecols=["meter_power_kw", "pv_power_kw"], dtype=np.float64,
-                                 engine="c", skip_blank_lines=False).to_numpy()
-        except (ValueError, pd.errors.ParserError) as error:
-            raise InputError(f"{path}: unreadable rows ({str(error).splitlines()[0]})") from None
+        powers = _pandas_powers(raw, path)
     rows = _row_bytes(body, starts, len(meter_id))
     if rows.shape[0] != powers.shape[0]:
         raise InputError(f"{path}: unreadable rows (blank or broken lines)")
@@ -126,6 +122,22 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
         if problem.any():
             raise InputError(f"{path} line {int(np.argmax(problem)) + 2}: {what}")
     return epoch_s, powers
+
+
+def _pandas_powers(raw: bytes, path: Path) -> npt.NDArray[np.float64]:
+    """Meter and PV power (n, 2) [kW] parsed by pandas; raises :class:`InputError` naming the first bad line."""
+    try:
+        text = pd.read_csv(io.BytesIO(raw), usecols=["meter_power_kw", "pv_power_kw"], dtype=str, engine="c",
+                           skip_blank_lines=False, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as error:
+        raise InputError(f"{path}: unreadable rows ({str(error).splitlines()[0].strip()})") from None
+    numbers = text.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(numbers).all(axis=1)
+    if bad.any():
+        line = int(np.argmax(bad))
+        raise InputError(f"{path} line {line + 2}: power is not a number "
+                         f"({','.join(text.iloc[line].astype(str))!r})")
+    return numbers
 
 
 def _line_bounds(body: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -7,6 +7,7 @@ trafo_loading_percent,line_loading_max_percent,losses_kw``; ``<YYYY-MM-DD>.build
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -85,8 +86,8 @@ def write_day(directory: Path, inputs: DayInputs, result: DayResult, summary: di
         directory.mkdir(parents=True, exist_ok=True)
         for path, chunks in parts.items():
             temporary = path.with_name(path.name + ".tmp")
-            written.append(temporary)
             with temporary.open("wb") as handle:
+                written.append(temporary)
                 for chunk in chunks:
                     handle.write(chunk)
                 handle.flush()
@@ -95,6 +96,7 @@ def write_day(directory: Path, inputs: DayInputs, result: DayResult, summary: di
             os.replace(path.with_name(path.name + ".tmp"), path)
     except OSError as error:
         for temporary in written:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
         raise OutputError(f"cannot write {error.filename or directory}: {error.strerror or error}") from None
     return list(parts)

@@ -67,7 +67,7 @@ class FeederSnapshot:
     through the external grid, positive = import [kW] / [kvar]; ``vm_min_pu`` / ``vm_max_pu``:
     extreme voltages over the low-voltage buses (≤ 1 kV) [pu]; ``trafo_loading_percent``: the
     most loaded transformer [%]; ``line_loading_max_percent``: the most loaded line [%];
-    ``losses_kw``: grid P − Σ building P, i.e. line and transformer losses [kW].
+    ``losses_kw``: line and transformer losses (copper and iron) [kW].
     """
 
     feeder: str
@@ -189,16 +189,15 @@ def run_buildings_snapshot(
         vm = net.res_bus.vm_pu
         lv_vm = vm[net.bus.vn_kv <= LV_MAX_KV]
         building_vm = vm.loc[placed.bus_index].to_numpy()
-        grid_p_kw = float(net.res_ext_grid.p_mw.sum()) * 1000.0
         return FeederSnapshot(
             feeder=feeder,
             buildings={m: BuildingResult(vm_pu=float(building_vm[i]), p_kw=float(meter_kw[i] - pv_kw[i]),
                                          q_kvar=float(q_kvar[i])) for i, m in enumerate(meter_ids)},
-            grid_p_kw=grid_p_kw,
+            grid_p_kw=float(net.res_ext_grid.p_mw.sum()) * 1000.0,
             grid_q_kvar=float(net.res_ext_grid.q_mvar.sum()) * 1000.0,
             vm_min_pu=float(lv_vm.min()),
             vm_max_pu=float(lv_vm.max()),
             trafo_loading_percent=float(net.res_trafo.loading_percent.max()),
             line_loading_max_percent=float(net.res_line.loading_percent.max()),
-            losses_kw=grid_p_kw - float(meter_kw.sum() - pv_kw.sum()),
+            losses_kw=float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()) * 1000.0,
         )

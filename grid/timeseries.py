@@ -16,13 +16,13 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from power_grid_model import ComponentType, PowerGridModel
+from power_grid_model import ComponentAttributeFilterOptions, ComponentType, PowerGridModel
 from power_grid_model.errors import PowerGridError
 from power_grid_model_io.converters import PandaPowerConverter
 
@@ -43,7 +43,8 @@ class FeederModel:
     ``load_ids`` / ``pv_ids``: power-grid-model ids of the buildings' constant-power
     ``sym_load`` and PV ``sym_gen`` (in ``placed.meter_ids`` order); ``building_nodes``:
     column of each building's bus in the node output; ``lv_nodes``: columns of the
-    low-voltage buses; ``trafo_rated_a``: (n_trafo, 2) rated current at each side [A].
+    low-voltage buses; ``bus_nodes``: column of each bus in ``net.bus`` order;
+    ``trafo_rated_a``: (n_trafo, 2) rated current at each side [A].
     """
 
     placed: PlacedFeeder
@@ -52,6 +53,7 @@ class FeederModel:
     pv_ids: npt.NDArray[np.int32]
     building_nodes: npt.NDArray[np.int64]
     lv_nodes: npt.NDArray[np.int64]
+    bus_nodes: npt.NDArray[np.int64]
     trafo_rated_a: Array
 
     @property
@@ -88,6 +90,7 @@ def feeder_model(feeder: str, meter_ids: tuple[str, ...]) -> FeederModel:
         pv_ids=converter.idx[("sgen", None)].loc[placed.pv_index].to_numpy(dtype=np.int32),
         building_nodes=np.array([column[int(bus_ids.loc[b])] for b in placed.bus_index], dtype=np.int64),
         lv_nodes=np.array([column[int(bus_ids.loc[b])] for b in lv_buses], dtype=np.int64),
+        bus_nodes=np.array([column[int(bus_ids.loc[b])] for b in net.bus.index], dtype=np.int64),
         trafo_rated_a=rated_a.astype(np.float64),
     )
 
@@ -125,6 +128,23 @@ class DayResult:
 
 _solve_lock = threading.Lock()
 
+Outputs = dict[ComponentType, set[str] | list[str] | ComponentAttributeFilterOptions | None]
+_DAY_OUTPUTS: Outputs = {ComponentType.node: ["u_pu"], ComponentType.source: ["p", "q"],
+                         ComponentType.line: ["loading"], ComponentType.transformer: ["i_from", "i_to"]}
+
+
+def _checked(meter_ids: Sequence[str], meter_kw: npt.ArrayLike, pv_kw: npt.ArrayLike,
+             power_factor: float) -> tuple[Array, Array]:
+    check_power_factor(power_factor)
+    meter = np.asarray(meter_kw, dtype=np.float64)
+    pv = np.asarray(pv_kw, dtype=np.float64)
+    if meter.ndim != 2 or meter.shape != pv.shape or meter.shape[1] != len(meter_ids):
+        raise ValueError(f"meter_kw and pv_kw must both be (T, {len(meter_ids)}); "
+                         f"got {meter.shape} and {pv.shape}")
+    if not (np.isfinite(meter).all() and np.isfinite(pv).all()):
+        raise ValueError("meter_kw and pv_kw must be finite")
+    return meter, pv
+
 
 def solve_day(
     feeder: str,
@@ -160,59 +180,68 @@ def solve_day(
         Shapes that do not match, or non-finite powers.
     grid.feeders.UnknownFeederError, grid.buildings.TooManyMetersError, grid.buildings.BadPowerFactorError
     PowerFlowDiverged
-        If any interval does not converge (the message gives the first one).
+        If any interval does not converge (the message gives the chunk).
     """
-    check_power_factor(power_factor)
-    meter = np.asarray(meter_kw, dtype=np.float64)
-    pv = np.asarray(pv_kw, dtype=np.float64)
-    if meter.ndim != 2 or meter.shape != pv.shape or meter.shape[1] != len(meter_ids):
-        raise ValueError(f"meter_kw and pv_kw must both be (T, {len(meter_ids)}); "
-                         f"got {meter.shape} and {pv.shape}")
-    if not (np.isfinite(meter).all() and np.isfinite(pv).all()):
-        raise ValueError("meter_kw and pv_kw must be finite")
+    meter, pv = _checked(meter_ids, meter_kw, pv_kw, power_factor)
     model = feeder_model(feeder, tuple(meter_ids))
     steps = meter.shape[0]
     q = reactive_power(meter, power_factor)
     out = {name: np.empty(steps) for name in ("grid_p_kw", "grid_q_kvar", "vm_min_pu", "vm_max_pu",
                                              "trafo_loading_percent", "line_loading_max_percent")}
     vm = np.empty((steps, len(meter_ids)))
-    with _solve_lock:  # PowerGridModel is built per call, but keep one batch on the cores at a time
-        pgm = PowerGridModel(model.input_data)
-        for start in range(0, steps, chunk_steps):
-            stop = min(steps, start + chunk_steps)
-            _solve_chunk(pgm, model, meter[start:stop], q[start:stop], pv[start:stop], start, out, vm, threads)
+    for chunk, result in _batches(model, meter, q, pv, _DAY_OUTPUTS, chunk_steps, threads):
+        u = result[ComponentType.node]["u_pu"]
+        lv = u[:, model.lv_nodes]
+        out["grid_p_kw"][chunk] = result[ComponentType.source]["p"].sum(axis=1) / 1e3
+        out["grid_q_kvar"][chunk] = result[ComponentType.source]["q"].sum(axis=1) / 1e3
+        out["vm_min_pu"][chunk] = lv.min(axis=1)
+        out["vm_max_pu"][chunk] = lv.max(axis=1)
+        trafo = result[ComponentType.transformer]
+        loading = np.maximum(trafo["i_from"] / model.trafo_rated_a[:, 0], trafo["i_to"] / model.trafo_rated_a[:, 1])
+        out["trafo_loading_percent"][chunk] = loading.max(axis=1) * 100.0
+        out["line_loading_max_percent"][chunk] = result[ComponentType.line]["loading"].max(axis=1) * 100.0
+        vm[chunk] = u[:, model.building_nodes]
     p = meter - pv
     losses = out["grid_p_kw"] - p.sum(axis=1)
     return DayResult(feeder=feeder, meter_ids=tuple(meter_ids), losses_kw=losses, vm_pu=vm, p_kw=p, q_kvar=q,
                      **out)
 
 
-def _solve_chunk(pgm: PowerGridModel, model: FeederModel, meter: Array, q: Array, pv: Array, start: int,
-                 out: dict[str, Array], vm: Array, threads: int) -> None:
-    rows = meter.shape[0]
-    update = {
-        ComponentType.sym_load: {"id": np.broadcast_to(model.load_ids, meter.shape),
-                                 "p_specified": meter * 1e3, "q_specified": q * 1e3},
-        ComponentType.sym_gen: {"id": np.broadcast_to(model.pv_ids, pv.shape),
-                                "p_specified": pv * 1e3, "q_specified": np.zeros_like(pv)},
-    }
-    try:
-        result = pgm.calculate_power_flow(
-            update_data=update, threading=threads,
-            output_component_types={ComponentType.node: ["u_pu"], ComponentType.source: ["p", "q"],
-                                    ComponentType.line: ["loading"], ComponentType.transformer: ["i_from", "i_to"]})
-    except PowerGridError as error:
-        raise PowerFlowDiverged(f"power flow of '{model.placed.name}' failed in intervals {start}–{start + rows - 1}: "
-                                f"{str(error).splitlines()[0]}") from None
-    u = result[ComponentType.node]["u_pu"]
-    lv = u[:, model.lv_nodes]
-    chunk = slice(start, start + rows)
-    out["grid_p_kw"][chunk] = result[ComponentType.source]["p"].sum(axis=1) / 1e3
-    out["grid_q_kvar"][chunk] = result[ComponentType.source]["q"].sum(axis=1) / 1e3
-    out["vm_min_pu"][chunk] = lv.min(axis=1)
-    out["vm_max_pu"][chunk] = lv.max(axis=1)
-    trafo = result[ComponentType.transformer]
-    loading = np.maximum(trafo["i_from"] / model.trafo_rated_a[:, 0], trafo["i_to"] / model.trafo_rated_a[:, 1])
-    out["trafo_loading_percent"][chunk] = loading.max(axis=1) * 100.0
-    out["line_loading_max_percent"][chunk] = result[ComponentType.line]["loading"].max(axis=1) * 100.0
-    vm[chunk] = u[:, model.building_nodes]
+def bus_voltages(feeder: str, meter_ids: Sequence[str], meter_kw: npt.ArrayLike, pv_kw: npt.ArrayLike,
+                 power_factor: float = 0.95) -> tuple[npt.NDArray[np.int64], Array]:
+    """Voltage of every bus for T intervals (the fast path, for voltage profiles and checks).
+
+    Returns the pandapower bus index (n_bus,) of the placed feeder and vm (T, n_bus) [pu].
+    Same inputs and errors as :func:`solve_day`.
+    """
+    meter, pv = _checked(meter_ids, meter_kw, pv_kw, power_factor)
+    model = feeder_model(feeder, tuple(meter_ids))
+    q = reactive_power(meter, power_factor)
+    buses = model.placed.net.bus.index.to_numpy(dtype=np.int64)
+    vm = np.empty((meter.shape[0], buses.shape[0]))
+    for chunk, result in _batches(model, meter, q, pv, {ComponentType.node: ["u_pu"]}, CHUNK_STEPS, 0):
+        vm[chunk] = result[ComponentType.node]["u_pu"][:, model.bus_nodes]
+    return buses, vm
+
+
+def _batches(model: FeederModel, meter: Array, q: Array, pv: Array, outputs: Outputs,
+             chunk_steps: int, threads: int) -> Iterator[tuple[slice, dict[Any, Any]]]:
+    """power-grid-model batch results of ``outputs``, ``chunk_steps`` intervals at a time."""
+    with _solve_lock:  # one batch on the cores at a time
+        pgm = PowerGridModel(model.input_data)
+        for start in range(0, meter.shape[0], chunk_steps):
+            chunk = slice(start, min(meter.shape[0], start + chunk_steps))
+            update = {
+                ComponentType.sym_load: {"id": np.broadcast_to(model.load_ids, meter[chunk].shape),
+                                         "p_specified": meter[chunk] * 1e3, "q_specified": q[chunk] * 1e3},
+                ComponentType.sym_gen: {"id": np.broadcast_to(model.pv_ids, pv[chunk].shape),
+                                        "p_specified": pv[chunk] * 1e3, "q_specified": np.zeros_like(pv[chunk])},
+            }
+            try:
+                result = pgm.calculate_power_flow(update_data=update, threading=threads,
+                                                  output_component_types=outputs)
+            except PowerGridError as error:
+                raise PowerFlowDiverged(
+                    f"power flow of '{model.placed.name}' failed in intervals {chunk.start}-{chunk.stop - 1}: "
+                    f"{str(error).splitlines()[0]}") from None
+            yield chunk, result
