@@ -43,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     elapsed = time.monotonic() - started
     log.info("done: %d rows in %.1f s (%.0f rows/s)", rows, elapsed, rows / max(elapsed, 1e-9))
+    if settings.feeder is not None:  # the grid step: the same files as python -m grid, for every day
+        from grid.run import solve_days  # pandapower is imported only when asked for
+
+        return solve_days(settings.output_dir, plan.first_day, plan.days, settings.feeder, settings.tz,
+                          settings.resolution_s, settings.power_factor, list(plan.meter_ids))
     return 0
 
 

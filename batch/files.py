@@ -7,7 +7,7 @@ fsyncs it and renames it over the target (``rename(2)`` replaces atomically on P
 filesystems, NFS included). A reader sees the old file or a whole new one, never a mix,
 and as every attempt writes the same bytes, the last rename leaves the same file.
 A killed attempt leaves its temporary file behind; :func:`remove_temporaries` clears
-them when the run is done.
+them when the run is done, and :func:`fsync_folders` then makes the renames durable.
 """
 
 from __future__ import annotations
@@ -29,27 +29,36 @@ def temporary_for(path: Path) -> Path:
 
 
 def replace_atomically(files: Iterable[tuple[Path, bytes]]) -> None:
-    """Write each ``(path, data)`` whole: temporary file, fsync, rename over ``path``; then fsync the folders.
+    """Replace each ``(path, data)`` whole: write every temporary file, fsync each, then rename each over its path.
 
-    Parent folders are created as needed. Raises ``OSError`` (the temporary file of the
-    failing path is removed; files renamed before it stay, whole).
+    Parent folders are created as needed. The renames are durable once the folders are
+    fsynced: :func:`fsync_folders`, once for the whole run (a folder fsync per file would
+    cost a journal commit each). Raises ``OSError``; the temporary files not yet renamed
+    are removed, files renamed before stay, whole.
     """
-    folders: set[Path] = set()
-    for path, data in files:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = temporary_for(path)
-        try:
+    written: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = temporary_for(path)
+            written.append((temporary, path))
             with temporary.open("wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        except OSError:
+        while written:
+            os.replace(*written[0])
+            written.pop(0)
+    finally:
+        for temporary, _ in written:
             temporary.unlink(missing_ok=True)
-            raise
-        folders.add(path.parent)
+
+
+def fsync_folders(folders: Iterable[Path]) -> None:
+    """Make the renames in ``folders`` durable (fsync each folder that exists). Raises ``OSError``."""
     for folder in folders:
-        fsync_directory(folder)
+        if folder.is_dir():
+            fsync_directory(folder)
 
 
 def remove_temporaries(folders: Iterable[Path]) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from batch.cluster import run_on_dask
-from batch.files import remove_temporaries
+from batch.files import fsync_folders, remove_temporaries
 from batch.local import run_locally
 from batch.progress import DayProgress
 from batch.tasks import BatchJob
@@ -45,6 +45,10 @@ def run_batch(plan: RunPlan, output_dir: Path, pv_profile: PvProfile, workers: i
     try:
         for rows in _days_written(job, workers, scheduler_address, run_id):
             progress.day_written(rows)
+        try:
+            fsync_folders([*job.meter_dirs(), output_dir])
+        except OSError as error:
+            raise OutputError(f"cannot sync {output_dir}: {error.strerror or error}") from error
     finally:
         progress.close()
         marker.unlink(missing_ok=True)

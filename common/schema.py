@@ -130,20 +130,13 @@ class IntervalResult(_Message):
     export_power_kw: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
 
 
-class RunComplete(_Message):
+class RunComplete(EndOfRun):
     """A meter's run is complete on disk: every reading its end-of-run announced is written.
 
     Published by the PV simulator once per (``meter_id``, ``run_id``) after the last
-    interval result of the run; ``readings``, ``interval_s``, ``first_timestamp`` and
-    ``last_timestamp`` repeat the meter's :class:`EndOfRun`.
+    interval result of the run; its fields repeat the meter's :class:`EndOfRun` and
+    obey the same rules.
     """
-
-    run_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
-    meters: Annotated[list[MeterId], Field(min_length=1, max_length=MAX_METERS)]
-    readings: int = Field(ge=1)
-    interval_s: int = Field(ge=1, le=3600)
-    first_timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
-    last_timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
 
 
 def _parse(model: type[_Message], body: bytes) -> _Message:

@@ -74,6 +74,7 @@ PV_QUEUE = QueueSpec(
         "x-queue-type": "quorum",
         "x-delivery-limit": DELIVERY_LIMIT,
         "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-single-active-consumer": True,
     },
 )
 DEAD_LETTER = QueueSpec(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
 from common.cli import parse_settings
-from grid.output import OutputError
-from grid.run import solve_day_files
+from grid.run import solve_days
 from grid.settings import GridSettings
-
-log = logging.getLogger("grid")
 
 DESCRIPTION = (
     "Power flow of pvsim's buildings on a low-voltage feeder for one day: reads every meter's "
@@ -28,16 +24,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings or input, 1: output failure)."""
     settings = parse_settings(GridSettings, argv, "grid", DESCRIPTION)
     settings.configure_logging()
-    try:
-        solve_day_files(settings.output_dir, settings.day(), settings.feeder, settings.tz, settings.resolution_s,
-                        settings.power_factor)
-    except ValueError as error:  # InputError, TooManyMetersError, PowerFlowDiverged, ...
-        print(f"grid: error: {error}", file=sys.stderr)
-        return 2
-    except OutputError as error:
-        print(f"grid: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    assert settings.feeder is not None
+    return solve_days(settings.output_dir, settings.day(), 1, settings.feeder, settings.tz, settings.resolution_s,
+                      settings.power_factor)
 
 
 if __name__ == "__main__":

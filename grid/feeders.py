@@ -36,15 +36,12 @@ from pathlib import Path
 
 import pandapower as pp
 
+from grid.layout import SEED, SIMBENCH_LV
+
 log = logging.getLogger(__name__)
 
-SEED = "seed"
-
 #: SimBench low-voltage grids: pvsim name -> SimBench code (scenario 0, with switches).
-SIMBENCH_FEEDERS: dict[str, str] = {
-    name: f"{name}--0-sw"
-    for name in ("1-LV-rural1", "1-LV-rural2", "1-LV-rural3", "1-LV-semiurb4", "1-LV-semiurb5", "1-LV-urban6")
-}
+SIMBENCH_FEEDERS: dict[str, str] = {name: f"{name}--0-sw" for name in SIMBENCH_LV}
 
 
 class UnknownFeederError(ValueError):

@@ -28,12 +28,11 @@ import pandas as pd
 
 from common.clock import LocalDay
 from grid.buildings import natural_order
+from grid.layout import GRID_DIR
 
 log = logging.getLogger(__name__)
 
 HEADER = b"timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
-GRID_DIR = "grid"
-"""Subdirectory of the output directory that holds grid results (not a meter)."""
 
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 _WIDTH = 25  # len("2026-06-21T00:00:00+02:00")
@@ -210,32 +209,28 @@ def _row_bytes(body: bytes, starts: npt.NDArray[np.int64], id_len: int) -> npt.N
     """(rows, 25 + id_len + 2) the leading bytes of each row (rows shorter than that are padded with 0)."""
     width = _WIDTH + id_len + 2
     buffer = np.frombuffer(body + b"\0" * width, dtype=np.uint8)
-    return buffer[starts[:, None] + np.arange(width)]
+    index = np.int32 if buffer.shape[0] < 2**31 else np.int64  # half the index memory for the usual file
+    return buffer[starts.astype(index)[:, None] + np.arange(width, dtype=index)]
+
+
+_FIXED_COLUMNS = np.array([*range(11), 13, 16, 22])  # the date, "T" and the colons
+_TIME_COLUMNS = np.array([11, 12, 14, 15, 17, 18, 20, 21, 23, 24])  # HH MM SS of the time, HH MM of the offset
+_TIME_WEIGHTS = np.array([[36_000, 3_600, 600, 60, 10, 1, 0, 0, 0, 0],
+                          [0, 0, 0, 0, 0, 0, 36_000, 3_600, 600, 60]], dtype=np.int64).T
 
 
 def _parse_timestamps(text: npt.NDArray[np.uint8], path: Path, day: LocalDay) -> npt.NDArray[np.int64]:
-    digits = text.astype(np.int32) - ord("0")
-    separators = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 22: b":"}
-    ok = (text[:, 19] == ord("+")) | (text[:, 19] == ord("-"))
-    for column, char in separators.items():
-        ok &= text[:, column] == ord(char)
-    digit_columns = [c for c in range(_WIDTH) if c not in separators and c != 19]
-    ok &= ((digits[:, digit_columns] >= 0) & (digits[:, digit_columns] <= 9)).all(axis=1)
-    ok &= (text[:, :10] == np.frombuffer(day.day.isoformat().encode(), dtype=np.uint8)).all(axis=1)
+    template = np.frombuffer(f"{day.day.isoformat()}T00:00:00+00:00".encode(), dtype=np.uint8)
+    digits = text[:, _TIME_COLUMNS] - np.uint8(ord("0"))  # non-digits wrap above 9
+    ok = (text[:, _FIXED_COLUMNS] == template[_FIXED_COLUMNS]).all(axis=1)
+    ok &= (digits <= 9).all(axis=1) & ((text[:, 19] == ord("+")) | (text[:, 19] == ord("-")))
     if not ok.all():
         line = int(np.argmin(ok))
         raise InputError(f"{path} line {line + 2}: timestamp is not {day.day.isoformat()}THH:MM:SS+HH:MM "
                          f"(got {bytes(text[line]).decode(errors='replace')!r})")
-
-    def number(first: int, count: int) -> npt.NDArray[np.int64]:
-        value = np.zeros(text.shape[0], dtype=np.int64)
-        for column in range(first, first + count):
-            value = value * 10 + digits[:, column]
-        return value
-
-    wall_s = number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
-    sign = np.where(text[:, 19] == ord("-"), -1, 1)
-    offset_s = sign * (number(20, 2) * 3600 + number(23, 2) * 60)
+    seconds = digits.astype(np.int64) @ _TIME_WEIGHTS
+    wall_s = seconds[:, 0]
+    offset_s = np.where(text[:, 19] == ord("-"), -1, 1) * seconds[:, 1]
     midnight_utc = calendar.timegm(day.day.timetuple())
     epoch_s = midnight_utc + wall_s - offset_s
     inside = (epoch_s >= day.start_s) & (epoch_s < day.end_s) & (wall_s < 86_400)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from grid import csvtext
 from grid.feeders import cached_feeder
-from grid.inputs import GRID_DIR, load_day_inputs
-from grid.output import write_day
+from grid.inputs import load_day_inputs
+from grid.layout import GRID_DIR
+from grid.output import OutputError, write_day
 from grid.summary import summarize_day
 from grid.timeseries import solve_day
 
@@ -60,3 +62,24 @@ def solve_day_files(output_dir: Path, day: date, feeder: str, tz: ZoneInfo, reso
              time.monotonic() - started, summary["vm_min_pu"], summary["vm_max_pu"], summary["minutes_outside_band"],
              summary["trafo_loading_max_percent"], summary["imported_kwh"], summary["exported_kwh"], paths[0])
     return paths
+
+
+def solve_days(output_dir: Path, first_day: date, days: int, feeder: str, tz: ZoneInfo, resolution_s: int = 60,
+               power_factor: float = 0.95, meter_ids: list[str] | None = None) -> int:
+    """:func:`solve_day_files` for ``days`` consecutive days, as a command step; returns the exit code.
+
+    0 when every day is written; 2 with one line on stderr for bad input (missing or
+    unreadable CSVs, more meters than loads, no convergence); 1 if a result cannot be
+    written. Used by ``python -m grid`` and ``python -m batch --feeder``.
+    """
+    for offset in range(days):
+        try:
+            solve_day_files(output_dir, first_day + timedelta(days=offset), feeder, tz, resolution_s, power_factor,
+                            meter_ids)
+        except ValueError as error:  # InputError, TooManyMetersError, PowerFlowDiverged, ...
+            print(f"grid: error: {error}", file=sys.stderr)
+            return 2
+        except OutputError as error:
+            print(f"grid: error: {error}", file=sys.stderr)
+            return 1
+    return 0

@@ -9,18 +9,18 @@ from pydantic import Field, field_validator, model_validator
 
 from common.clock import day_bounds_s
 from common.settings import CommonSettings
-from grid.feeders import FEEDERS, available_feeders
+from grid.layout import FEEDER_NAMES
 
 DEFAULT_FEEDER = "1-LV-semiurb4"
 
 
 class FeederSettings(CommonSettings):
-    """Which feeder and how the buildings load it (shared by ``python -m grid`` and batch mode)."""
+    """Which feeder and how the buildings load it (``python -m grid``, and ``python -m batch --feeder``)."""
 
-    feeder: str = Field(
-        DEFAULT_FEEDER,
-        description=f"feeder: {', '.join(available_feeders())}; meter i (natural order) takes the i-th load "
-        "of the network's load table, the feeder's own generators are removed",
+    feeder: str | None = Field(
+        None,
+        description=f"also solve the power flow of each day's buildings on this feeder: "
+        f"{', '.join(FEEDER_NAMES)} (meter i takes the i-th load; see python -m grid --help)",
     )
     resolution_s: int = Field(60, ge=1, le=3600,
                               description="power-flow interval; readings are averaged over it [s]")
@@ -28,9 +28,9 @@ class FeederSettings(CommonSettings):
 
     @field_validator("feeder")
     @classmethod
-    def _check_feeder(cls, value: str) -> str:
-        if value not in FEEDERS:
-            raise ValueError(f"unknown feeder '{value}' (available: {', '.join(available_feeders())})")
+    def _check_feeder(cls, value: str | None) -> str | None:
+        if value is not None and value not in FEEDER_NAMES:
+            raise ValueError(f"unknown feeder '{value}' (available: {', '.join(FEEDER_NAMES)})")
         return value
 
     @field_validator("resolution_s")
@@ -43,6 +43,12 @@ class FeederSettings(CommonSettings):
 
 class GridSettings(FeederSettings):
     """Everything ``python -m grid`` needs; see ``python -m grid --help``."""
+
+    feeder: str | None = Field(
+        DEFAULT_FEEDER,
+        description=f"feeder: {', '.join(FEEDER_NAMES)}; meter i (natural order) takes the i-th load "
+        "of the network's load table, the feeder's own generators are removed",
+    )
 
     output_dir: Path = Field(Path("output"), description="directory of the meters' day CSVs; results go to "
                              "<dir>/grid/<feeder>/")

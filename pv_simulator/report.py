@@ -6,7 +6,8 @@ Usage::
     python -m pv_simulator.report output/m1/2026-06-21.csv --plot
 
 Prints one row per meter-day (see :class:`pv_simulator.summary.DaySummary`); with
-``--plot`` also writes ``<YYYY-MM-DD>.png`` beside each CSV. Exit status: 0 when every
+``--plot`` also writes ``<YYYY-MM-DD>.png`` beside each CSV, and beside each grid
+result day (``<output>/grid/<feeder>/<YYYY-MM-DD>.csv``, see :mod:`grid.report`). Exit status: 0 when every
 file was read, 1 when some could not be, 2 for a missing path or bad arguments.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from grid.layout import is_grid_day, is_grid_result
 from pv_simulator.summary import DaySummary, read_day_csv, summarize_csv
 
 # (header, width, value of a summary): units in the header, the values in plain numbers.
@@ -127,6 +129,22 @@ def plot_day(csv_path: Path, png_path: Path, summary: DaySummary | None = None) 
     return png_path
 
 
+def plot_grid_days(paths: Iterable[Path]) -> int:
+    """Plot each feeder day CSV among ``paths`` (see :mod:`grid.report`); returns how many failed."""
+    from grid.report import plot_grid_day
+
+    failed = 0
+    for path in paths:
+        if not is_grid_day(path):
+            continue
+        try:
+            plot_grid_day(path, path.with_suffix(".png"))
+        except (OSError, ValueError) as error:
+            print(f"report: skipping {path}: {error}", file=sys.stderr)
+            failed += 1
+    return failed
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m pv_simulator.report``."""
     parser = argparse.ArgumentParser(
@@ -140,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "recursively for *.csv (hidden directories such as .pvsim are skipped)")
     parser.add_argument("--plot", action="store_true",
                         help="also write <YYYY-MM-DD>.png beside each CSV: meter, PV and net power [kW] "
-                             "over the day against local time")
+                             "over the day against local time; for grid results (<output>/grid/<feeder>/) the "
+                             "voltage band [pu] and transformer and line loading [%%]")
     return parser
 
 
@@ -154,7 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not paths:
         print(f"report: no *.csv found under {args.path}", file=sys.stderr)
         return 1
-    summaries, failed = [], 0
+    grid_days = [path for path in paths if is_grid_result(path)]  # output/grid/<feeder>/: plotted, not tabled
+    paths = [path for path in paths if path not in grid_days]
+    failed = plot_grid_days(grid_days) if args.plot else 0
+    summaries = []
     for path in paths:
         try:
             summary = summarize_csv(path)

@@ -66,29 +66,64 @@ class RunTracker:
         self.runs: dict[str, Run] = {}
         self._by_meter: dict[str, list[MeterEnd]] = {}
         self._unsaved: dict[str, Run] = {}
+        self._finished: set[str] = set()  # run ids complete or abandoned (on disk or popped here)
         self.seen = False  # some run was announced, or resumed from disk
         self.announced = False  # some run was announced to this process
-        self._load()
+        loaded = self._load()
+        if loaded:
+            log.info("resuming %d unfinished run(s) from %s", loaded, self.state_dir)
 
-    def _load(self) -> None:
+    def _load(self) -> int:
+        """Track the unfinished runs recorded on disk that this tracker does not know; returns how many."""
         if not self.state_dir.is_dir():
-            return
+            return 0
+        loaded = 0
         for path in sorted(self.state_dir.glob("*.json")):
+            if path.stem in self.runs or path.stem in self._finished:
+                continue
             try:
                 record = json.loads(path.read_text())
             except (OSError, ValueError) as error:
                 log.warning("ignoring unreadable run record %s: %s", path, error)
                 continue
             if record.get("complete") or record.get("abandoned"):
+                self._finished.add(path.stem)
                 continue
             run = self._run(record["run_id"], tuple(record["meters"]))
             run.resumed = True
+            loaded += 1
             for end in record["ends"].values():
                 self._track(run, MeterEnd(**{k: end[k] for k in
                                              ("run_id", "meter_id", "first_s", "last_s", "interval_s", "readings")}))
-        if self.runs:
+        if loaded:
             self.seen = True
-            log.info("resuming %d unfinished run(s) from %s", len(self.runs), self.state_dir)
+        return loaded
+
+    def unknown_records(self) -> bool:
+        """Whether ``state_dir`` holds a record this tracker has not read (another PV simulator's)."""
+        if not self.state_dir.is_dir():
+            return False
+        return any(path.stem not in self.runs and path.stem not in self._finished
+                   for path in self.state_dir.glob("*.json"))
+
+    def refresh(self) -> None:
+        """Take in what another PV simulator sharing the output directory did.
+
+        Reads run records this tracker does not know and counts every tracked run's
+        readings on disk again. Call after :meth:`CsvStore.forget`, when this process
+        takes over (a standby whose partner died, or one that woke from a pause).
+        """
+        loaded = self._load()
+        self._by_meter.clear()
+        for run in self.runs.values():
+            for end in run.ends.values():
+                held = sum(f.count_aligned(end.first_s, end.last_s, end.interval_s)
+                           for f in self.store.days_of(end.meter_id, end.first_s, end.last_s))
+                end.remaining = end.readings - held
+                if end.remaining > 0:
+                    self._by_meter.setdefault(end.meter_id, []).append(end)
+        if loaded:
+            log.info("took over %d unfinished run(s) recorded by another PV simulator", loaded)
 
     def _run(self, run_id: str, meters: tuple[str, ...]) -> Run:
         run = self.runs.get(run_id)
@@ -173,6 +208,7 @@ class RunTracker:
         done = [run for run in self.runs.values() if run.complete]
         for run in done:
             del self.runs[run.run_id]
+            self._finished.add(run.run_id)
             if record:
                 self._unsaved[run.run_id] = run
         return done
@@ -197,6 +233,7 @@ class RunTracker:
                         self.state_dir)
             run.abandoned = True
             del self.runs[run.run_id]
+            self._finished.add(run.run_id)
             self._unsaved[run.run_id] = run
             for meter_id in run.ends:
                 self._by_meter[meter_id] = [e for e in self._by_meter.get(meter_id, []) if e.run_id != run.run_id]

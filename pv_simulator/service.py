@@ -37,6 +37,8 @@ BATCH_ROWS = 2000
 """Rows queued before a write + fsync + ack."""
 FLUSH_INTERVAL_S = 0.1
 """Longest time a row waits before it is written [s]."""
+STANDBY_SCAN_S = 2.0
+"""Without deliveries for this long, look this often for run records another PV simulator wrote [s]."""
 REPORT_INTERVAL_S = 10.0
 """Time between progress log lines [s]."""
 BAD_INPUT_LOG_LIMIT = 10
@@ -60,6 +62,11 @@ class PvSimulatorService(AmqpService):
         self._interval_in_flight: dict[int, tuple[str, int]] = {}  # publish tag -> (meter id, interval start)
         self._run_notices: list[tuple[Run, str, bytes]] = []  # run-complete notices to publish
         self._notice_in_flight: dict[int, tuple[Run, str, bytes]] = {}  # publish tag -> notice
+        self._channels = 0
+        self._catch_up = False  # the next delivery starts a takeover: re-read what is on disk first
+        self._redelivering = False
+        self._last_delivery = time.monotonic()
+        self._last_scan = self._last_delivery
         self.exit_when_done = exit_when_done
         self.rows_written = 0
         self.duplicates = 0
@@ -78,6 +85,8 @@ class PvSimulatorService(AmqpService):
 
     # -- AmqpService -------------------------------------------------------------------------
     def on_channel_open(self, channel: Channel) -> None:
+        self._channels += 1
+        self._catch_up = self._channels > 1  # another PV simulator may have written meanwhile
         self._last_tag = self._acked_tag = self._flushed_tag = self._publish_tag = 0
         self._blocked.clear()
         self._settled.clear()
@@ -112,21 +121,18 @@ class PvSimulatorService(AmqpService):
     def _on_message(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties,
                     body: bytes) -> None:
         self._last_tag = method.delivery_tag
+        self._last_delivery = time.monotonic()
+        if self._catch_up or (method.redelivered and not self._redelivering):
+            # A new channel, or the start of redeliveries (perhaps another PV simulator's unacked
+            # readings, with single active consumer): what this process cached may be stale.
+            self._catch_up = False
+            if not self._take_over():
+                return
+        self._redelivering = method.redelivered
         key = method.routing_key
         try:
             if key.endswith(".reading"):
-                reading = parse_reading(body)
-                ms = round(reading.timestamp.timestamp() * 1000)
-                meter_id = reading.meter_id
-                if not self.results.seen(meter_id):
-                    self._recover_results(meter_id, ms // 1000)
-                if self.store.add(meter_id, ms, reading.power_w) is None:
-                    self.duplicates += 1
-                    self.results.row(meter_id, ms // 1000, new=False)
-                else:
-                    self._queued += 1
-                    self.runs.written(meter_id, ms / 1000)
-                    self.results.row(meter_id, ms // 1000)
+                self._on_reading(body)
             elif key.endswith(".end"):
                 self.runs.announce(parse_end_of_run(body))
             else:
@@ -142,6 +148,30 @@ class PvSimulatorService(AmqpService):
             self._settled.add(method.delivery_tag)
         if self._queued >= BATCH_ROWS:
             self._flush()
+
+    def _on_reading(self, body: bytes) -> None:
+        """Queue a reading's row (or count it as a duplicate) and follow its results interval."""
+        reading = parse_reading(body)
+        ms = round(reading.timestamp.timestamp() * 1000)
+        meter_id = reading.meter_id
+        if not self.results.seen(meter_id):
+            self._recover_results(meter_id, ms // 1000)
+        if self.store.add(meter_id, ms, reading.power_w) is None:
+            self.duplicates += 1
+            self.results.row(meter_id, ms // 1000, new=False)
+        else:
+            self._queued += 1
+            self.runs.written(meter_id, ms / 1000)
+            self.results.row(meter_id, ms // 1000)
+
+    def _take_over(self) -> bool:
+        """Write what is queued, then re-read day files and run records from disk (another PV simulator
+        sharing the output directory may have written them). False if writing failed (the service stops)."""
+        if not self._write_or_fail():
+            return False
+        self.store.forget()
+        self.runs.refresh()
+        return True
 
     def _recover_results(self, meter_id: str, epoch_s: int) -> None:
         """First reading of a meter since the start: an earlier process may have left the interval of
@@ -195,12 +225,17 @@ class PvSimulatorService(AmqpService):
     def _tick(self) -> None:
         if self.finished or self.connection is None or not self.connection.is_open:
             return
+        now = time.monotonic()
         if (self._last_tag > self._flushed_tag or self.store.pending or self.results.pending
                 or self._run_notices):
             self._flush()
+        elif now - self._last_delivery > STANDBY_SCAN_S and now - self._last_scan > STANDBY_SCAN_S:
+            # Idle, maybe a standby: take in runs another PV simulator recorded, so a takeover can complete them.
+            self._last_scan = now
+            if self.runs.unknown_records() and self._take_over():
+                self._flush()
         elif self.runs.stale():
             self._check_done()
-        now = time.monotonic()
         if now - self._last_report >= REPORT_INTERVAL_S:
             self._report(now)
         if not self.finished:
@@ -210,7 +245,7 @@ class PvSimulatorService(AmqpService):
         """Write and fsync queued rows and run records, publish due results, ack what needs no confirm."""
         upto = self._last_tag
         first_new = self._flushed_tag + 1
-        if not self._write_or_fail():
+        if not self._write_or_fail() or self.store.pending:  # pending: a file locked by another process
             return
         self._flushed_tag = upto
         for run in self.runs.pop_complete(record=False):
@@ -284,6 +319,8 @@ class PvSimulatorService(AmqpService):
     def _write_or_fail(self) -> bool:
         try:
             self.store.write()
+            for meter_id, ms in self.store.take_foreign():  # rows another PV simulator wrote
+                self.runs.written(meter_id, ms / 1000)
             self.runs.save()
         except OutputError as error:
             log.error("%s; stopping without acknowledging unwritten readings (they stay in the queue)", error)

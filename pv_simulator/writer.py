@@ -8,14 +8,29 @@ Each file keeps an index of the instants it holds (loaded once from disk when th
 file is first touched after a start), so a reading already on disk is never
 written again. Rows are appended in arrival order: in timestamp order for a normal
 run; a late or redelivered reading lands at the end of its day's file.
+
+Several PV simulators may share an output directory (one active, one standby; a
+paused one may wake up after the other took over). Each append and each sort holds
+an exclusive ``fcntl`` lock on the file, and before appending a writer compares the
+file with what it last saw: if another process appended, the new tail is read into
+the index (its rows are *foreign*) and queued rows already there are dropped; if
+another process replaced the file (a sort), the whole file is read again. The lock
+is held for the append only (microseconds; the ``fsync`` follows it) and never
+waited for long: a process paused while holding it (SIGSTOP) must not stall the
+other, whose rows then stay queued (unacknowledged) until the next try.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import io
 import logging
 import os
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +54,16 @@ PvProfile = Callable[[LocalDay], tuple[int, ...]]
 
 class OutputError(RuntimeError):
     """A CSV file could not be read or written; the message names the path."""
+
+
+class FileBusy(OutputError):
+    """Another process holds the file's lock (perhaps paused); try again later."""
+
+
+LOCK_WAIT_S = 0.05
+"""Longest wait for another process's lock on a day file before an append is put off [s]."""
+SORT_LOCK_WAIT_S = 2.0
+"""Longest wait for the lock before a sort gives up (the rows stay in arrival order) [s]."""
 
 
 @lru_cache(maxsize=1)
@@ -93,6 +118,11 @@ class DayFile:
         self.intervals = IntervalSums(day.start_s, day.end_s, results_interval_s)
         """Row counts and power sums per results interval of every row in the file or queued for it."""
         self._pending: list[str] = []
+        self._pending_ms: list[int] = []
+        self._size = 0  # bytes of the file as this process last saw or wrote it
+        self._inode: int | None = None
+        self.foreign: list[int] = []
+        """Instants [epoch ms] another process appended since the last :meth:`take_foreign`."""
         self.in_order = True
         """Whether the rows are in timestamp order (a late or redelivered reading breaks it)."""
         self._last_ms = -1
@@ -104,31 +134,115 @@ class DayFile:
         if not self.path.exists():
             return
         try:
-            data = self.path.read_bytes()
-            if data and not data.endswith(b"\n"):
-                keep = data.rfind(b"\n") + 1
-                log.warning("%s: dropping an incomplete last line (%d bytes) left by an interrupted write",
-                            self.path, len(data) - keep)
-                with self.path.open("r+b") as handle:
-                    handle.truncate(keep)
-                data = data[:keep]
+            # Unlocked: a row another process is appending right now is left for the next catch-up.
+            with self.path.open("rb") as handle:
+                self._read_from(handle, 0)  # type: ignore[arg-type]
         except OSError as error:
             raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
+
+    @contextmanager
+    def _locked(self, mode: str, wait_s: float) -> Iterator[io.BufferedRandom]:
+        """The file opened in binary ``mode`` under an exclusive lock, surely the one at :attr:`path`.
+
+        Raises :class:`FileBusy` if another process holds the lock for longer than ``wait_s``
+        [s]. A process that got the lock after another replaced the file (a sort) opens it again.
+        """
+        deadline = time.monotonic() + wait_s
+        while True:
+            handle = self.path.open(mode)
+            try:
+                self._try_lock(handle.fileno(), deadline)
+                if os.fstat(handle.fileno()).st_ino == os.stat(self.path).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            except BaseException:
+                handle.close()
+                raise
+            handle.close()
         try:
-            lines = data.decode().splitlines()
-        except UnicodeDecodeError as error:
-            raise OutputError(f"{self.path} is not UTF-8 text ({error.reason}); move it away") from None
-        if lines and lines[0] + "\n" != HEADER:
-            raise OutputError(f"{self.path} exists but is not a pvsim CSV (unexpected header); move it away")
-        for number, line in enumerate(lines[1:], start=2):
+            yield handle  # type: ignore[misc]
+        finally:
+            handle.close()  # releases the lock if still held
+
+    def _try_lock(self, descriptor: int, deadline: float) -> None:
+        while True:
+            try:
+                fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                raise FileBusy(f"{self.path} is locked by another process (paused?); its rows wait")
+            time.sleep(0.005)
+
+    def _read_from(self, handle: io.BufferedRandom, offset: int) -> None:
+        """Index the rows from byte ``offset`` on (0: the whole file); drop a torn last line (a crashed writer).
+
+        Call with the lock held. A row whose instant is queued here is dropped from the
+        queue (it is on disk now); a row new to the index is counted and listed in
+        :attr:`foreign` unless this is the first load.
+        """
+        lines, size = self._read_lines(handle, offset, truncate=handle.writable())  # writable: locked
+        first_load = self._inode is None and offset == 0 and not self._pending
+        queued = set(self._pending_ms) if self._pending else set()
+        on_disk: set[int] = set()
+        for number, line in enumerate(lines, start=2):
             row = _parse_row(line)
             if row is None or not self.day.contains(row[0] / 1000):
                 raise OutputError(f"{self.path}, line {number}: not a row of {self.day.day}; "
                                   "fix or move the file away")
-            self._mark(row[0])
-            self.totals.add(*row[1:])
-            self.intervals.add(row[0] // 1000, row[2], row[3])
-        self.rows = max(len(lines) - 1, 0)
+            ms = row[0]
+            if ms in queued:
+                on_disk.add(ms)
+            elif self._mark(ms):
+                self.totals.add(*row[1:])
+                self.intervals.add(ms // 1000, row[2], row[3])
+                if not first_load:
+                    self.foreign.append(ms)
+        if on_disk:
+            self._drop_queued(on_disk)
+        self.rows = (self.rows if offset else 0) + len(lines)
+        self._size = offset + size
+        self._inode = os.fstat(handle.fileno()).st_ino
+
+    def _read_lines(self, handle: io.BufferedRandom, offset: int, truncate: bool) -> tuple[list[str], int]:
+        """The rows from byte ``offset`` on, without the header, and the bytes they take.
+
+        An incomplete last line is left out; with ``truncate`` (the lock held, so no
+        writer is in the middle of it) it is cut off: a crashed writer left it.
+        """
+        handle.seek(offset)
+        data = handle.read()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            if truncate:
+                log.warning("%s: dropping an incomplete last line (%d bytes) left by an interrupted write",
+                            self.path, len(data) - keep)
+                handle.truncate(offset + keep)
+            data = data[:keep]
+        try:
+            lines = data.decode().splitlines()
+        except UnicodeDecodeError as error:
+            raise OutputError(f"{self.path} is not UTF-8 text ({error.reason}); move it away") from None
+        if offset == 0 and lines:
+            if lines[0] + "\n" != HEADER:
+                raise OutputError(f"{self.path} exists but is not a pvsim CSV (unexpected header); move it away")
+            lines = lines[1:]
+        return lines, len(data)
+
+    def _drop_queued(self, on_disk: set[int]) -> None:
+        """Forget queued rows whose instants another process has written (their totals are counted already)."""
+        kept = [(ms, text) for ms, text in zip(self._pending_ms, self._pending, strict=True) if ms not in on_disk]
+        self._pending_ms = [ms for ms, _ in kept]
+        self._pending = [text for _, text in kept]
+        log.info("%s: %d queued rows were already written by another process; dropped", self.path, len(on_disk))
+
+    def take_foreign(self) -> list[int]:
+        """Instants [epoch ms] another process wrote to this file since the last call."""
+        foreign, self.foreign = self.foreign, []
+        return foreign
 
     def _mark(self, ms: int) -> bool:
         """Record an instant [epoch ms]; False if it was already held."""
@@ -177,6 +291,7 @@ class DayFile:
             f"{timestamp},{self.meter_id},"
             f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
         )
+        self._pending_ms.append(ms)
         self.totals.add(timestamp, meter_dw, pv_dw)
         self.intervals.add(second, meter_dw, pv_dw)
         return True
@@ -195,19 +310,72 @@ class DayFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if new_folder:
                 fsync_directory(self.path.parent.parent)
-            with self.path.open("a", encoding="utf-8", newline="") as handle:
-                created = handle.tell() == 0
-                if created:
-                    handle.write(HEADER)
-                handle.write("".join(self._pending))
+            with self._locked("ab+", LOCK_WAIT_S) as handle:
+                self._catch_up(handle)
+                if not self._pending:  # another process wrote them all
+                    return
+                created = self._size == 0
+                data = (HEADER if created else "") + "".join(self._pending)
+                handle.write(data.encode())
                 handle.flush()
+                self._size = handle.tell()
+                fcntl.lockf(handle.fileno(), fcntl.LOCK_UN)  # others may append while this one syncs
                 os.fsync(handle.fileno())
             if created:
                 fsync_directory(self.path.parent)
+        except FileBusy:
+            raise
         except OSError as error:
             raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
         self.rows += len(self._pending)
         self._pending.clear()
+        self._pending_ms.clear()
+
+    def _catch_up(self, handle: io.BufferedRandom) -> None:
+        """With the lock held: take in what another process wrote since this one last looked."""
+        stat = os.fstat(handle.fileno())
+        if stat.st_size == self._size and (stat.st_ino == self._inode or self._inode is None):
+            self._inode = stat.st_ino
+            return
+        if (self._inode is not None and stat.st_ino != self._inode) or stat.st_size < self._size:
+            log.info("%s was replaced by another process; reading it again", self.path)
+            self._reload_all(handle)
+        else:
+            log.info("%s: another process appended %d bytes; reading them", self.path, stat.st_size - self._size)
+            self._read_from(handle, self._size)
+
+    def _reload_all(self, handle: io.BufferedRandom) -> None:
+        """Rebuild index and totals from the whole file plus the queued rows (the file was replaced)."""
+        pending = list(zip(self._pending_ms, self._pending, strict=True))
+        held = bytes(self._seconds), set(self._subsecond)
+        self._seconds = bytearray(self.day.length_s)
+        self._subsecond = set()
+        self.totals = DayTotals()
+        self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s)
+        self._last_ms = -1
+        self.in_order = True
+        self._pending, self._pending_ms = [], []
+        self.rows = 0
+        self._inode = None  # a first load: lists nothing as foreign
+        self._read_from(handle, 0)
+        # Instants new to this process are foreign; the first load of _read_from did not list them.
+        self.foreign.extend(ms for ms in self._instants() if not _held_in(held, ms, self.day.start_s))
+        for ms, text in pending:
+            if self._mark(ms):
+                row = _parse_row(text)
+                assert row is not None
+                self.totals.add(*row[1:])
+                self.intervals.add(ms // 1000, row[2], row[3])
+                self._pending.append(text)
+                self._pending_ms.append(ms)
+
+    def _instants(self) -> Iterator[int]:
+        start = self.day.start_s
+        index = self._seconds.find(1)
+        while index >= 0:
+            yield (start + index) * 1000
+            index = self._seconds.find(1, index + 1)
+        yield from self._subsecond
 
 
     def sort(self) -> None:
@@ -220,16 +388,21 @@ class DayFile:
             return
         self.write()
         try:
-            text = self.path.read_text(encoding="utf-8")
-            parsed = sorted((_parse_row(line), line) for line in text.splitlines(keepends=True)[1:])
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            with temporary.open("w", encoding="utf-8", newline="") as handle:
-                handle.write(HEADER)
-                handle.writelines(line for _, line in parsed)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-            fsync_directory(self.path.parent)
+            with self._locked("rb+", SORT_LOCK_WAIT_S) as locked:
+                self._catch_up(locked)
+                locked.seek(0)
+                text = locked.read().decode()
+                parsed = sorted((_parse_row(line), line) for line in text.splitlines(keepends=True)[1:])
+                temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+                with temporary.open("w", encoding="utf-8", newline="") as handle:
+                    handle.write(HEADER)
+                    handle.writelines(line for _, line in parsed)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                    stat = os.fstat(handle.fileno())
+                os.replace(temporary, self.path)  # while holding the old file's lock: waiters then reopen
+                fsync_directory(self.path.parent)
+                self._size, self._inode = stat.st_size, stat.st_ino
         except OSError as error:
             raise OutputError(f"cannot sort {self.path}: {error.strerror or error}") from error
         self.totals = DayTotals()  # peaks name the first row at the peak in the new order
@@ -238,6 +411,11 @@ class DayFile:
             self.totals.add(*row[1:])
         self.in_order = True
         log.info("%s: rows put back in timestamp order", self.path)
+
+
+def _held_in(held: tuple[bytes, set[int]], ms: int, start_s: int) -> bool:
+    second, rest = divmod(ms, 1000)
+    return ms in held[1] if rest else bool(held[0][second - start_s])
 
 
 def _parse_row(line: str) -> tuple[int, str, int, int] | None:
@@ -262,6 +440,7 @@ class CsvStore:
         self._files: OrderedDict[tuple[str, date], DayFile] = OrderedDict()
         self._last: dict[str, DayFile] = {}  # meter id -> file of its last reading
         self._dirty: dict[int, DayFile] = {}
+        self._busy_logged = -1e9
 
     def day_file(self, meter_id: str, epoch_s: float) -> DayFile:
         """The file holding a meter's reading at ``epoch_s`` (opened and indexed on first use)."""
@@ -332,12 +511,40 @@ class CsvStore:
         return bool(self._dirty)
 
     def write(self) -> list[DayFile]:
-        """Write, flush and fsync every file with queued rows; returns them. Raises :class:`OutputError`."""
-        written = list(self._dirty.values())
-        for day_file in written:
-            day_file.write()
-        self._dirty.clear()
+        """Write, flush and fsync every file with queued rows; returns them. Raises :class:`OutputError`.
+
+        A file whose lock another process holds keeps its rows queued (:attr:`pending` stays
+        true) for the next call; this is logged at most every 10 s.
+        """
+        written = []
+        for key, day_file in list(self._dirty.items()):
+            try:
+                day_file.write()
+            except FileBusy as busy:
+                now = time.monotonic()
+                if now - self._busy_logged > 10:
+                    self._busy_logged = now
+                    log.warning("%s", busy)
+                continue
+            written.append(day_file)
+            del self._dirty[key]
         return written
+
+    def take_foreign(self) -> list[tuple[str, int]]:
+        """(meter id, instant [epoch ms]) of rows other processes wrote to open files, found since the last call."""
+        return [(f.meter_id, ms) for f in self._files.values() if f.foreign for ms in f.take_foreign()]
+
+    def forget(self) -> None:
+        """Close every day file without queued rows: the next use reads it from disk again.
+
+        For a PV simulator taking over from another one: what it cached may be stale. (A
+        file with queued rows, whose lock another process holds, stays; its next write
+        catches up with the disk anyway.)
+        """
+        for key, day_file in list(self._files.items()):
+            if not day_file.has_pending:
+                del self._files[key]
+        self._last.clear()
 
 
 KW_TABLE_RANGE_DW = 200_000

@@ -194,12 +194,11 @@ def test_pv_simulator_writes_into_the_bind_mounted_output_and_exits_when_done() 
     assert env["PVSIM_EXIT_WHEN_DONE"].lower() in {"true", "1", "yes", "on"}
 
 
-def test_pv_simulator_user_defaults_to_the_image_user() -> None:
+def test_pv_simulator_user_is_left_to_the_entrypoint() -> None:
+    # A fixed `user:` would bring back issue 8 (Permission denied on ./output for any other owner).
     pv = service(load_compose(), "pv_simulator")
-    user = with_defaults(pv.get("user", ""))
-    uid, gid = (dockerfile_args(ROOT / "Dockerfile.pv")[k] for k in ("APP_UID", "APP_GID"))
-    assert user == f"{uid}:{gid}", user
-    assert user != "0:0"
+    assert "user" not in pv, f"pv_simulator has a fixed user {pv['user']!r}: the entrypoint adopts ./output's owner"
+    assert "PVSIM_UID" not in COMPOSE_FILE.read_text()
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -251,19 +250,51 @@ def copy_sources(instructions: list[Instruction]) -> list[str]:
     return sources
 
 
+ENTRYPOINT_SCRIPT = ROOT / "docker" / "entrypoint.sh"
+
+
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_dockerfile_runs_the_service_as_a_non_root_user(name: str) -> None:
+    """The meter has a non-root USER; the PV simulator's entrypoint drops root before the service starts.
+
+    What the entrypoint does at run time (the owner it picks, never root) is checked on a real
+    engine by tests/e2e/test_compose_stack.py.
+    """
     module = SERVICES[name][0]
     path = dockerfile_of(service(load_compose(), name))
     instructions = dockerfile(path)
     assert instructions[0].keyword.upper() == "FROM" and instructions[0].args.startswith("python:3.11-slim")
     assert cmd_of(instructions) == ["python", "-m", module]
+    assert any(i.keyword.upper() == "ENV" and re.search(r"\bPYTHONUNBUFFERED=1\b", i.args) for i in instructions)
     users = [i.args for i in instructions if i.keyword.upper() == "USER"]
+    entrypoints = [i.args for i in instructions if i.keyword.upper() == "ENTRYPOINT"]
+    if entrypoints:
+        assert not users, f"{path.name}: a USER would keep the entrypoint from adopting ./output's owner"
+        assert json.loads(entrypoints[-1]) == ["pvsim-entrypoint"]
+        copies = [i.args.split() for i in instructions if i.keyword.upper() == "COPY"]
+        assert ["docker/entrypoint.sh", "/usr/local/bin/pvsim-entrypoint"] in copies
+        script = ENTRYPOINT_SCRIPT.read_text()
+        assert os.access(ENTRYPOINT_SCRIPT, os.X_OK), "docker/entrypoint.sh must be executable (git mode 755)"
+        drops = [line.strip() for line in script.splitlines() if line.strip().startswith("exec ")]
+        assert drops[-1].startswith('exec setpriv --reuid="$run_uid" --regid="$run_gid" --clear-groups'), drops
+        assert 'run_uid=$(id -u app)' in script, "a root-owned ./output must not make the service run as root"
+        return
     assert users, f"{path.name} has no USER: the service would run as root"
     args = dockerfile_args(path)
     user = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), users[-1]).split(":")[0]
     assert user not in {"root", "0"}, f"{path.name} runs as {users[-1]}"
-    assert any(i.keyword.upper() == "ENV" and re.search(r"\bPYTHONUNBUFFERED=1\b", i.args) for i in instructions)
+
+
+def test_dockerfiles_share_the_dependency_layers() -> None:
+    # Identical instructions up to the pip install: one `docker compose build` installs the
+    # requirements once for both images (BuildKit runs identical steps once).
+    meter, pv = (dockerfile(dockerfile_of(service(load_compose(), name))) for name in ("meter", "pv_simulator"))
+
+    def prefix(instructions: list[Instruction]) -> list[Instruction]:
+        end = next(n for n, i in enumerate(instructions) if i.keyword.upper() == "RUN" and "pip install" in i.args)
+        return instructions[: end + 1]
+
+    assert prefix(meter) == prefix(pv)
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -271,7 +302,8 @@ def test_dockerfile_installs_runtime_requirements_before_copying_the_code(name: 
     module = SERVICES[name][0]
     instructions = dockerfile(dockerfile_of(service(load_compose(), name)))
     sources = [s.rstrip("/") for s in copy_sources(instructions)]
-    assert sorted(sources) == sorted(["requirements.txt", "common", module]), sources
+    entrypoint = ["docker/entrypoint.sh"] if name == "pv_simulator" else []
+    assert sorted(sources) == sorted(["requirements.txt", "common", module, *entrypoint]), sources
     copies = [i for i in instructions if i.keyword.upper() == "COPY"]
     installs = [n for n, i in enumerate(instructions) if i.keyword.upper() == "RUN" and "pip install" in i.args]
     assert len(installs) == 1, "expected one pip install"
@@ -301,10 +333,10 @@ def test_dockerignore_sends_only_what_the_images_copy() -> None:
     patterns = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     for path in (".git/config", "output/.gitkeep", "tests/conftest.py", "benchmarks/run.py", ".venv/bin/python",
                  "venv/bin/python", "common/__pycache__/cli.cpython-311.pyc", ".pytest_cache/README.md",
-                 "requirements-dev.txt", ".env"):
+                 "requirements-dev.txt", ".env", "docker/standins/build", "docker/standins/python.Dockerfile"):
         assert dockerignored(path, patterns), f"{path} would be sent to the builder"
     for path in ("requirements.txt", "common/settings.py", "meter/__main__.py", "pv_simulator/__main__.py",
-                 "pv_simulator/data/reference_pv_curve.csv"):
+                 "pv_simulator/data/reference_pv_curve.csv", "docker/entrypoint.sh"):
         assert not dockerignored(path, patterns), f"{path} is needed by the images but ignored"
 
 

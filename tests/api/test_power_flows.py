@@ -55,7 +55,6 @@ def test_a_stored_building_interval_on_the_seed_feeder(grid_client: TestClient) 
 
 
 def test_a_day_of_stored_intervals_on_the_seed_feeder(grid_client: TestClient) -> None:
-    pytest.importorskip("grid.summary", reason="grid.summary lands with grid's time series")
     store_intervals(grid_client, [interval("meter-1", BERLIN_MIDNIGHT + timedelta(minutes=k), meter_kw=1.0 + k / 10)
                                   for k in range(60)])
     response = grid_client.post("/api/simulations", json={"feeder": "seed", "date": "2026-06-21"})

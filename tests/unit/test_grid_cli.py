@@ -142,3 +142,30 @@ def test_help_names_the_feeders_and_the_meter_placement() -> None:
                           timeout=120, check=False)
     assert done.returncode == 0
     assert "1-LV-semiurb4" in done.stdout and "i-th load" in done.stdout and "PVSIM_FEEDER" in done.stdout
+
+
+def test_batch_with_a_feeder_writes_the_same_grid_files_for_every_day(tmp_path: Path) -> None:
+    assert batch_main(["--date", "2026-06-20", "--days", "2", "--meters", "2", "--interval-s", "60", "--workers", "1",
+                       "--output-dir", str(tmp_path), "--feeder", "1-LV-rural1", "--resolution-s", "900",
+                       "--log-level", "WARNING"]) == 0
+    folder = tmp_path / "grid" / "1-LV-rural1"
+    batch_files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(batch_files) == sorted(f"{day}{suffix}" for day in ("2026-06-20", DAY)
+                                         for suffix in (".csv", ".buildings.csv", ".summary.json"))
+    assert main(["--output-dir", str(tmp_path), "--date", DAY, "--feeder", "1-LV-rural1", "--resolution-s", "900",
+                 "--log-level", "WARNING"]) == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == batch_files
+
+
+def test_batch_with_more_meters_than_loads_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert batch_main(["--date", DAY, "--meters", "2", "--interval-s", "3600", "--workers", "1",
+                       "--output-dir", str(tmp_path), "--feeder", "seed", "--log-level", "WARNING"]) == 2
+    assert capsys.readouterr().err == "grid: error: 2 meters but feeder 'seed' has only 1 loads\n"
+    assert (tmp_path / "meter-2" / f"{DAY}.csv").exists()  # the meters' day files are kept
+
+
+def test_batch_without_a_feeder_does_not_import_pandapower() -> None:
+    done = subprocess.run([sys.executable, "-c", "import sys, batch.__main__, batch.settings; "
+                           "print('pandapower' in sys.modules)"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.strip() == "False", done.stderr

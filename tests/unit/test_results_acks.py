@@ -1,0 +1,96 @@
+"""The PV simulator acks readings only after the interval results their write closed are confirmed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import orjson
+from pika.spec import Basic
+
+from common.schema import format_utc
+from pv_simulator.curve import ReferencePv
+from pv_simulator.runs import RunTracker
+from pv_simulator.service import PvSimulatorService
+from pv_simulator.writer import CsvStore
+
+START = 1_782_000_000  # 2026-06-21T00:00:00Z
+
+
+class Channel:
+    is_open = True
+
+    def __init__(self) -> None:
+        self.acks: list[tuple[int, bool]] = []
+        self.published: list[tuple[str, str, bytes]] = []
+
+    def basic_ack(self, tag: int, multiple: bool = False) -> None:
+        self.acks.append((tag, multiple))
+
+    def basic_publish(self, exchange: str, key: str, body: bytes, properties: object) -> None:
+        self.published.append((exchange, key, body))
+
+
+def deliver(service: PvSimulatorService, tag: int, epoch_s: int, redelivered: bool = False) -> None:
+    body = orjson.dumps({"schema": 1, "meter_id": "meter-1", "seq": tag, "timestamp": format_utc(epoch_s),
+                         "power_w": 1000.0})
+    method = SimpleNamespace(delivery_tag=tag, routing_key="meter.meter-1.reading", redelivered=redelivered)
+    service._on_message(service.channel, method, None, body)  # type: ignore[arg-type]
+
+
+def confirm(service: PvSimulatorService, tag: int) -> None:
+    service._on_confirm(SimpleNamespace(method=Basic.Ack(delivery_tag=tag, multiple=True)))  # type: ignore[arg-type]
+
+
+def service_on(tmp_path: Path) -> tuple[PvSimulatorService, Channel]:
+    store = CsvStore(tmp_path, ZoneInfo("UTC"), ReferencePv())
+    service = PvSimulatorService(store, RunTracker(tmp_path / "runs", store), "amqp://x", 1.0, exit_when_done=False)
+    channel = Channel()
+    service.channel = channel  # type: ignore[assignment]
+    return service, channel
+
+
+def test_readings_whose_write_closed_an_interval_wait_for_its_confirm(tmp_path: Path) -> None:
+    service, channel = service_on(tmp_path)
+    for tag, second in enumerate(range(60), start=1):
+        deliver(service, tag, START + second)
+    service._flush()  # the interval is still open: nothing published, everything acked
+    assert channel.published == [] and channel.acks == [(60, True)]
+    deliver(service, 61, START + 60)
+    deliver(service, 62, START + 61)
+    service._flush()  # the write closed interval 0: published after the fsync, acks held
+    assert [key for _, key, _ in channel.published] == ["result.meter-1.interval"]
+    assert orjson.loads(channel.published[0][2])["readings"] == 60
+    assert channel.acks == [(60, True)]
+    confirm(service, 1)
+    assert channel.acks[-1] == (62, True)
+
+
+def test_unconfirmed_results_of_a_lost_channel_are_published_again(tmp_path: Path) -> None:
+    service, channel = service_on(tmp_path)
+    for tag, second in enumerate(range(61), start=1):
+        deliver(service, tag, START + second)
+    service._flush()
+    assert len(channel.published) == 1
+    service.on_connection_lost()
+    service.on_channel_open = lambda _channel: None  # type: ignore[method-assign]
+    fresh = Channel()
+    service.channel = fresh  # type: ignore[assignment]
+    service._publish_tag = 0
+    service._blocked.clear()
+    deliver(service, 1, START + 60, redelivered=True)  # a duplicate now; the next channel's first delivery
+    service._flush()
+    assert [orjson.loads(body)["interval_start"] for _, _, body in fresh.published] == ["2026-06-21T00:00:00Z"]
+
+
+def test_a_new_process_republishes_the_interval_before_its_first_reading(tmp_path: Path) -> None:
+    first, _ = service_on(tmp_path)
+    for tag, second in enumerate(range(61), start=1):
+        deliver(first, tag, START + second)
+    first.store.write()  # the crash came after the fsync, before the result was confirmed
+    second, channel = service_on(tmp_path)
+    deliver(second, 1, START + 60, redelivered=True)  # redelivered: a duplicate
+    deliver(second, 2, START + 61)
+    second._flush()
+    assert [orjson.loads(body)["readings"] for _, _, body in channel.published] == [60]
