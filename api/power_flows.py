@@ -38,6 +38,11 @@ class PowerFlows(Protocol):
         """
         ...
 
+    def buildings_series(self, feeder: str, powers_kw: Sequence[Mapping[str, tuple[float, float]]]
+                         ) -> list[dict[str, Any]]:
+        """:meth:`buildings` for several instants with the same meters, solved as one batch."""
+        ...
+
     def day(self, feeder: str, intervals: Sequence[Mapping[str, Any]], date: dt.date, timezone: str) -> dict[str, Any]:
         """Feeder ``feeder`` over a day of interval means (dicts with ``meter_id``, ``interval_start``,
         ``interval_s``, ``meter_power_kw``, ``pv_power_kw``): the day's summary and series.
@@ -103,6 +108,32 @@ class GridPowerFlows:
         except ValueError as error:  # unknown feeder, too many meters, diverged
             raise PowerFlowError(str(error)) from None
         return _plain(result)
+
+    def buildings_series(self, feeder: str, powers_kw: Sequence[Mapping[str, tuple[float, float]]]
+                         ) -> list[dict[str, Any]]:
+        """Through ``grid.timeseries.solve_day`` (power-grid-model's batch), same keys as :meth:`buildings`."""
+        import numpy as np
+
+        from grid.buildings import natural_order
+        from grid.timeseries import solve_day
+
+        meter_ids = natural_order(powers_kw[0])
+        meter_kw = np.array([[step[m][0] for m in meter_ids] for step in powers_kw], dtype=np.float64)
+        pv_kw = np.array([[step[m][1] for m in meter_ids] for step in powers_kw], dtype=np.float64)
+        try:
+            result = solve_day(feeder, meter_ids, meter_kw, pv_kw, power_factor=self.power_factor)
+        except ValueError as error:  # unknown feeder, too many meters, diverged
+            raise PowerFlowError(str(error)) from None
+        return [{
+            "feeder": feeder,
+            "buildings": {m: {"vm_pu": float(result.vm_pu[k, i]), "p_kw": float(result.p_kw[k, i]),
+                              "q_kvar": float(result.q_kvar[k, i])} for i, m in enumerate(meter_ids)},
+            "grid_p_kw": float(result.grid_p_kw[k]), "grid_q_kvar": float(result.grid_q_kvar[k]),
+            "vm_min_pu": float(result.vm_min_pu[k]), "vm_max_pu": float(result.vm_max_pu[k]),
+            "trafo_loading_percent": float(result.trafo_loading_percent[k]),
+            "line_loading_max_percent": float(result.line_loading_max_percent[k]),
+            "losses_kw": float(result.losses_kw[k]),
+        } for k in range(len(powers_kw))]
 
     def day(self, feeder: str, intervals: Sequence[Mapping[str, Any]], date: dt.date, timezone: str) -> dict[str, Any]:
         """The day through ``grid.timeseries.solve_day`` (one batch) and ``grid.summary.summarize_day``.

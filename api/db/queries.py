@@ -110,6 +110,33 @@ def intervals_at(session: Session, interval_start: datetime) -> list[Interval]:
     return list(session.scalars(statement).all())
 
 
+def intervals_at_many(session: Session, starts: Sequence[datetime]) -> dict[datetime, list[Interval]]:
+    """Every meter's intervals at each of ``starts``, by start (starts without any are left out)."""
+    found: dict[datetime, list[Interval]] = {}
+    for chunk in range(0, len(starts), 500):
+        statement = select(Interval).where(Interval.interval_start.in_(starts[chunk:chunk + 500]))
+        for row in session.scalars(statement.order_by(Interval.interval_start, Interval.meter_id)):
+            found.setdefault(row.interval_start, []).append(row)
+    return found
+
+
+def grid_inputs_at(session: Session, feeder: str, starts: Sequence[datetime]) -> dict[datetime, datetime]:
+    """``inputs_updated_at`` of the stored grid results of ``feeder`` at ``starts``."""
+    found: dict[datetime, datetime] = {}
+    for chunk in range(0, len(starts), 500):
+        statement = select(GridResult.interval_start, GridResult.inputs_updated_at).where(
+            GridResult.feeder == feeder, GridResult.interval_start.in_(starts[chunk:chunk + 500]))
+        found.update({start: updated for start, updated in session.execute(statement)})
+    return found
+
+
+def runs_overlapping(session: Session, first: datetime, last: datetime) -> list[tuple[datetime, datetime, list[str]]]:
+    """``(first_timestamp, last_timestamp, meters)`` of completed runs overlapping ``[first, last]``."""
+    statement = select(RunRecord.first_timestamp, RunRecord.last_timestamp, RunRecord.meters).where(
+        RunRecord.first_timestamp <= last, RunRecord.last_timestamp >= first)
+    return [(a, b, list(m)) for a, b, m in session.execute(statement)]
+
+
 def interval_containing(session: Session, meter_id: str, moment: datetime, longest_s: int = 86_400) -> Interval | None:
     """The stored interval of ``meter_id`` with ``start <= moment < start + interval_s``, or ``None``."""
     statement = (

@@ -30,6 +30,9 @@ from common.clock import day_bounds_s
 
 log = logging.getLogger(__name__)
 
+BATCH = 1024
+"""Most intervals solved in one go (a backlog is worked off in batches of this size)."""
+
 
 class LiveGrid:
     """Runs the feeder's power flow for complete intervals, one at a time in time order.
@@ -78,10 +81,10 @@ class LiveGrid:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            start = heapq.heappop(self._heap)
-            self._pending.discard(start)
-            message = await self._retrying(lambda s, start=start: self._compute(s, start))
-            if message is not None:
+            starts = [heapq.heappop(self._heap) for _ in range(min(BATCH, len(self._heap)))]
+            self._pending.difference_update(starts)
+            messages = await self._retrying(lambda s, starts=starts: self._compute(s, starts))
+            for message in messages:
                 self.hub.publish(message)
 
     async def _retrying(self, work: Any) -> Any:
@@ -93,8 +96,9 @@ class LiveGrid:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _expected_meters(self, session: Session, start: datetime) -> set[str]:
-        expected = queries.run_meters_covering(session, start)
+    def _expected_meters(self, session: Session, start: datetime,
+                         runs: list[tuple[datetime, datetime, list[str]]]) -> set[str]:
+        expected = {meter for first, last, meters in runs if first <= start <= last for meter in meters}
         if expected:
             return expected
         day = self._day(start)
@@ -104,26 +108,51 @@ class LiveGrid:
                 session, datetime.fromtimestamp(first_s, UTC), datetime.fromtimestamp(end_s, UTC))
         return self._meters_of_day[day]
 
-    def _compute(self, session: Session, start: datetime) -> LiveMessage | None:
-        """Power flow of ``start`` if all its meters reported; stores it and returns the live message."""
-        intervals = queries.intervals_at(session, start)
-        present = {interval.meter_id for interval in intervals}
-        if not intervals or not self._expected_meters(session, start) <= present:
-            return None
+    def _compute(self, session: Session, starts: list[datetime]) -> list[LiveMessage]:
+        """Power flows of the ``starts`` whose meters all reported; stores them, returns their live messages.
+
+        Intervals with the same meters are solved together in one batch (``grid.timeseries``,
+        power-grid-model): a backlog of a day costs about as much as one snapshot.
+        """
+        found = queries.intervals_at_many(session, starts)
+        runs = queries.runs_overlapping(session, starts[0], starts[-1]) if found else []
+        done = queries.grid_inputs_at(session, self.feeder, list(found))
+        groups: dict[tuple[str, ...], list[datetime]] = defaultdict(list)
+        for start in starts:
+            present = {interval.meter_id for interval in found.get(start, [])}
+            if not present or not self._expected_meters(session, start, runs) <= present:
+                continue
+            if start in done and done[start] >= max(interval.updated_at for interval in found[start]):
+                continue  # already solved from these very inputs (notified twice)
+            groups[tuple(sorted(present))].append(start)
+        rows = []
+        for group in groups.values():
+            for start, state in zip(group, self._solve(found, group), strict=True):
+                if state is not None:
+                    intervals = found[start]
+                    rows.append(grid_row(self.feeder, start, intervals[0].interval_s, len(intervals), state,
+                                         max(interval.updated_at for interval in intervals)))
+        rows.sort(key=lambda row: row["interval_start"])
+        for row in rows:
+            queries.upsert_grid_result(session, row)
+        self.computed += len(rows)
+        return [LiveMessage.of("grid", GridResultOut.model_validate(row).model_dump(mode="json")) for row in rows]
+
+    def _solve(self, found: dict[datetime, list[Any]], group: list[datetime]) -> list[dict[str, Any] | None]:
+        powers = [{i.meter_id: (i.meter_power_kw, i.pv_power_kw) for i in found[start]} for start in group]
         try:
-            state = self.flows.buildings(
-                self.feeder, {i.meter_id: (i.meter_power_kw, i.pv_power_kw) for i in intervals})
+            if len(group) == 1:
+                return [self.flows.buildings(self.feeder, powers[0])]
+            return list(self.flows.buildings_series(self.feeder, powers))
         except PowerFlowError as error:
+            if len(group) > 1:  # find the interval(s) at fault; solve the others one by one
+                return [self._solve(found, [start])[0] for start in group]
             self.failed += 1
             if str(error) not in self._reported:  # once per reason, not per interval
                 self._reported.add(str(error))
-                log.error("live grid: no power flow for %s on feeder %s: %s", start.isoformat(), self.feeder, error)
-            return None
-        row = grid_row(self.feeder, start, intervals[0].interval_s, len(intervals), state,
-                       max(interval.updated_at for interval in intervals))
-        queries.upsert_grid_result(session, row)
-        self.computed += 1
-        return LiveMessage.of("grid", GridResultOut.model_validate(row).model_dump(mode="json"))
+                log.error("live grid: no power flow for %s on feeder %s: %s", group[0].isoformat(), self.feeder,
+                          error)
+            return [None]
 
 
 def grid_row(feeder: str, start: datetime, interval_s: int, meters: int, state: dict[str, Any],

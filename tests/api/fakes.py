@@ -41,6 +41,10 @@ class FakePowerFlows:
                 "buildings": {m: {"vm_pu": 1.0 - p / 100, "p_kw": p, "q_kvar": 0.33 * powers_kw[m][0]}
                               for m, p in net.items()}}
 
+    def buildings_series(self, feeder: str, powers_kw: Sequence[Mapping[str, tuple[float, float]]]
+                         ) -> list[dict[str, Any]]:
+        return [self.buildings(feeder, step) for step in powers_kw]
+
     def day(self, feeder: str, intervals: Sequence[Mapping[str, Any]], date: dt.date, timezone: str) -> dict[str, Any]:
         self.calls.append(("day", (feeder, len(intervals))))
         energy = sum((i["meter_power_kw"] - i["pv_power_kw"]) * i["interval_s"] / 3600 for i in intervals)
