@@ -210,7 +210,7 @@ def _row_bytes(body: bytes, starts: npt.NDArray[np.int64], id_len: int) -> npt.N
     width = _WIDTH + id_len + 2
     buffer = np.frombuffer(body + b"\0" * width, dtype=np.uint8)
     index = np.int32 if buffer.shape[0] < 2**31 else np.int64  # half the index memory for the usual file
-    return buffer[starts.astype(index)[:, None] + np.arange(width, dtype=index)]
+    return buffer[np.add(starts.astype(index)[:, None], np.arange(width, dtype=index))]
 
 
 _FIXED_COLUMNS = np.array([*range(11), 13, 16, 22])  # the date, "T" and the colons

@@ -14,6 +14,7 @@ from grid.feeders import cached_feeder
 from grid.inputs import load_day_inputs
 from grid.layout import GRID_DIR
 from grid.output import OutputError, write_day
+from grid.snapshot import PowerFlowDiverged
 from grid.summary import summarize_day
 from grid.timeseries import solve_day
 
@@ -49,8 +50,16 @@ def solve_day_files(output_dir: Path, day: date, feeder: str, tz: ZoneInfo, reso
     if len(inputs.meter_ids) < loads:
         log.info("feeder %s: %d meters on its first %d of %d loads; the other %d loads carry nothing",
                  feeder, len(inputs.meter_ids), len(inputs.meter_ids), loads, loads - len(inputs.meter_ids))
+    log.info("read %d meters' %s in %.2f s; solving %d intervals of %d s on %s", len(inputs.meter_ids), day, read_s,
+             inputs.meter_kw.shape[0], resolution_s, feeder)
     solve_started = time.monotonic()
-    result = solve_day(feeder, inputs.meter_ids, inputs.meter_kw, inputs.pv_kw, power_factor)
+    try:
+        result = solve_day(feeder, inputs.meter_ids, inputs.meter_kw, inputs.pv_kw, power_factor)
+    except PowerFlowDiverged as error:
+        if error.interval is None:
+            raise
+        at = csvtext.join_rows([csvtext.timestamps(inputs.day, inputs.interval_starts_s[[error.interval]])])
+        raise PowerFlowDiverged(f"{error} (the interval starting {at.decode().strip()})", error.interval) from None
     solve_s = time.monotonic() - solve_started
     timestamps = csvtext.timestamps(inputs.day, inputs.interval_starts_s)
     labels = bytes(csvtext.join_rows([timestamps])).decode().splitlines()

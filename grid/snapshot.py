@@ -25,7 +25,14 @@ LV_MAX_KV = 1.0  # buses at or below this nominal voltage [kV] form the low-volt
 
 
 class PowerFlowDiverged(ValueError):
-    """The power flow did not converge (or was given non-finite powers); the message says which."""
+    """The power flow did not converge (or was given non-finite powers); the message says which.
+
+    ``interval``: index of the first interval that failed, when a day was solved (else None).
+    """
+
+    def __init__(self, message: str, interval: int | None = None) -> None:
+        super().__init__(message)
+        self.interval = interval
 
 
 @dataclass(frozen=True)

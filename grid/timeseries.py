@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from power_grid_model import ComponentAttributeFilterOptions, ComponentType, PowerGridModel
-from power_grid_model.errors import PowerGridError
+from power_grid_model.errors import PowerGridBatchError, PowerGridError
 from power_grid_model_io.converters import PandaPowerConverter
 
 from grid.buildings import PlacedFeeder, check_power_factor, place_buildings, reactive_power
@@ -240,6 +240,12 @@ def _batches(model: FeederModel, meter: Array, q: Array, pv: Array, outputs: Out
             try:
                 result = pgm.calculate_power_flow(update_data=update, threading=threads,
                                                   output_component_types=outputs)
+            except PowerGridBatchError as error:
+                failed = chunk.start + int(np.min(error.failed_scenarios))
+                message = error.error_messages[int(np.argmin(error.failed_scenarios))].splitlines()[0]
+                raise PowerFlowDiverged(f"power flow of '{model.placed.name}' failed in interval {failed} "
+                                        f"({len(error.failed_scenarios)} of {chunk.stop - chunk.start} in its batch): "
+                                        f"{message}", interval=failed) from None
             except PowerGridError as error:
                 raise PowerFlowDiverged(
                     f"power flow of '{model.placed.name}' failed in intervals {chunk.start}-{chunk.stop - 1}: "

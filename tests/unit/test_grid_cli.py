@@ -113,6 +113,21 @@ def test_bad_input_exits_2_and_writes_nothing(out: Path, capsys: pytest.CaptureF
     assert not (out / "grid").exists()
 
 
+def test_a_power_flow_that_does_not_converge_names_the_interval(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for meter in ("meter-2", "meter-3"):
+        shutil.rmtree(out / meter)
+    path = out / "meter-1" / f"{DAY}.csv"
+    lines = path.read_text().splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith(f"{DAY}T10:00:00"))
+    lines[row] = f"{DAY}T10:00:00+02:00,meter-1,20000.0000,0.0000,20000.0000"
+    path.write_text("\n".join(lines) + "\n")
+    assert run(out, "--feeder", "seed") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("grid: error: power flow of 'seed' failed in interval 600 ")
+    assert err.endswith(f"(the interval starting {DAY}T10:00:00+02:00)\n") and err.count("\n") == 1
+    assert not (out / "grid").exists()
+
+
 def test_missing_date_exits_2(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--output-dir", str(out), "--date", "2026-06-22", "--log-level", "WARNING"]) == 2
     assert capsys.readouterr().err == f"grid: error: no meter CSVs for 2026-06-22 in {out}\n"

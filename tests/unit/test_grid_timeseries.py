@@ -110,8 +110,8 @@ def test_shapes_and_values_are_checked() -> None:
 
 
 def test_an_impossible_interval_raises_power_flow_diverged() -> None:
-    with pytest.raises(PowerFlowDiverged, match="seed"):
-        solve_day("seed", ["meter-1"], [[1.0], [20_000.0]], [[0.0], [0.0]])
+    with pytest.raises(PowerFlowDiverged, match="'seed' failed in interval 1 "):
+        solve_day("seed", ["meter-1"], [[1.0], [20_000.0], [2.0]], [[0.0], [0.0], [0.0]])
 
 
 def test_chunks_do_not_change_the_result() -> None:
