@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from api import errors
+from api.dashboard import router as dashboard_router
 from api.db.engine import migrate_with_retry
 from api.graphql.schema import graphql_router
 from api.live.websocket import router as websocket_router
@@ -71,7 +72,8 @@ def create_app(settings: ApiSettings | None = None, flows: PowerFlows | None = N
     app.state.services = services
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (simulations_router, meters_router, grid_router, health_router, websocket_router):
+    for router in (simulations_router, meters_router, grid_router, health_router, websocket_router,
+                   dashboard_router):
         app.include_router(router)
     app.include_router(graphql_router(settings.graphql_max_depth), prefix="/graphql", include_in_schema=False)
     return app

@@ -1,0 +1,116 @@
+"""The dashboard page at ``/``, its static files, and the day it shows (``/api/dashboard``).
+
+Everything the page loads comes from this service: its own HTML, JavaScript and CSS in
+``static/``, and Plotly's JavaScript bundle from the installed ``plotly`` Python package
+(no CDN; the page works without internet). Live data comes from ``/ws/live``; the day so
+far from ``/api/dashboard/meters/{meter_id}/days/{date}`` (one answer, 200 even before the
+day's first interval, so the page never logs a failed request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse, HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.dashboard.schemas import DashboardDay
+from api.db import queries
+from api.db.models import RunRecord
+from api.rest.meters import DatePath, MeterIdPath, check_day
+from api.schemas import GridResultOut, IntervalOut, RunOut
+from api.services import Services, get_services
+from api.simulations import NotFound, day_window
+
+router = APIRouter(tags=["dashboard"])
+
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+"""The page's own files, served by name (nothing else under ``static/`` is reachable)."""
+CACHE = "public, max-age=3600"
+
+
+@cache
+def plotly_bundle() -> Path:
+    """Path of ``plotly.min.js`` shipped inside the installed ``plotly`` package.
+
+    Raises ``FileNotFoundError`` if the package lacks it (a broken install).
+    """
+    path = Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: reinstall the plotly package")
+    return path
+
+
+@cache
+def _page_template() -> str:
+    return (STATIC / "index.html").read_text(encoding="utf-8")
+
+
+def render_page(timezone: str, feeder: str) -> str:
+    """The page's HTML with the site's ``timezone`` and ``feeder`` in its JSON config element."""
+    # Inside <script> nothing is unescaped: keep "</script>" out by escaping "<" the JSON way.
+    config = json.dumps({"timezone": timezone, "feeder": feeder}).replace("<", "\\u003c")
+    return _page_template().replace("{{config}}", config)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page(services: Services = Depends(get_services)) -> HTMLResponse:  # noqa: B008
+    """The dashboard."""
+    settings = services.settings
+    return HTMLResponse(render_page(settings.timezone, settings.feeder), headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/dashboard/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    """Plotly's bundle from the installed package (cached by the browser; ETag from the file)."""
+    return FileResponse(plotly_bundle(), media_type="text/javascript", headers={"Cache-Control": CACHE})
+
+
+@router.get("/dashboard/{name}", include_in_schema=False)
+def asset(name: str) -> FileResponse:
+    """One of the page's own files; 404 for any other name."""
+    if name not in ASSETS:
+        raise NotFound(f"no dashboard file '{name}'")
+    return FileResponse(STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/api/dashboard/meters/{meter_id}/days/{date}", response_model=DashboardDay)
+def dashboard_day(meter_id: MeterIdPath, date: DatePath,
+                  services: Services = Depends(get_services)) -> DashboardDay:  # noqa: B008
+    """Everything the page shows of ``meter_id``'s local day ``date`` so far, in one answer.
+
+    The meter's interval means [kW], the feeder's live grid results and whether the day is
+    complete on disk (a completed run of the meter, from the PV simulator's run-complete
+    notices, covers the whole day). Empty lists, not 404, for a day without results yet:
+    the page asks for a day before its first interval arrives.
+    """
+    settings = services.settings
+    start, end = day_window(check_day(date), settings.tz)
+
+    def fetch(session: Session) -> DashboardDay:
+        intervals = [IntervalOut.model_validate(row, from_attributes=True)
+                     for row in queries.intervals_between(session, start, end, meter_id)]
+        grid = [GridResultOut.model_validate(row, from_attributes=True)
+                for row in queries.grid_results_between(session, settings.feeder, start, end)]
+        statement = (select(RunRecord)
+                     .where(RunRecord.meter_id == meter_id, RunRecord.first_timestamp < end,
+                            RunRecord.last_timestamp >= start)
+                     .order_by(RunRecord.first_timestamp))
+        runs = [RunOut.model_validate(row, from_attributes=True) for row in session.scalars(statement)]
+        return DashboardDay(meter_id=meter_id, date=date, timezone=settings.timezone, feeder=settings.feeder,
+                            day_start=start, day_end=end, complete=day_complete(runs, start, end), runs=runs, intervals=intervals, grid=grid)
+
+    return services.db.run(fetch)
+
+
+def day_complete(runs: list[RunOut], start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether one of ``runs`` covers ``[start, end)`` (its last reading stands for ``interval_s`` more)."""
+    return any(run.first_timestamp <= start and run.last_timestamp + dt.timedelta(seconds=run.interval_s) >= end
+               for run in runs)
