@@ -105,7 +105,8 @@ def dashboard_day(meter_id: MeterIdPath, date: DatePath,
                      .order_by(RunRecord.first_timestamp))
         runs = [RunOut.model_validate(row, from_attributes=True) for row in session.scalars(statement)]
         return DashboardDay(meter_id=meter_id, date=date, timezone=settings.timezone, feeder=settings.feeder,
-                            day_start=start, day_end=end, complete=day_complete(runs, start, end), runs=runs, intervals=intervals, grid=grid)
+                            day_start=start, day_end=end, complete=day_complete(runs, start, end), runs=runs,
+                            intervals=intervals, grid=grid)
 
     return services.db.run(fetch)
 
