@@ -1,0 +1,129 @@
+"""The live dashboard in a real browser (Debian's chromium via Playwright) against a real web service.
+
+The service runs as ``python -m api`` on a free loopback port, the meter and the PV simulator as
+processes, all on the test's own vhost of the real broker.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.harness import Watched, figures, points, serve_api, summary_figures, watch
+from tests.conftest import start_service
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+DAY = "2026-06-21"
+INTERVALS_PER_DAY = 1440  # the PV simulator's default 60-s results intervals
+
+
+def open_dashboard(context: BrowserContext, url: str) -> Watched:
+    watched = watch(context)
+    watched.page.goto(url + "/")
+    expect(watched.page.locator("#connection")).to_have_text("live", timeout=30_000)
+    return watched
+
+
+def assert_clean(watched: Watched, origin: str) -> None:
+    assert watched.errors == [], watched.errors
+    assert watched.outside(origin) == [], watched.outside(origin)
+
+
+def test_page_loads_with_no_console_error_and_nothing_fetched_beyond_loopback(
+        context: BrowserContext, amqp_url: str, tmp_path: Path) -> None:
+    with serve_api(amqp_url, tmp_path / "api") as api:
+        watched = open_dashboard(context, api.url)
+        page = watched.page
+        # the three charts are drawn (by the Plotly bundled with the service) and say what they wait for
+        expect(page.locator("#power-chart .main-svg").first).to_be_visible(timeout=30_000)
+        expect(page.locator("#voltage-chart .main-svg").first).to_be_visible()
+        expect(page.locator("#loading-chart .main-svg").first).to_be_visible()
+        expect(page.locator("#power-chart")).to_contain_text("waiting for the first interval")
+        expect(page.locator("#power-chart")).to_contain_text("power [kW]")
+        expect(page.locator("#power-chart")).to_contain_text("local time (Europe/Berlin)")
+        expect(page.locator("#run-status")).to_have_text("no data")
+        # a simulation launched from the page comes back through the push channel
+        page.click("#run-assignment")
+        row = page.locator("#simulations tr").first
+        expect(row).to_contain_text("assignment", timeout=60_000)
+        expect(row).to_contain_text("0.1000")
+        expect(row).to_contain_text("0.0500")
+        assert any(url.endswith("/dashboard/plotly.min.js") for url in watched.requests)
+        assert any(url.startswith("ws://127.0.0.1:") and url.endswith("/ws/live") for url in watched.requests)
+        assert_clean(watched, api.url)
+
+
+def wait_for(page: Page, check: str, timeout_s: float = 15.0) -> None:
+    """Wait until the JavaScript expression ``check`` is true on ``page``."""
+    page.wait_for_function(check, timeout=timeout_s * 1000)
+
+
+def wait_figures(page: Page, expected: tuple[str, ...], timeout_s: float = 15.0) -> None:
+    """Wait until the page's energy balance reads ``expected`` (it is drawn in the next animation frame)."""
+    deadline = time.monotonic() + timeout_s
+    while figures(page) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert figures(page) == expected
+
+
+def sample(page: Page) -> tuple[int, tuple[str, ...], str]:
+    return points(page), figures(page), page.text_content("#run-status") or ""
+
+
+@pytest.mark.slow
+def test_a_running_day_grows_on_the_page_and_ends_equal_to_its_summary(
+        context: BrowserContext, amqp_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with serve_api(amqp_url, tmp_path / "api") as api:
+        first = open_dashboard(context, api.url)
+        pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--output-dir", str(out),
+                           log_path=tmp_path / "pv.log")
+        meter = start_service("meter", amqp_url, "--date", DAY, "--speed", "2000", log_path=tmp_path / "meter.log")
+        samples: list[tuple[int, tuple[str, ...], str]] = []
+        second: Watched | None = None
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            samples.append(sample(first.page))
+            if second is None and samples[-1][0] >= INTERVALS_PER_DAY // 3:
+                second = open_dashboard(context, api.url)  # joins mid-day: fetch + live must merge
+            if samples[-1][2] == "complete":
+                break
+            time.sleep(0.5)
+        assert meter.wait(timeout=60) == 0, (tmp_path / "meter.log").read_text()
+        assert pv.wait(timeout=60) == 0, (tmp_path / "pv.log").read_text()
+        assert samples[-1][2] == "complete", (samples[-5:], api.log()[-3000:])
+
+        running = [s for s in samples if s[2] == "running"]
+        counts = [s[0] for s in running]
+        assert counts == sorted(counts) and len(set(counts)) >= 5, counts  # grows, never shrinks
+        assert len({s[1] for s in running}) >= 5  # the energy numbers change while the day runs
+
+        summary = json.loads((out / "meter-1" / f"{DAY}.summary.json").read_text())
+        expected = summary_figures(summary)
+        expect(first.page.locator("#day-intervals")).to_have_text(f"{INTERVALS_PER_DAY:,}")
+        wait_for(first.page, f"window.pvsim.plottedPoints() === {INTERVALS_PER_DAY}")
+        wait_figures(first.page, expected)
+        assert second is not None
+        expect(second.page.locator("#run-status")).to_have_text("complete")
+        # no gap and no double where the fetched day met the pushed intervals
+        wait_for(second.page, f"window.pvsim.plottedPoints() === {INTERVALS_PER_DAY}")
+        expect(second.page.locator("#day-intervals")).to_have_text(f"{INTERVALS_PER_DAY:,}")
+        wait_figures(second.page, expected)
+
+        # a past day from the database: one without data, then this one again
+        page = first.page
+        page.fill("#day", "2026-06-20")
+        expect(page.locator("#run-status")).to_have_text("no data")
+        wait_for(page, "window.pvsim.plottedPoints() === 0")
+        expect(page.locator("#consumed-kwh")).to_have_text("–")
+        page.fill("#day", DAY)
+        expect(page.locator("#run-status")).to_have_text("complete")
+        wait_for(page, f"window.pvsim.plottedPoints() === {INTERVALS_PER_DAY}")
+        wait_figures(page, expected)
+        for watched in (first, second):
+            assert_clean(watched, api.url)
