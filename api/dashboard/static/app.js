@@ -166,6 +166,16 @@
     }
   }
 
+  /** The live grid trails the intervals when its power flows are slower than the feed: say how far it got. */
+  function showGridExtent() {
+    let last = -Infinity;
+    for (const key of state.grid.keys()) last = Math.max(last, key);
+    let newest = -Infinity;
+    for (const key of state.intervals.keys()) newest = Math.max(newest, key);
+    $("grid-until").textContent = Number.isFinite(last) && last < newest
+      ? `· computed up to ${localString(last).slice(11, 16)}` : "";
+  }
+
   // ---- charts ------------------------------------------------------------------------------
   const sortedIntervals = () => [...state.intervals.values()].sort((a, b) => a.key - b.key);
   const sortedGrid = () => [...state.grid.values()].sort((a, b) => a.key - b.key);
@@ -329,6 +339,7 @@
     }
     showBalance(sortedIntervals());
     showPipeline();
+    showGridExtent();
     if (!jobs.length) return;
     await Promise.all(jobs);
     const now = Date.now();
@@ -627,6 +638,7 @@
     `${config.feeder} on ${state.day}`));
 
   $("site").textContent = `${TZ} · feeder ${config.feeder}`;
+  $("feeder-name").textContent = `· feeder ${config.feeder}`;
   setInterval(showPipeline, 1000);
   showSelection();
   scheduleRender();
