@@ -51,23 +51,34 @@
     simulations: new Map(), // id -> simulation
     rate: [],               // [wall ms, readings] of interval results received
     received: 0,            // interval results received live since the page opened
+    connected: false,       // a message came through /ws/live
     countLive: false,       // after the first "stats" of a connection (the current values are not news)
     stats: null,
     power: { plotted: -Infinity, pending: [], redraw: true },
     volts: { plotted: -Infinity, pending: [], redraw: true, buildings: [] },
     frame: 0,
     drawn: [],              // [epoch ms of interval_start, wall ms when on screen] (for measurements)
-    firstDataAt: null,      // performance.now() when the first data point was on screen
+    firstNumbersAt: null,   // performance.now() when the day's first figures were on screen
+    firstDataAt: null,      // performance.now() when the first point was drawn in the power chart
   };
 
-  // ---- Plotly, loaded in parallel with the first data --------------------------------------
+  // ---- Plotly: downloaded in parallel (preloaded by the page), run once the first figures are shown ----
+  // Running the 4.8 MB bundle takes the main thread for a while (seconds on a busy machine); the
+  // figures come first, the charts right after.
+  let startPlotly;
   const plotlyReady = new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = "/dashboard/plotly.min.js";
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => reject(new Error("plotly.min.js did not load"));
-    document.head.appendChild(script);
+    startPlotly = () => {
+      if (startPlotly.done) return;
+      startPlotly.done = true;
+      const script = document.createElement("script");
+      script.src = "/dashboard/plotly.min.js";
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error("plotly.min.js did not load"));
+      document.head.appendChild(script);
+    };
   });
+  // no connection soon (the service is away): draw the empty charts anyway; connected, load() starts it
+  setTimeout(() => { if (!state.connected) startPlotly(); }, 1500);
 
   // ---- HTTP --------------------------------------------------------------------------------
   async function getJSON(url) {
@@ -173,7 +184,7 @@
     let newest = -Infinity;
     for (const key of state.intervals.keys()) newest = Math.max(newest, key);
     $("grid-until").textContent = Number.isFinite(last) && last < newest
-      ? `· computed up to ${localString(last).slice(11, 16)}` : "";
+      ? `· up to ${localString(last).slice(11, 16)}` : "";
   }
 
   // ---- charts ------------------------------------------------------------------------------
@@ -256,6 +267,8 @@
         { type: "rect", xref: "paper", x0: 0, x1: 1, y0: 0.9, y1: 1.1, fillcolor: "rgba(22,163,74,0.07)",
           line: { width: 0 }, layer: "below" },
         band(1.1, "1.10 pu"), band(0.9, "0.90 pu"),
+        // invisible, so that autorange leaves room around the band and its labels
+        { type: "rect", xref: "paper", x0: 0, x1: 0, y0: 0.88, y1: 1.12, line: { width: 0 } },
       ],
       showlegend: buildings.length <= 10, legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
       hovermode: "x unified", paper_bgcolor: "#fff", plot_bgcolor: "#fff",
@@ -289,7 +302,16 @@
     if (!state.frame) state.frame = requestAnimationFrame(() => { state.frame = 0; render(); });
   }
 
+  /** Figures (no Plotly needed): shown at once, and again with every frame that draws. */
+  function showFigures() {
+    showBalance(sortedIntervals());
+    showPipeline();
+    showGridExtent();
+    if (state.firstNumbersAt == null && state.intervals.size) state.firstNumbersAt = performance.now();
+  }
+
   async function render() {
+    showFigures();
     const Plotly = await plotlyReady;
     const jobs = [];
     // power: append what is newer than the last plotted point, redraw when an earlier one changed
@@ -337,9 +359,7 @@
       }
       jobs.push(Plotly.extendTraces("loading-chart", { x: [x], y: [results.map((r) => r.trafo_loading_percent)] }, [0]));
     }
-    showBalance(sortedIntervals());
-    showPipeline();
-    showGridExtent();
+    showFigures();
     if (!jobs.length) return;
     await Promise.all(jobs);
     const now = Date.now();
@@ -502,13 +522,20 @@
         for (const message of held) apply(message);
         state.power.redraw = true;
         state.volts.redraw = true;
+        showFigures();
+        startPlotly();
         scheduleRender();
       }
     }
   }
 
+  // the meters are asked for while the socket connects (a meter that appears meanwhile comes with its intervals)
+  let metersAtStart = getJSON("/api/meters").catch(() => null);
+
   async function loadMeters() {
-    const meters = await getJSON("/api/meters");
+    const early = await metersAtStart;
+    metersAtStart = Promise.resolve(null);
+    const meters = early || await getJSON("/api/meters");
     for (const m of meters) noteMeter(m.meter_id, Date.parse(m.last_interval_start), Date.parse(m.first_interval_start));
     if (!state.meter && meters.length) {
       // follow the meter that reported last
@@ -589,6 +616,7 @@
     socket.onmessage = (event) => {
       if (first) {
         first = false;
+        state.connected = true;
         retryMs = 500;
         showConnection("live", "ok");
         start(); // subscribed: now the fetched day cannot miss what the socket brings
@@ -655,5 +683,6 @@
     balance: () => balance(sortedIntervals()),
     drawn: () => state.drawn,
     firstDataAt: () => state.firstDataAt,
+    firstNumbersAt: () => state.firstNumbersAt,
   };
 })();
