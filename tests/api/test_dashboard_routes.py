@@ -1,0 +1,86 @@
+"""The dashboard's routes in-process: the page, its files (Plotly from the installed package), the day endpoint."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from api.dashboard.routes import plotly_bundle
+from api.db import queries
+from api.live.consumer import run_row
+from api.services import Services
+from common.schema import RunComplete
+from tests.api.helpers import day_of_intervals, store_intervals
+
+MIDNIGHT = datetime(2026, 6, 20, 22, 0, tzinfo=UTC)  # 2026-06-21 00:00 in Europe/Berlin
+
+
+def test_page_carries_the_site_timezone_and_feeder_and_loads_only_local_files(client: TestClient) -> None:
+    answer = client.get("/")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    config = re.search(r'<script id="pvsim-config" type="application/json">(.*?)</script>', answer.text)
+    assert config is not None and json.loads(config.group(1)) == {"timezone": "Europe/Berlin", "feeder": "seed"}
+    sources = re.findall(r'(?:src|href)="([^"]+)"', answer.text)
+    assert sources and all(s.startswith("/dashboard/") or s == "data:," for s in sources), sources
+
+
+def test_plotly_comes_from_the_installed_package(client: TestClient) -> None:
+    answer = client.get("/dashboard/plotly.min.js")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/javascript")
+    assert answer.content == plotly_bundle().read_bytes() and b"plotly.js v" in answer.content[:200]
+    assert "max-age" in answer.headers["cache-control"]
+
+
+def test_only_the_pages_own_files_are_served(client: TestClient) -> None:
+    assert client.get("/dashboard/app.js").status_code == 200
+    assert client.get("/dashboard/style.css").headers["content-type"].startswith("text/css")
+    for name in ("index.html", "routes.py", "__init__.py"):
+        answer = client.get(f"/dashboard/{name}")
+        assert answer.status_code == 404 and "no dashboard file" in answer.json()["detail"]
+    assert client.get("/dashboard/..%2Froutes.py").status_code == 404
+
+
+def test_a_day_without_results_is_empty_not_missing(client: TestClient) -> None:
+    answer = client.get("/api/dashboard/meters/meter-1/days/2026-06-21")
+    assert answer.status_code == 200
+    day = answer.json()
+    assert (day["intervals"], day["grid"], day["runs"], day["complete"]) == ([], [], [], False)
+    assert (day["day_start"], day["day_end"]) == ("2026-06-20T22:00:00Z", "2026-06-21T22:00:00Z")
+
+
+def test_a_day_lists_its_intervals_and_is_complete_once_a_run_covers_it(client: TestClient) -> None:
+    store_intervals(client, day_of_intervals("meter-1", MIDNIGHT, 1440))
+    store_intervals(client, day_of_intervals("meter-2", MIDNIGHT, 5))
+    day = client.get("/api/dashboard/meters/meter-1/days/2026-06-21").json()
+    assert len(day["intervals"]) == 1440 and day["intervals"][0]["interval_start"] == "2026-06-20T22:00:00Z"
+    assert day["intervals"][0]["import_power_kw"] == 0.5 and day["complete"] is False
+
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+
+    def notice(run_id: str, last: str) -> RunComplete:
+        return RunComplete.model_validate({
+            "schema": 1, "meter_id": "meter-1", "run_id": run_id, "meters": ["meter-1"], "readings": 2,
+            "interval_s": 1, "first_timestamp": "2026-06-20T22:00:00Z", "last_timestamp": last}, strict=False)
+
+    # a run that ends before the day does is not enough (its span must reach the next midnight)
+    partial = notice("partial", "2026-06-21T12:00:00Z")
+    partial = partial.model_copy(update={"readings": 50_401})
+    services.db.run(lambda s: queries.upsert_run(s, run_row(partial, datetime.now(UTC))))
+    day = client.get("/api/dashboard/meters/meter-1/days/2026-06-21").json()
+    assert [run["run_id"] for run in day["runs"]] == ["partial"] and day["complete"] is False
+
+    whole = notice("whole", "2026-06-21T21:59:59Z").model_copy(update={"readings": 86_400})
+    services.db.run(lambda s: queries.upsert_run(s, run_row(whole, datetime.now(UTC))))
+    day = client.get("/api/dashboard/meters/meter-1/days/2026-06-21").json()
+    assert day["complete"] is True and len(day["runs"]) == 2
+    # the day before is untouched by either run
+    assert client.get("/api/dashboard/meters/meter-1/days/2026-06-20").json()["complete"] is False
+
+
+def test_bad_meter_or_day_is_a_clear_4xx(client: TestClient) -> None:
+    assert client.get("/api/dashboard/meters/bad%20id/days/2026-06-21").status_code == 422
+    assert client.get("/api/dashboard/meters/meter-1/days/2026-13-01").status_code == 422
+    assert client.get("/api/dashboard/meters/meter-1/days/1970-01-01").status_code == 404
