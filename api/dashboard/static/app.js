@@ -70,9 +70,10 @@
     startPlotly = () => {
       if (startPlotly.done) return;
       startPlotly.done = true;
+      performance.mark("pvsim:plotly-start");
       const script = document.createElement("script");
       script.src = "/dashboard/plotly.min.js";
-      script.onload = () => resolve(window.Plotly);
+      script.onload = () => { performance.mark("pvsim:plotly-ready"); resolve(window.Plotly); };
       script.onerror = () => reject(new Error("plotly.min.js did not load"));
       document.head.appendChild(script);
     };
@@ -362,6 +363,7 @@
     showFigures();
     if (!jobs.length) return;
     await Promise.all(jobs);
+    performance.mark("pvsim:drawn");
     const now = Date.now();
     for (const key of drawnKeys) state.drawn.push([key, now]);
     if (state.drawn.length > 20000) state.drawn.splice(0, state.drawn.length - 20000);
@@ -556,8 +558,8 @@
       const tr = document.createElement("tr");
       const volts = Object.values(s.bus_vm_pu || {});
       const cells = [s.id, localString(Date.parse(s.launched_at)).slice(11, 19), s.kind,
-        s.active_power_mw.toFixed(4), s.reactive_power_mvar.toFixed(4),
-        volts.length ? Math.min(...volts).toFixed(4) : "–"];
+        s.active_power_mw.toFixed(3), s.reactive_power_mvar.toFixed(3),
+        volts.length ? Math.min(...volts).toFixed(3) : "–"];
       for (const value of cells) {
         const td = document.createElement("td");
         td.textContent = String(value);
