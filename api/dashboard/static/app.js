@@ -184,7 +184,8 @@
     for (const key of state.grid.keys()) last = Math.max(last, key);
     let newest = -Infinity;
     for (const key of state.intervals.keys()) newest = Math.max(newest, key);
-    $("grid-until").textContent = Number.isFinite(last) && last < newest
+    // a few intervals behind is the normal pipelining; say so only when it trails by more
+    $("grid-until").textContent = Number.isFinite(last) && newest - last > 5 * 60 * 1000
       ? `· up to ${localString(last).slice(11, 16)}` : "";
   }
 
