@@ -60,19 +60,18 @@ def test_a_day_lists_its_intervals_and_is_complete_once_a_run_covers_it(client: 
 
     services: Services = client.app.state.services  # type: ignore[attr-defined]
 
-    def notice(run_id: str, last: str) -> RunComplete:
+    def notice(run_id: str, last: str, readings: int) -> RunComplete:
         return RunComplete.model_validate({
-            "schema": 1, "meter_id": "meter-1", "run_id": run_id, "meters": ["meter-1"], "readings": 2,
+            "schema": 1, "meter_id": "meter-1", "run_id": run_id, "meters": ["meter-1"], "readings": readings,
             "interval_s": 1, "first_timestamp": "2026-06-20T22:00:00Z", "last_timestamp": last}, strict=False)
 
     # a run that ends before the day does is not enough (its span must reach the next midnight)
-    partial = notice("partial", "2026-06-21T12:00:00Z")
-    partial = partial.model_copy(update={"readings": 50_401})
+    partial = notice("partial", "2026-06-21T12:00:00Z", 50_401)
     services.db.run(lambda s: queries.upsert_run(s, run_row(partial, datetime.now(UTC))))
     day = client.get("/api/dashboard/meters/meter-1/days/2026-06-21").json()
     assert [run["run_id"] for run in day["runs"]] == ["partial"] and day["complete"] is False
 
-    whole = notice("whole", "2026-06-21T21:59:59Z").model_copy(update={"readings": 86_400})
+    whole = notice("whole", "2026-06-21T21:59:59Z", 86_400)
     services.db.run(lambda s: queries.upsert_run(s, run_row(whole, datetime.now(UTC))))
     day = client.get("/api/dashboard/meters/meter-1/days/2026-06-21").json()
     assert day["complete"] is True and len(day["runs"]) == 2
