@@ -10,9 +10,12 @@ import json
 import time
 from pathlib import Path
 
+import httpx
+import pika
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from common.topology import RESULTS_EXCHANGE
 from tests.browser.harness import Watched, figures, points, serve_api, summary_figures, watch
 from tests.conftest import start_service
 
@@ -127,3 +130,54 @@ def test_a_running_day_grows_on_the_page_and_ends_equal_to_its_summary(
         wait_figures(page, expected)
         for watched in (first, second):
             assert_clean(watched, api.url)
+
+
+def publish_intervals(amqp_url: str, intervals: list[dict[str, object]]) -> None:
+    """Publish interval results to ``pvsim.results`` as the PV simulator does (persistent JSON)."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.exchange_declare(RESULTS_EXCHANGE, "topic", durable=True)
+        for body in intervals:
+            channel.basic_publish(RESULTS_EXCHANGE, f"result.{body['meter_id']}.interval", json.dumps(body),
+                                  pika.BasicProperties(delivery_mode=2, content_type="application/json"))
+    finally:
+        connection.close()
+
+
+def result(meter_id: str, start: str, meter_kw: float, pv_kw: float, import_kw: float, export_kw: float
+           ) -> dict[str, object]:
+    return {"schema": 1, "meter_id": meter_id, "interval_start": start, "interval_s": 60, "readings": 60,
+            "meter_power_kw": meter_kw, "pv_power_kw": pv_kw, "net_power_kw": round(meter_kw - pv_kw, 7),
+            "import_power_kw": import_kw, "export_power_kw": export_kw}
+
+
+def test_choosing_a_meter_shows_its_stored_day_and_its_balance(
+        context: BrowserContext, amqp_url: str, tmp_path: Path) -> None:
+    with serve_api(amqp_url, tmp_path / "api") as api:
+        # meter-2 on 2026-06-20 (net changes sign inside the intervals: import and export both > 0), meter-1 later
+        publish_intervals(amqp_url, [
+            result("meter-2", "2026-06-19T22:00:00Z", 3.0, 0.0, 3.0, 0.0),
+            result("meter-2", "2026-06-20T10:00:00Z", 2.0, 2.5, 0.7, 1.2),
+            result("meter-2", "2026-06-20T10:01:00Z", 1.5, 3.0, 0.0, 1.5),
+            result("meter-1", "2026-06-21T08:00:00Z", 1.0, 0.5, 0.5, 0.0),
+        ])
+        deadline = time.monotonic() + 30
+        while len(httpx.get(f"{api.url}/api/meters").json()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        watched = open_dashboard(context, api.url)
+        page = watched.page
+        # it follows the meter that reported last, on that interval's local day
+        expect(page.locator("#meter")).to_have_value("meter-1")
+        expect(page.locator("#day")).to_have_value(DAY)
+        wait_for(page, "window.pvsim.plottedPoints() === 1")
+        page.select_option("#meter", "meter-2")
+        expect(page.locator("#day")).to_have_value("2026-06-20")
+        wait_for(page, "window.pvsim.plottedPoints() === 3")
+        expect(page.locator("#follow")).to_have_text("Follow live")
+        # energies: mean x 60 readings x 1 s; consumed 6.5 kW·min, PV 5.5, imported 3.7, exported 2.7
+        consumed, pv, imported, exported = 6.5 / 60, 5.5 / 60, 3.7 / 60, 2.7 / 60
+        wait_figures(page, (f"{consumed:.1f}", f"{pv:.1f}", f"{imported:.1f}", f"{exported:.1f}",
+                            f"{100 * (pv - exported) / pv:.1f}", f"{100 * (consumed - imported) / consumed:.1f}"))
+        expect(page.locator("#run-status")).to_have_text("running")  # no run-complete notice for it
+        assert_clean(watched, api.url)
