@@ -26,7 +26,8 @@ def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
     """The PV simulator described by ``settings``. Raises :class:`OutputError` for unreadable run records."""
     store = CsvStore(settings.output_dir, settings.tz, settings.pv_profile(), settings.results_interval_s)
     runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
-    return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done)
+    return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done,
+                              idle_exit_s=settings.idle_exit_s)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,8 +53,9 @@ class PvSimulatorService(AmqpService):
     """Consumes ``pvsim.pv_simulator`` into a :class:`CsvStore`."""
 
     def __init__(self, store: CsvStore, runs: RunTracker, url: str, broker_timeout_s: float,
-                 exit_when_done: bool) -> None:
+                 exit_when_done: bool, idle_exit_s: float = 0.0) -> None:
         super().__init__(url, broker_timeout_s)
+        self.idle_exit_s = idle_exit_s
         self.store = store
         self.runs = runs
         self.results = IntervalTracker(store.results_interval_s)
@@ -238,8 +239,20 @@ class PvSimulatorService(AmqpService):
             self._check_done()
         if now - self._last_report >= REPORT_INTERVAL_S:
             self._report(now)
+        if self._idle_too_long(now):
+            self._flush()
+            log.error("no message for %.0f s while waiting for %s (is the meter running? with Compose: "
+                      "docker compose logs meter); giving up: %s", now - self._last_delivery,
+                      "a run to be announced" if not self.runs.seen else "announced runs to complete",
+                      self._summary())
+            self.finish(1)
         if not self.finished:
             self.connection.ioloop.call_later(FLUSH_INTERVAL_S, self._tick)
+
+    def _idle_too_long(self, now: float) -> bool:
+        """``--exit-when-done`` with ``--idle-exit-s``: nothing arrived for that long and runs are still expected."""
+        return (self.exit_when_done and self.idle_exit_s > 0 and not self.finished
+                and now - self._last_delivery > self.idle_exit_s and not self.runs.all_done)
 
     def _flush(self) -> None:
         """Write and fsync queued rows and run records, publish due results, ack what needs no confirm."""

@@ -94,6 +94,13 @@ class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):
         False,
         description="exit 0 once every reading of every meter that announced its end is written and flushed",
     )
+    idle_exit_s: float = Field(
+        0.0, ge=0,
+        description="with --exit-when-done: exit 1 when no message has arrived for this long while runs are "
+                    "still expected (none announced yet, or one incomplete), e.g. because the meter failed; "
+                    "0 = wait forever. Not for a standby PV simulator, which receives nothing until it "
+                    "takes over [s]",
+    )
 
     @field_validator("results_interval_s")
     @classmethod

@@ -175,12 +175,22 @@ def test_services_wait_for_a_healthy_broker(name: str) -> None:
     assert depends_on.get("rabbitmq", {}).get("condition") == "service_healthy"
 
 
-def test_pv_simulator_starts_once_the_meter_completed() -> None:
+def test_pv_simulator_writes_while_the_meter_publishes_and_gives_up_on_a_silent_meter() -> None:
     compose = load_compose()
     pv = service(compose, "pv_simulator")
-    assert pv["depends_on"].get("meter", {}).get("condition") == "service_completed_successfully"
+    # Live: the PV simulator runs beside the meter, so the dashboard follows the day as it happens.
+    assert pv["depends_on"].get("meter", {}).get("condition") == "service_started"
+    # A failed meter cannot stop it through Compose: it exits 1 by itself after a silent minute.
+    assert environment(pv)["PVSIM_IDLE_EXIT_S"] == "60"
     # A restart policy would keep the meter from ever completing.
     assert service(compose, "meter").get("restart", "no") == "no"
+
+
+def test_meter_waits_for_the_web_service_so_the_dashboard_gets_the_whole_day() -> None:
+    compose = load_compose()
+    assert service(compose, "meter")["depends_on"].get("api", {}).get("condition") == "service_healthy"
+    assert "'connected'" in " ".join(service(compose, "api")["healthcheck"]["test"])
+    assert environment(service(compose, "meter"))["PVSIM_SPEED"] == "720"
 
 
 def test_pv_simulator_writes_into_the_bind_mounted_output_and_exits_when_done() -> None:
@@ -430,6 +440,7 @@ def test_compose_services_emulate_a_whole_day(amqp_url: str, tmp_path: Path,
     compose = load_compose()
     output_dir = tmp_path / "output"
     meter, pv = (local_service(compose, name, amqp_url, output_dir, tmp_path) for name in ("meter", "pv_simulator"))
+    meter.env["PVSIM_SPEED"] = "max"  # the wiring is under test here, not the watching pace (720: two minutes)
 
     meter_first = service(compose, "pv_simulator")["depends_on"].get("meter", {}).get("condition") \
         == "service_completed_successfully"

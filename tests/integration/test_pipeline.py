@@ -115,3 +115,20 @@ def test_a_queue_declared_with_other_arguments_is_a_clear_fatal_error_not_a_reco
     log = (tmp_path / "pv.log").read_text()
     assert "broker refused: 406 PRECONDITION_FAILED - inequivalent arg" in log and "pvsim.pv_simulator" in log
     assert log.count("connected to broker") == 1  # no reconnect loop
+
+
+def test_exit_when_done_gives_up_with_exit_1_when_no_meter_publishes_within_the_idle_limit(
+        amqp_url: str, tmp_path: Path) -> None:
+    pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--idle-exit-s", "1",
+                       "--output-dir", str(tmp_path / "out"), log_path=tmp_path / "pv.log")
+    assert pv.wait(timeout=60) == 1, (tmp_path / "pv.log").read_text()
+    log_text = (tmp_path / "pv.log").read_text()
+    assert "while waiting for a run to be announced (is the meter running?" in log_text
+
+
+def test_idle_limit_does_not_stop_a_day_that_keeps_arriving(amqp_url: str, tmp_path: Path) -> None:
+    pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--idle-exit-s", "5",
+                       "--output-dir", str(tmp_path / "out"), log_path=tmp_path / "pv.log")
+    run_meter(amqp_url, tmp_path, "--interval-s", "10", "--speed", "4000")  # 8,640 readings over about 20 s
+    assert pv.wait(timeout=180) == 0, (tmp_path / "pv.log").read_text()
+    assert assert_day_exact(tmp_path / "out", plan_for(DAY, interval_s=10)) == 8_640
