@@ -99,6 +99,10 @@ class LocalDay:
         minute = (np.asarray(epoch_s, dtype=np.int64) - self.start_s) // 60
         return self._offsets_s[minute]
 
+    def offset_at_s(self, epoch_s: int) -> int:
+        """UTC offset [s] in force at one instant of the day [epoch s] (a scalar lookup, for per-message use)."""
+        return int(self._offsets_s[(epoch_s - self.start_s) // 60])
+
     def wall_seconds(self, epoch_s: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Local wall-clock time of each instant as seconds since local midnight [s], 0..86,399.
 

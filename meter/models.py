@@ -6,6 +6,7 @@ Every model returns active power drawn by the building [W], within
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,6 +83,102 @@ def ar1_filter(shocks: npt.NDArray[np.float64], decay: float, start: float) -> n
         out[begin : begin + chunk.shape[0]] = powers * (state + np.cumsum(chunk / powers))
         state = float(out[begin + chunk.shape[0] - 1])
     return out
+
+
+class Ar1Stream:
+    """:func:`ar1_filter` fed piece by piece: the same values, bit for bit, for any split of the shocks.
+
+    Keeps :func:`ar1_filter`'s block boundaries and the running sum inside the current
+    block, so a meter can generate a day in small chunks (memory flat in meters)
+    and still publish exactly the values batch mode computes for the whole day.
+    """
+
+    def __init__(self, decay: float, start: float) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"decay must be in (0, 1), got {decay}")
+        self.decay = decay
+        self.block = max(1, int(50.0 / -np.log(decay)))  # as in ar1_filter
+        self._state = start  # x at the start of the current block
+        self._position = 0  # index within the current block
+        self._partial = 0.0  # cumsum of shocks / powers within the current block so far
+
+    def step(self, shocks: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The next ``len(shocks)`` values of the recursion."""
+        out = np.empty_like(shocks)
+        done = 0
+        while done < shocks.shape[0]:
+            take = min(shocks.shape[0] - done, self.block - self._position)
+            powers = self.decay ** np.arange(self._position + 1, self._position + take + 1, dtype=np.float64)
+            scaled = shocks[done : done + take] / powers
+            if self._position == 0:
+                running = np.cumsum(scaled)
+            else:  # continue the block's cumulative sum with the same additions, in the same order
+                running = np.cumsum(np.concatenate(([self._partial], scaled)))[1:]
+            out[done : done + take] = powers * (self._state + running)
+            self._partial = float(running[-1])
+            self._position += take
+            done += take
+            if self._position == self.block:
+                self._state, self._position, self._partial = float(out[done - 1]), 0, 0.0
+        return out
+
+
+def random_walk_chunks(
+    wall_seconds: npt.NDArray[np.int64], interval_s: float, rng: np.random.Generator, chunk: int,
+    mean_w: npt.NDArray[np.float64] | None = None,
+) -> Iterator[npt.NDArray[np.float64]]:
+    """:func:`random_walk_w` over a day, ``chunk`` readings at a time: the same values, bit for bit.
+
+    ``mean_w``: :func:`diurnal_mean_w` of ``wall_seconds`` if already computed (it is
+    the same for every meter of a day). The walk's start is drawn after the day's
+    shocks, so the shocks are drawn twice: once (in chunks, discarded) to reach the
+    start, then again from the saved state.
+    """
+    if mean_w is None:
+        mean_w = diurnal_mean_w(wall_seconds)
+    n = wall_seconds.shape[0]
+    decay = np.exp(-interval_s / WALK_TIME_CONSTANT_S)
+    saved = rng.bit_generator.state
+    for begin in range(0, n, 65_536):
+        rng.standard_normal(min(65_536, n - begin))
+    start = rng.standard_normal() * WALK_SIGMA_W
+    after = rng.bit_generator.state
+    rng.bit_generator.state = saved
+    walk = Ar1Stream(decay, start)
+    for begin in range(0, n, chunk):
+        mean = mean_w[begin : begin + chunk]
+        shocks = rng.standard_normal(mean.shape[0]) * WALK_SIGMA_W * np.sqrt(1.0 - decay**2)
+        yield _finish(mean + walk.step(shocks))
+    rng.bit_generator.state = after
+
+
+def load_chunks(
+    model: str,
+    wall_seconds: npt.NDArray[np.int64],
+    interval_s: float,
+    rng: np.random.Generator,
+    day: date | None,
+    params: LoadParams,
+    chunk: int,
+    shared: npt.NDArray[np.float64] | None = None,
+) -> Iterator[npt.NDArray[np.float64]]:
+    """:func:`load_w` over a day's ``wall_seconds``, ``chunk`` readings at a time, with the same values.
+
+    Lets the meter hold one chunk of every meter instead of a whole day (about 4 GB
+    as Python floats at 1,000 meters and 1 s). Every model but ``random-walk`` draws
+    its random numbers reading by reading, so chunks of it are the day's values.
+    ``shared``: :func:`day_shared` of the day, computed once for all meters.
+    """
+    if model == "random-walk":
+        yield from random_walk_chunks(wall_seconds, interval_s, rng, chunk, shared)
+        return
+    for begin in range(0, wall_seconds.shape[0], chunk):
+        yield load_w(model, wall_seconds[begin : begin + chunk], interval_s, rng, day, params)
+
+
+def day_shared(model: str, wall_seconds: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
+    """What every meter of a day shares for :func:`load_chunks` (the random walk's diurnal mean [W]), or None."""
+    return diurnal_mean_w(wall_seconds) if model == "random-walk" else None
 
 
 def uniform_w(n: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:

@@ -8,6 +8,7 @@ only on (seed, meter, date), so any day can be regenerated when a run resumes.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -17,7 +18,10 @@ import numpy as np
 import numpy.typing as npt
 
 from common.clock import LocalDay
-from meter.models import LoadParams, load_w, meter_rng
+from meter.models import LoadParams, day_shared, load_chunks, load_w, meter_rng
+
+CHUNK_VALUES = 262_144
+"""Readings (of all meters together) a :class:`DayStream` holds at a time."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,55 @@ class DayReadings:
     def power_list(self) -> list[list[float]]:
         """``power_w`` as Python floats, meter by meter (cheap per-message access)."""
         return self.power_w.tolist()  # type: ignore[no-any-return]
+
+
+class DayStream:
+    """One local day's readings of every meter, generated a chunk at a time, in order.
+
+    A chunk holds ``chunk_len`` readings of every meter (``CHUNK_VALUES // meters``,
+    at least 1), so memory stays flat in meters and days: about 8 MB of Python floats
+    and a random stream per meter, instead of a whole day of every meter (about 4 GB
+    at 1,000 meters and 1 s). The values are those of :meth:`RunPlan.day`, bit for bit.
+    """
+
+    def __init__(self, plan: RunPlan, index: int) -> None:
+        self.day = plan.local_days[index]
+        self.seq0 = plan.day_starts[index]
+        """``seq`` of the day's first reading."""
+        self.timestamps_s = self.day.timestamps_s(plan.interval_s)
+        self.chunk_len = max(1, CHUNK_VALUES // len(plan.meter_ids))
+        wall = self.day.wall_seconds(self.timestamps_s)
+        ordinal = self.day.day.toordinal()
+        shared = day_shared(plan.model, wall)
+        self._streams: list[Iterator[npt.NDArray[np.float64]]] = [
+            load_chunks(plan.model, wall, plan.interval_s, meter_rng(plan.seed, number, ordinal), self.day.day,
+                        plan.load, self.chunk_len, shared)
+            for number in range(1, len(plan.meter_ids) + 1)
+        ]
+        self.chunk_index = -1
+        self.power_list: list[list[float]] = []
+        """Power [W] of the current chunk as Python floats, ``power_list[meter][reading - chunk start]``."""
+        self.timestamps_utc: list[str] = []
+        """ISO 8601 UTC strings with ``Z`` of the current chunk's readings (the wire format)."""
+
+    def seek(self, i: int) -> int:
+        """Make the chunk holding reading ``i`` of the day current; returns ``i``'s index in it.
+
+        Chunks only go forward: a reading of an earlier chunk needs a new stream.
+        Raises ``ValueError`` then.
+        """
+        target = i // self.chunk_len
+        if target < self.chunk_index:
+            raise ValueError(f"reading {i} is in an earlier chunk than the current one ({self.chunk_index})")
+        while self.chunk_index < target:
+            self.chunk_index += 1
+            chunks = [next(stream) for stream in self._streams]
+            if self.chunk_index == target:
+                self.power_list = np.stack(chunks).tolist()
+                begin = target * self.chunk_len
+                stamps = self.timestamps_s[begin : begin + self.chunk_len].astype("datetime64[s]")
+                self.timestamps_utc = [t + "Z" for t in np.datetime_as_string(stamps, unit="s").tolist()]
+        return i - target * self.chunk_len
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ free the window. After a lost connection or a nack the meter republishes every
 reading from the first unconfirmed one: the PV simulator drops duplicates, so a
 reading is never lost and never written twice. The run ends with one
 :class:`~common.schema.EndOfRun` per meter, and the process exits 0 only when every
-reading and announcement was confirmed by the broker.
+reading and announcement was confirmed by the broker. Stopped (SIGTERM, SIGINT)
+before that, it exits :data:`EXIT_INTERRUPTED`, so whatever waits for it to complete
+successfully (compose's ``service_completed_successfully``) does not start on a partial run.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from pika.spec import Basic
 from common import topology
 from common.amqp import AmqpService
 from common.clock import Pacer
+from common.loopwatch import LoopWatch
 from common.schema import SCHEMA_VERSION, EndOfRun, encode
-from meter.plan import DayReadings, RunPlan
+from meter.plan import DayStream, RunPlan
 from meter.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,8 @@ WINDOW = 4096
 """Most readings in flight without a confirm."""
 CHUNK = 512
 """Readings published per ioloop turn before letting pika do I/O."""
+EXIT_INTERRUPTED = 143
+"""Exit code when stopped before the run was confirmed (128 + SIGTERM, the shell's convention)."""
 PERSISTENT_JSON = pika.BasicProperties(content_type="application/json", delivery_mode=2)
 
 
@@ -51,10 +56,23 @@ class MeterService(AmqpService):
         self._ends_tag: int | None = None  # last delivery tag of the end announcements
         self._confirmed_tag = 0  # delivery tags <= this are confirmed on the current channel
         self._acked_ahead: set[int] = set()  # single confirms beyond the watermark
-        self._day: DayReadings | None = None
+        self._day: DayStream | None = None
         self._pump_scheduled = False
         self._started = time.monotonic()
         self.progress = Progress(plan)
+        self.total = plan.total
+        """Readings of the run (computing it builds every local day now, not in an I/O-loop callback)."""
+        self.complete = False
+        """Every reading and end announcement was confirmed."""
+        self.loop_watch = LoopWatch()
+
+    def run(self) -> int:
+        """Publish the plan; returns 0 once confirmed, :data:`EXIT_INTERRUPTED` if stopped before.
+
+        Raises :class:`~common.amqp.BrokerUnavailable` like :meth:`AmqpService.run`.
+        """
+        code = super().run()
+        return EXIT_INTERRUPTED if code == 0 and not self.complete else code
 
     # -- AmqpService ---------------------------------------------------------------------
     def on_channel_open(self, channel: Channel) -> None:
@@ -65,13 +83,15 @@ class MeterService(AmqpService):
 
     def on_stop_requested(self) -> None:
         self.progress.close()
-        log.info("stopping: %d of %d readings confirmed; a restart with the same arguments resumes",
-                 self.confirmed, self.plan.total)
-        self.finish(0)
+        log.info("stopping before the run is complete (exit %d): %d of %d readings confirmed; "
+                 "a restart with the same arguments resumes", EXIT_INTERRUPTED, self.confirmed, self.plan.total)
+        self.finish(EXIT_INTERRUPTED)
 
     # -- publishing ------------------------------------------------------------------------
     def _start(self) -> None:
         self.declared = True
+        if self.connection is not None:
+            self.loop_watch.watch(self.connection.ioloop)
         # Republish from the first unconfirmed reading; duplicates are dropped downstream.
         self._next = self.confirmed
         self._tag_base = self.confirmed
@@ -103,7 +123,7 @@ class MeterService(AmqpService):
         budget = min(CHUNK, WINDOW - self._in_flight())
         while budget > 0 and self._next < plan.total:
             day_index, i, meter = plan.locate(self._next)
-            day = self._day_readings(day_index)
+            day = self._day_readings(day_index, i)
             if meter == 0:
                 delay = self.pacer.delay_s(float(day.timestamps_s[i]))
                 if delay > 0:
@@ -120,20 +140,24 @@ class MeterService(AmqpService):
         elif self.confirmed == plan.total and self._ends_tag is None:
             self._publish_ends(channel)
 
-    def _day_readings(self, index: int) -> DayReadings:
-        if self._day is None or self._day.day is not self.plan.local_days[index]:
-            self._day = self.plan.day(index)
-        return self._day
+    def _day_readings(self, index: int, i: int) -> DayStream:
+        """The stream of day ``index`` positioned at its reading ``i`` (a new stream to go back)."""
+        day = self._day
+        if day is None or day.day is not self.plan.local_days[index] or i // day.chunk_len < day.chunk_index:
+            day = self._day = DayStream(self.plan, index)
+        day.seek(i)
+        return day
 
-    def _publish_reading(self, channel: Channel, day: DayReadings, i: int, m: int) -> None:
+    def _publish_reading(self, channel: Channel, day: DayStream, i: int, m: int) -> None:
         meter_id = self.plan.meter_ids[m]
+        k = i - day.chunk_index * day.chunk_len
         body = orjson.dumps(
             {
                 "schema": SCHEMA_VERSION,
                 "meter_id": meter_id,
                 "seq": day.seq0 + i,
-                "timestamp": day.timestamps_utc[i],
-                "power_w": day.power_list[m][i],
+                "timestamp": day.timestamps_utc[k],
+                "power_w": day.power_list[m][k],
             }
         )
         channel.basic_publish(topology.EXCHANGE, topology.reading_routing_key(meter_id), body, PERSISTENT_JSON)
@@ -194,6 +218,8 @@ class MeterService(AmqpService):
     def _done(self) -> None:
         self.progress.close()
         elapsed = time.monotonic() - self._started
-        log.info("run %s complete: %d readings confirmed in %.1f s (%.0f readings/s); end announced",
-                 self.run_id, self.plan.total, elapsed, self.plan.total / max(elapsed, 1e-9))
+        log.info("run %s complete: %d readings confirmed in %.1f s (%.0f readings/s); end announced; %s",
+                 self.run_id, self.plan.total, elapsed, self.plan.total / max(elapsed, 1e-9),
+                 self.loop_watch.describe())
+        self.complete = True
         self.finish(0)

@@ -172,7 +172,7 @@ def interval_body(meter_id: str, start_s: int, interval_s: int, sums: Sums) -> b
 
 
 def run_complete_body(run_id: str, meters: tuple[str, ...] | list[str], meter_id: str, readings: int,
-                      interval_s: int, first_s: int, last_s: int) -> bytes:
+                      interval_s: int, first_s: float, last_s: float) -> bytes:
     """JSON body of a :class:`~common.schema.RunComplete` for one meter of a complete run."""
     return orjson.dumps({
         "schema": SCHEMA_VERSION,

@@ -1,10 +1,18 @@
-"""Which meter runs are complete on disk, for ``--exit-when-done``.
+"""Which meter runs are complete on disk, for ``--exit-when-done`` and the day summaries.
 
 A meter ends its run with an :class:`~common.schema.EndOfRun` naming how many
 readings it published and when. A run is *complete* when, for every meter it lists,
 each announced instant is in that meter's CSVs. Announcements are recorded under
 ``<output_dir>/.pvsim/runs/`` before they are acknowledged, so a PV simulator that
 restarts still knows what it waits for.
+
+Counting never walks a run's files inside a message callback: an announcement (or a
+record resumed at start) only queues its days, and :meth:`RunTracker.advance`
+counts the instants already held day by day, within a time budget, from the
+service's periodic tick. Rows written after a day was counted decrement the
+remaining count as they are queued (:meth:`RunTracker.written`). The day indexes
+are in memory (see :class:`~pv_simulator.writer.CsvStore`), so counting a day costs
+about 30 us; only a day file not in memory is read from disk.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,24 +30,42 @@ from pv_simulator.writer import CsvStore, OutputError, fsync_directory
 
 log = logging.getLogger(__name__)
 
+_RECORD_FIELDS = ("run_id", "meter_id", "first_ms", "last_ms", "interval_s", "readings")
+
 
 @dataclass
 class MeterEnd:
-    """What one meter of a run announced, and how many of its readings are not on disk yet."""
+    """What one meter of a run announced, and how many of its readings are not on disk yet.
+
+    Instants are epoch milliseconds: a run whose timestamps are not whole seconds
+    completes like any other.
+    """
 
     run_id: str
     meter_id: str
-    first_s: int
-    last_s: int
+    first_ms: int
+    last_ms: int
     interval_s: int
     readings: int
     remaining: int = -1
+    """Announced readings not held yet (of the days counted so far and every row written since)."""
+    counted_to_ms: int = -1
+    """Instants before this were counted from the day files; later ones are counted when reached."""
 
-    def covers(self, epoch_s: float) -> bool:
-        """Whether an instant [epoch s] is one of the announced readings (all on whole seconds)."""
-        whole = int(epoch_s)
-        on_grid = (whole - self.first_s) % self.interval_s == 0
-        return whole == epoch_s and self.first_s <= whole <= self.last_s and on_grid
+    def __post_init__(self) -> None:
+        if self.remaining < 0:
+            self.remaining = self.readings
+        if self.counted_to_ms < 0:
+            self.counted_to_ms = self.first_ms
+
+    @property
+    def counting(self) -> bool:
+        """Whether some days of the run were not counted yet."""
+        return self.counted_to_ms <= self.last_ms
+
+    def covers(self, epoch_ms: int) -> bool:
+        """Whether an instant [epoch ms] is one of the announced readings."""
+        return self.first_ms <= epoch_ms <= self.last_ms and (epoch_ms - self.first_ms) % (self.interval_s * 1000) == 0
 
 
 @dataclass
@@ -50,11 +78,19 @@ class Run:
     resumed: bool = False
     """Loaded from an earlier process's record, not announced to this one (yet)."""
     abandoned: bool = False
+    closed: bool = False
+    """Complete, and its day files sorted and summarised (recorded as complete)."""
+
+    @property
+    def counting(self) -> bool:
+        """Whether some announced days were not counted yet."""
+        return any(end.counting for end in self.ends.values())
 
     @property
     def complete(self) -> bool:
         """Every listed meter announced its end and has every reading on disk."""
-        return all(m in self.ends and self.ends[m].remaining == 0 for m in self.meters)
+        return all(m in self.ends and not self.ends[m].counting and self.ends[m].remaining == 0
+                   for m in self.meters)
 
 
 class RunTracker:
@@ -64,7 +100,10 @@ class RunTracker:
         self.state_dir = state_dir
         self.store = store
         self.runs: dict[str, Run] = {}
+        self.closing: dict[str, Run] = {}
+        """Complete runs whose day files are being sorted and summarised."""
         self._by_meter: dict[str, list[MeterEnd]] = {}
+        self._to_count: deque[MeterEnd] = deque()
         self._unsaved: dict[str, Run] = {}
         self._finished: set[str] = set()  # run ids complete or abandoned (on disk or popped here)
         self.seen = False  # some run was announced, or resumed from disk
@@ -93,8 +132,9 @@ class RunTracker:
             run.resumed = True
             loaded += 1
             for end in record["ends"].values():
-                self._track(run, MeterEnd(**{k: end[k] for k in
-                                             ("run_id", "meter_id", "first_s", "last_s", "interval_s", "readings")}))
+                if "first_ms" not in end:  # records written before instants were kept in ms
+                    end = dict(end, first_ms=end["first_s"] * 1000, last_ms=end["last_s"] * 1000)
+                self._track(run, MeterEnd(**{k: end[k] for k in _RECORD_FIELDS}))
         if loaded:
             self.seen = True
         return loaded
@@ -115,18 +155,17 @@ class RunTracker:
         """
         loaded = self._load()
         self._by_meter.clear()
+        self._to_count.clear()
         for run in self.runs.values():
             for end in run.ends.values():
-                held = sum(f.count_aligned(end.first_s, end.last_s, end.interval_s)
-                           for f in self.store.days_of(end.meter_id, end.first_s, end.last_s))
-                end.remaining = end.readings - held
-                if end.remaining > 0:
-                    self._by_meter.setdefault(end.meter_id, []).append(end)
+                end.remaining, end.counted_to_ms = end.readings, end.first_ms  # counted again by advance()
+                self._by_meter.setdefault(end.meter_id, []).append(end)
+                self._to_count.append(end)
         if loaded:
             log.info("took over %d unfinished run(s) recorded by another PV simulator", loaded)
 
     def _run(self, run_id: str, meters: tuple[str, ...]) -> Run:
-        run = self.runs.get(run_id)
+        run = self.runs.get(run_id) or self.closing.get(run_id)
         if run is None:
             run = self.runs[run_id] = Run(run_id, meters)
         return run
@@ -134,41 +173,70 @@ class RunTracker:
     def _track(self, run: Run, end: MeterEnd) -> None:
         if end.meter_id in run.ends:
             return
-        held = sum(f.count_aligned(end.first_s, end.last_s, end.interval_s)
-                   for f in self.store.days_of(end.meter_id, end.first_s, end.last_s))
-        end.remaining = end.readings - held
         run.ends[end.meter_id] = end
-        if end.remaining > 0:
-            self._by_meter.setdefault(end.meter_id, []).append(end)
+        self._by_meter.setdefault(end.meter_id, []).append(end)
+        self._to_count.append(end)
 
     def announce(self, message: EndOfRun) -> None:
-        """Record a meter's end of run (saved at the next :meth:`save`)."""
+        """Record a meter's end of run (saved at the next :meth:`save`); its days are counted by :meth:`advance`."""
         run = self._run(message.run_id, tuple(message.meters))
         run.resumed = False
         end = MeterEnd(
             run_id=message.run_id,
             meter_id=message.meter_id,
-            first_s=int(message.first_timestamp.timestamp()),
-            last_s=int(message.last_timestamp.timestamp()),
+            first_ms=round(message.first_timestamp.timestamp() * 1000),
+            last_ms=round(message.last_timestamp.timestamp() * 1000),
             interval_s=message.interval_s,
             readings=message.readings,
         )
         self._track(run, end)
         self._unsaved[run.run_id] = run
         self.seen = self.announced = True
-        log.info("meter %s announced the end of run %s: %d readings, %d not written yet",
-                 end.meter_id, end.run_id, end.readings, end.remaining)
+        log.info("meter %s announced the end of run %s: %d readings", end.meter_id, end.run_id, end.readings)
 
-    def written(self, meter_id: str, epoch_s: float) -> None:
-        """A new reading of ``meter_id`` at ``epoch_s`` was queued for writing."""
+    @property
+    def counting(self) -> bool:
+        """Whether some announced days wait to be counted."""
+        return bool(self._to_count)
+
+    def advance(self, deadline: float) -> bool:
+        """Count held instants day by day until ``time.monotonic()`` passes ``deadline``; True if work is left.
+
+        At least one day is counted per call. Raises :class:`OutputError` if a day file
+        that is not in memory cannot be read.
+        """
+        while self._to_count:
+            end = self._to_count[0]
+            if not end.counting:
+                self._to_count.popleft()
+                continue
+            self._count_one_day(end)
+            if time.monotonic() >= deadline:
+                break
+        return bool(self._to_count)
+
+    def _count_one_day(self, end: MeterEnd) -> None:
+        day, _start_s, end_s = next(iter(self.store.dates_between(end.counted_to_ms / 1000, end.last_ms / 1000)))
+        day_file = self.store.existing(end.meter_id, day)
+        if day_file is not None:
+            end.remaining -= day_file.count_aligned_ms(end.counted_to_ms, end.last_ms, end.interval_s * 1000)
+        grid_ms = end.interval_s * 1000
+        # The next grid instant at or after the day's end: counted when its day is reached.
+        end.counted_to_ms = end.first_ms + -(-(end_s * 1000 - end.first_ms) // grid_ms) * grid_ms
+        if not end.counting:
+            log.debug("meter %s of run %s counted: %d readings not written yet",
+                      end.meter_id, end.run_id, end.remaining)
+
+    def written(self, meter_id: str, epoch_ms: int) -> None:
+        """A new reading of ``meter_id`` at ``epoch_ms`` was queued for writing."""
         ends = self._by_meter.get(meter_id)
         if not ends:
             return
         for end in ends:
-            if end.covers(epoch_s):
+            if epoch_ms < end.counted_to_ms and end.covers(epoch_ms):
                 end.remaining -= 1
-        if any(end.remaining <= 0 for end in ends):
-            self._by_meter[meter_id] = [end for end in ends if end.remaining > 0]
+        if any(end.remaining <= 0 and not end.counting for end in ends):
+            self._by_meter[meter_id] = [end for end in ends if end.remaining > 0 or end.counting]
 
     def save(self) -> None:
         """Write changed run records (atomically, fsynced). Raises :class:`OutputError`."""
@@ -176,10 +244,9 @@ class RunTracker:
             record = {
                 "run_id": run.run_id,
                 "meters": list(run.meters),
-                "complete": run.complete,
+                "complete": run.closed,
                 "abandoned": run.abandoned,
-                "ends": {m: {k: getattr(e, k) for k in
-                             ("run_id", "meter_id", "first_s", "last_s", "interval_s", "readings", "remaining")}
+                "ends": {m: {k: getattr(e, k) for k in (*_RECORD_FIELDS, "remaining")}
                          for m, e in run.ends.items()},
             }
             path = self.state_dir / f"{run_id}.json"
@@ -199,29 +266,38 @@ class RunTracker:
         self._unsaved.clear()
 
     def pop_complete(self, record: bool = True) -> list[Run]:
-        """Runs complete on disk since the last call; their records are marked complete at the next save.
+        """Runs complete on disk since the last call; they stay in :attr:`closing` until recorded.
 
-        With ``record=False`` the caller marks each later with :meth:`record_complete` (the PV
-        simulator does so once the run's results are published), so a crash before that
-        leaves the run unfinished on disk and the next start completes it again.
+        With ``record=True`` they are marked complete at the next save. With ``record=False``
+        the caller marks each later with :meth:`record_complete` (the PV simulator does so
+        once the run's day files are summarised and its results published), so a crash
+        before that leaves the run unfinished on disk and the next start completes it again.
         """
         done = [run for run in self.runs.values() if run.complete]
         for run in done:
             del self.runs[run.run_id]
             self._finished.add(run.run_id)
+            self.closing[run.run_id] = run
             if record:
-                self._unsaved[run.run_id] = run
+                self.record_complete(run)
         return done
 
     def record_complete(self, run: Run) -> None:
-        """Mark a run returned by ``pop_complete(record=False)`` complete at the next :meth:`save`."""
+        """Mark a run returned by :meth:`pop_complete` complete (closed) at the next :meth:`save`."""
+        run.closed = True
+        self.closing.pop(run.run_id, None)
         self._unsaved[run.run_id] = run
 
     def stale(self) -> list[Run]:
-        """Unfinished runs resumed from disk when every run announced to this process is complete."""
+        """Unfinished runs resumed from disk when every run announced to this process is complete.
+
+        A resumed run whose days are still being counted is not stale yet.
+        """
         current = [run for run in self.runs.values() if not run.resumed]
         resumed = [run for run in self.runs.values() if run.resumed]
-        return resumed if current == [] and self.announced else []
+        if current or self.closing or not self.announced or any(run.counting for run in resumed):
+            return []
+        return resumed
 
     def abandon(self, runs: list[Run]) -> None:
         """Give up on ``runs`` (their missing readings will never come); recorded at the next save."""
@@ -240,5 +316,5 @@ class RunTracker:
 
     @property
     def all_done(self) -> bool:
-        """At least one run was announced and every announced run is complete."""
-        return self.seen and not self.runs
+        """At least one run was announced (or resumed) and every such run is complete and closed."""
+        return self.seen and not self.runs and not self.closing

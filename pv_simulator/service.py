@@ -3,18 +3,27 @@
 Per delivery: validate the body (:mod:`common.schema`), queue the CSV row in its
 day file (duplicates are dropped there). Every ``BATCH_ROWS`` rows or
 ``FLUSH_INTERVAL_S`` the queued rows are written, flushed and fsynced, and only then
-is everything delivered so far acknowledged with one multiple-ack. After each write
-the results of intervals that closed (:mod:`pv_simulator.results`) and of runs that
-completed are published to ``pvsim.results`` with confirms; the deliveries of that
-write are acknowledged only once those are confirmed, so the feed is at-least-once.
-A body that breaks the contract is republished to the dead-letter exchange with the reason in
-the ``x-pvsim-reason`` header, and acknowledged once the broker confirmed that copy.
+is everything delivered so far acknowledged with one multiple-ack. With many day
+files dirty at once (many meters) the batch grows to ``ROWS_PER_FILE`` rows per file
+and flushes are spaced so that fsyncs take at most about 1 / ``FLUSH_DUTY`` of the
+time. After each write the results of intervals that closed
+(:mod:`pv_simulator.results`) and of runs that completed are published to
+``pvsim.results`` with confirms; the deliveries of that write are acknowledged only
+once those are confirmed, so the feed is at-least-once. A body that breaks the
+contract is republished to the dead-letter exchange with the reason in the
+``x-pvsim-reason`` header, and acknowledged once the broker confirmed that copy.
+
+Work that grows with a run (counting what a finished run has on disk, sorting and
+summarising its day files) runs in the periodic tick, at most ``WORK_BUDGET_S`` per
+tick, never inside a message callback, so the I/O loop (and its heartbeats) keeps
+turning; the final log line gives the longest I/O-loop stall (:class:`~common.loopwatch.LoopWatch`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pika
@@ -23,20 +32,28 @@ from pika.spec import Basic, BasicProperties
 
 from common import topology
 from common.amqp import AmqpService
+from common.loopwatch import LoopWatch
 from common.schema import InvalidMessage, parse_end_of_run, parse_reading
+from pv_simulator.confirms import ConfirmWaits
 from pv_simulator.results import IntervalTracker, interval_body, run_complete_body
 from pv_simulator.runs import Run, RunTracker
 from pv_simulator.summary import write_summary_json
-from pv_simulator.writer import CsvStore, OutputError
+from pv_simulator.writer import CsvStore, DayFile, OutputError
 
 log = logging.getLogger(__name__)
 
-PREFETCH = 4000
+PREFETCH = 16_000
 """Unacknowledged deliveries the broker may send ahead."""
 BATCH_ROWS = 2000
-"""Rows queued before a write + fsync + ack."""
+"""Rows queued before a write + fsync + ack (at least; see ``ROWS_PER_FILE``)."""
+ROWS_PER_FILE = 8
+"""With many dirty day files, rows queued per file before a flush (up to ``PREFETCH // 2`` rows in all)."""
 FLUSH_INTERVAL_S = 0.1
-"""Longest time a row waits before it is written [s]."""
+"""Time between the periodic ticks, and the shortest time between two flushes [s]."""
+FLUSH_DUTY = 4.0
+"""A timed flush waits at least this many times as long as the last flush took (fsyncs <= ~1/4 of the time)."""
+WORK_BUDGET_S = 0.05
+"""Time per tick spent counting and closing finished runs [s]; one day file at least."""
 STANDBY_SCAN_S = 2.0
 """Without deliveries for this long, look this often for run records another PV simulator wrote [s]."""
 REPORT_INTERVAL_S = 10.0
@@ -77,9 +94,13 @@ class PvSimulatorService(AmqpService):
         self._acked_tag = 0
         self._flushed_tag = 0  # deliveries up to here are on disk or settled
         self._publish_tag = 0  # publishes (dead letters) on this channel
-        self._blocked: dict[int, int] = {}  # dead-letter publish tag -> delivery tag awaiting its confirm
+        self._blocked = ConfirmWaits()  # publishes (dead letters, results) whose confirm holds back acks
         self._settled: set[int] = set()  # delivery tags already rejected back to the queue (not to be acked)
         self._bad_logged = 0
+        self._flush_s = 0.0  # duration of the last flush
+        self._flushed_at = 0.0  # monotonic time the last flush ended
+        self._closing: list[tuple[Run, Iterator[None]]] = []
+        self.loop_watch = LoopWatch()
         self._started = time.monotonic()
         self._last_report = self._started
         self._rows_at_report = 0
@@ -100,6 +121,7 @@ class PvSimulatorService(AmqpService):
         channel.basic_qos(prefetch_count=PREFETCH, callback=lambda _f: channel.basic_consume(
             topology.QUEUE, self._on_message, auto_ack=False))
         log.info("consuming from %s, writing to %s", topology.QUEUE, self.store.output_dir)
+        self.loop_watch.watch(self.connection.ioloop)
         self.connection.ioloop.call_later(FLUSH_INTERVAL_S, self._tick)
         self._check_done()
 
@@ -147,7 +169,7 @@ class PvSimulatorService(AmqpService):
             log.exception("failed to handle delivery %d (%s); returning it to the queue", method.delivery_tag, key)
             channel.basic_reject(method.delivery_tag, requeue=True)  # counts towards the delivery limit
             self._settled.add(method.delivery_tag)
-        if self._queued >= BATCH_ROWS:
+        if self._queued >= self._batch_rows():
             self._flush()
 
     def _on_reading(self, body: bytes) -> None:
@@ -162,7 +184,7 @@ class PvSimulatorService(AmqpService):
             self.results.row(meter_id, ms // 1000, new=False)
         else:
             self._queued += 1
-            self.runs.written(meter_id, ms / 1000)
+            self.runs.written(meter_id, ms)
             self.results.row(meter_id, ms // 1000)
 
     def _take_over(self) -> bool:
@@ -198,13 +220,13 @@ class PvSimulatorService(AmqpService):
                                message_id=properties.message_id, timestamp=properties.timestamp)
         channel.basic_publish(topology.DEAD_LETTER_EXCHANGE, method.routing_key, body, copy)
         self._publish_tag += 1
-        self._blocked[self._publish_tag] = method.delivery_tag
+        self._blocked.add(self._publish_tag, method.delivery_tag)
 
     def _on_confirm(self, frame: pika.frame.Method) -> None:
         if self.finished or self.channel is None or not self.channel.is_open:
             return
         method = frame.method
-        tags = [t for t in self._blocked if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
+        tags = self._blocked.settle(method.delivery_tag, method.multiple)
         if isinstance(method, Basic.Nack):
             log.error("broker refused %d publishes (dead-letter copies or results); the deliveries they "
                       "stand for will be redelivered and the results published again", len(tags))
@@ -212,7 +234,6 @@ class PvSimulatorService(AmqpService):
                 self.channel.close()
             return
         for tag in tags:
-            self._blocked.pop(tag, None)
             self._interval_in_flight.pop(tag, None)
             notice = self._notice_in_flight.pop(tag, None)
             if notice is not None and not self._notice_pending(notice[0]):
@@ -223,19 +244,26 @@ class PvSimulatorService(AmqpService):
         self._check_done()
 
     # -- writing and acking ---------------------------------------------------------------------
+    def _batch_rows(self) -> int:
+        return min(PREFETCH // 2, max(BATCH_ROWS, ROWS_PER_FILE * self.store.dirty_files))
+
     def _tick(self) -> None:
         if self.finished or self.connection is None or not self.connection.is_open:
             return
         now = time.monotonic()
-        if (self._last_tag > self._flushed_tag or self.store.pending or self.results.pending
-                or self._run_notices):
+        work = (self._last_tag > self._flushed_tag or self.store.pending or self.results.pending
+                or self._run_notices)
+        if work and now - self._flushed_at >= max(FLUSH_INTERVAL_S, FLUSH_DUTY * self._flush_s):
             self._flush()
-        elif now - self._last_delivery > STANDBY_SCAN_S and now - self._last_scan > STANDBY_SCAN_S:
+        elif (not work and now - self._last_delivery > STANDBY_SCAN_S
+              and now - self._last_scan > STANDBY_SCAN_S):
             # Idle, maybe a standby: take in runs another PV simulator recorded, so a takeover can complete them.
             self._last_scan = now
             if self.runs.unknown_records() and self._take_over():
                 self._flush()
-        elif self.runs.stale():
+        if not self.finished:
+            self._run_work(time.monotonic() + WORK_BUDGET_S)
+        if not self.finished and self.runs.stale():
             self._check_done()
         if now - self._last_report >= REPORT_INTERVAL_S:
             self._report(now)
@@ -258,13 +286,13 @@ class PvSimulatorService(AmqpService):
         """Write and fsync queued rows and run records, publish due results, ack what needs no confirm."""
         upto = self._last_tag
         first_new = self._flushed_tag + 1
+        started = time.monotonic()
         if not self._write_or_fail() or self.store.pending:  # pending: a file locked by another process
             return
+        self._flushed_at = time.monotonic()
+        self._flush_s = self._flushed_at - started
         self._flushed_tag = upto
-        for run in self.runs.pop_complete(record=False):
-            log.info("run %s complete: every reading of %s is written", run.run_id, ", ".join(run.meters))
-            self._finish_run_files(run)
-            self._close_results(run)
+        self._start_closing()
         self._publish_results(first_new)
         self._ack()
         self._check_done()
@@ -275,10 +303,10 @@ class PvSimulatorService(AmqpService):
             if self.results.seen(end.meter_id):
                 self.results.close(end.meter_id)
             else:  # completed on disk by an earlier process that may have crashed before publishing
-                self._recover_results(end.meter_id, end.last_s)
-                self.results.mark(end.meter_id, end.last_s)
+                self._recover_results(end.meter_id, end.last_ms // 1000)
+                self.results.mark(end.meter_id, end.last_ms // 1000)
             body = run_complete_body(run.run_id, run.meters, end.meter_id, end.readings, end.interval_s,
-                                     end.first_s, end.last_s)
+                                     end.first_ms / 1000, end.last_ms / 1000)
             self._run_notices.append((run, topology.run_routing_key(end.meter_id), body))
 
     def _notice_pending(self, run: Run) -> bool:
@@ -299,41 +327,78 @@ class PvSimulatorService(AmqpService):
             channel.basic_publish(topology.RESULTS_EXCHANGE, topology.interval_routing_key(meter_id),
                                   interval_body(meter_id, start_s, interval_s, sums), properties)
             self._publish_tag += 1
-            self._blocked[self._publish_tag] = first_new
+            self._blocked.add(self._publish_tag, first_new)
             self._interval_in_flight[self._publish_tag] = (meter_id, start_s)
             self.results_published += 1
         notices, self._run_notices = self._run_notices, []
         for notice in notices:
             channel.basic_publish(topology.RESULTS_EXCHANGE, notice[1], notice[2], properties)
             self._publish_tag += 1
-            self._blocked[self._publish_tag] = first_new
+            self._blocked.add(self._publish_tag, first_new)
             self._notice_in_flight[self._publish_tag] = notice
 
-    def _finish_run_files(self, run: Run) -> None:
-        """Put each day file of a complete run in timestamp order, write ``<date>.summary.json``, log it."""
+    def _start_closing(self) -> None:
+        """Queue the day files of runs complete on disk for sorting and summaries (done by :meth:`_run_work`)."""
+        if self.store.pending:
+            return  # a run counts queued rows: it is complete on disk only once they are written
+        for run in self.runs.pop_complete(record=False):
+            log.info("run %s complete: every reading of %s is written", run.run_id, ", ".join(run.meters))
+            self._closing.append((run, self._close_steps(run)))
+
+    def _run_work(self, deadline: float) -> None:
+        """Count finished runs' days and close complete runs until ``deadline`` [monotonic s]."""
+        try:
+            if self.runs.counting:
+                self.runs.advance(deadline)
+        except OutputError as error:
+            log.error("%s; stopping", error)
+            self.finish(1)
+            return
+        self._start_closing()
+        while self._closing and time.monotonic() < deadline:
+            run, steps = self._closing[0]
+            if next(steps, StopIteration) is StopIteration:
+                self._closing.pop(0)
+                self._close_results(run)  # recorded complete once its notices are confirmed
+
+    def _close_steps(self, run: Run) -> Iterator[None]:
+        """Put each day file of a complete run in timestamp order, write ``<date>.summary.json``, log it.
+
+        Yields after each day, so a long run is closed over several ticks.
+        """
         for end in run.ends.values():
-            for day_file in self.store.days_of(end.meter_id, end.first_s, end.last_s):
+            for day, _start, _end in self.store.dates_between(end.first_ms / 1000, end.last_ms / 1000):
                 try:
-                    day_file.sort()
+                    day_file = self.store.existing(end.meter_id, day)
                 except OutputError as error:
-                    log.error("%s; its rows stay in arrival order", error)
-                summary = day_file.totals.summary(end.meter_id, day_file.day.day.isoformat(), end.interval_s)
-                try:
-                    write_summary_json(summary, day_file.path.parent)
-                except OSError as error:
-                    log.error("cannot write the summary beside %s: %s", day_file.path, error)
+                    log.error("%s; no summary for it", error)
                     continue
-                log.info("%s %s: consumed %.2f kWh, PV %.2f kWh, imported %.2f kWh, exported %.2f kWh, "
-                         "self-consumption %s, self-sufficiency %s, %d rows", end.meter_id, summary.day,
-                         summary.consumed_kwh, summary.pv_kwh, summary.imported_kwh, summary.exported_kwh,
-                         _percent_text(summary.self_consumption_percent),
-                         _percent_text(summary.self_sufficiency_percent), summary.rows)
+                if day_file is not None and day_file.totals.rows:
+                    self._close_day(end.meter_id, day_file, end.interval_s)
+                yield
+
+    def _close_day(self, meter_id: str, day_file: DayFile, interval_s: int) -> None:
+        try:
+            day_file.sort()
+        except OutputError as error:
+            log.error("%s; its rows stay in arrival order", error)
+        summary = day_file.totals.summary(meter_id, day_file.day.day.isoformat(), interval_s)
+        try:
+            write_summary_json(summary, day_file.path.parent)
+        except OSError as error:
+            log.error("cannot write the summary beside %s: %s", day_file.path, error)
+            return
+        log.info("%s %s: consumed %.2f kWh, PV %.2f kWh, imported %.2f kWh, exported %.2f kWh, "
+                 "self-consumption %s, self-sufficiency %s, %d rows", meter_id, summary.day,
+                 summary.consumed_kwh, summary.pv_kwh, summary.imported_kwh, summary.exported_kwh,
+                 _percent_text(summary.self_consumption_percent),
+                 _percent_text(summary.self_sufficiency_percent), summary.rows)
 
     def _write_or_fail(self) -> bool:
         try:
             self.store.write()
             for meter_id, ms in self.store.take_foreign():  # rows another PV simulator wrote
-                self.runs.written(meter_id, ms / 1000)
+                self.runs.written(meter_id, ms)
             self.runs.save()
         except OutputError as error:
             log.error("%s; stopping without acknowledging unwritten readings (they stay in the queue)", error)
@@ -346,8 +411,9 @@ class PvSimulatorService(AmqpService):
     def _ack(self) -> None:
         """Multiple-ack up to the last delivery that is on disk (or dead-lettered and confirmed)."""
         upto = self._flushed_tag
-        if self._blocked:
-            upto = min(upto, min(self._blocked.values()) - 1)
+        held = self._blocked.first_held()
+        if held is not None:
+            upto = min(upto, held - 1)
         while upto in self._settled:  # acking a rejected tag is a channel error
             upto -= 1
         channel = self.channel
@@ -384,7 +450,7 @@ class PvSimulatorService(AmqpService):
         elapsed = time.monotonic() - self._started
         return (f"{self.rows_written} rows written, {self.duplicates} duplicates dropped, "
                 f"{self.dead_lettered} messages dead-lettered, {self.results_published} interval results "
-                f"published in {elapsed:.1f} s")
+                f"published in {elapsed:.1f} s, {self.loop_watch.describe()}")
 
     def _report(self, now: float) -> None:
         rate = (self.rows_written - self._rows_at_report) / (now - self._last_report)

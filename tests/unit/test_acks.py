@@ -59,10 +59,20 @@ def test_pv_never_acks_a_tag_it_rejected_back_to_the_queue(pv_service: PvSimulat
 def test_pv_holds_the_ack_of_a_dead_letter_until_its_copy_is_confirmed(pv_service: PvSimulatorService) -> None:
     channel = pv_service.channel
     pv_service._last_tag = pv_service._flushed_tag = 10
-    pv_service._blocked = {1: 4}  # delivery 4 was dead-lettered; its copy is not confirmed yet
+    pv_service._blocked.add(1, 4)  # delivery 4 was dead-lettered; its copy is not confirmed yet
     pv_service._ack()
     assert channel.acks == [(3, True)]  # type: ignore[union-attr]
     assert not pv_service._nothing_in_flight()
     pv_service._blocked.clear()
     pv_service._ack()
     assert channel.acks[-1] == (10, True)  # type: ignore[union-attr]
+
+
+def test_meter_stopped_before_its_run_is_confirmed_exits_143(monkeypatch: pytest.MonkeyPatch) -> None:
+    service = MeterService(plan_for(date(2026, 6, 21), interval_s=60), "amqp://x", 1.0, Pacer())
+    service.on_stop_requested()  # SIGTERM mid-run
+    assert service.finished and service.exit_code == 143
+    waiting = MeterService(plan_for(date(2026, 6, 21), interval_s=60), "amqp://x", 1.0, Pacer())
+    waiting.stop_requested = True  # SIGTERM while still connecting
+    monkeypatch.setattr(waiting, "_install_signal_handlers", lambda: None)  # keep pytest's own handlers
+    assert waiting.run() == 143

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from meter.plan import RunPlan
+from meter.plan import DayStream, RunPlan
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -158,3 +158,31 @@ def test_plan_span_matches_the_local_days():
     assert datetime.fromtimestamp(int(last.timestamps_s[-1]), BERLIN) + timedelta(seconds=1) == datetime(
         2026, 3, 31, 0, 0, tzinfo=BERLIN
     )
+
+
+@pytest.mark.parametrize("model", ["random-walk", "uniform", "gaussian", "profile"])
+@pytest.mark.parametrize("interval_s", [1, 60])
+def test_a_day_stream_gives_the_whole_days_values_bit_for_bit(model, interval_s, monkeypatch):
+    monkeypatch.setattr("meter.plan.CHUNK_VALUES", 3 * 1000)  # 1,000 readings per meter per chunk
+    p = plan(meters=3, interval_s=interval_s, model=model)
+    whole = p.day(0)
+    stream = DayStream(p, 0)
+    assert stream.chunk_len == 1000
+    n = whole.timestamps_s.shape[0]
+    for i in range(n):
+        k = stream.seek(i)
+        for m in range(3):
+            assert stream.power_list[m][k] == whole.power_list[m][i]
+        assert stream.timestamps_utc[k] == whole.timestamps_utc[i]
+
+
+def test_a_day_stream_holds_one_chunk_of_every_meter_not_a_day():
+    # A whole day of 1,000 meters at 1 s as Python floats was about 4 GB.
+    p = plan(meters=1000, interval_s=60)
+    stream = DayStream(p, 0)
+    stream.seek(0)
+    assert stream.chunk_len == 262  # 262,144 readings in all
+    assert sum(len(values) for values in stream.power_list) == 262_000
+    assert stream.seek(1439) == 1439 - 5 * 262
+    with pytest.raises(ValueError, match="earlier chunk"):
+        stream.seek(0)
