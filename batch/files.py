@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pv_simulator.writer import fsync_directory
@@ -28,8 +28,10 @@ def temporary_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
 
 
-def replace_atomically(files: Iterable[tuple[Path, bytes]]) -> None:
-    """Replace each ``(path, data)`` whole: write every temporary file, fsync each, then rename each over its path.
+def replace_atomically(files: Iterable[tuple[Path, Sequence[bytes]]]) -> None:
+    """Replace each ``(path, chunks)`` whole: write every temporary file, fsync each, then rename each over its path.
+
+    ``chunks`` are the file's bytes in order (a header and a body need not be joined first).
 
     Parent folders are created as needed. The renames are durable once the folders are
     fsynced: :func:`fsync_folders`, once for the whole run (a folder fsync per file would
@@ -38,12 +40,12 @@ def replace_atomically(files: Iterable[tuple[Path, bytes]]) -> None:
     """
     written: list[tuple[Path, Path]] = []
     try:
-        for path, data in files:
+        for path, chunks in files:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = temporary_for(path)
             written.append((temporary, path))
             with temporary.open("wb") as handle:
-                handle.write(data)
+                handle.writelines(chunks)
                 handle.flush()
                 os.fsync(handle.fileno())
         while written:

@@ -1,8 +1,9 @@
 """Run a batch job's day tasks in local worker processes (the default, without a Dask scheduler).
 
-A forked process pool, the job handed over once per process: the fastest way on one
-machine (a year at 1 s in about half the time a Dask ``LocalCluster`` takes here, which
-pays for its scheduler and for shipping each task; see ``benchmarks/batch.py``).
+A forked process pool, the job handed over once per process: the cheapest way on one
+machine. Dask workers on the same machine used about 1.7 times the CPU per day (task
+hand-off, heartbeats, nannies) plus 0.12 cores while idle, so a ``LocalCluster`` would
+only add cost here (``benchmarks/batch.py``; README, "Sweeps on Dask").
 """
 
 from __future__ import annotations

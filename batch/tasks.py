@@ -70,8 +70,8 @@ def write_day(job: BatchJob, index: int) -> int:
         totals = DayTotals.of_arrays(meter_dw, pv_row_dw, _timestamps_of(body))
         summary = totals.summary(meter_id, day.day.isoformat(), plan.interval_s)
         try:
-            replace_atomically([(path, HEADER.encode() + body),
-                                (path.with_name(f"{summary.day}.summary.json"), summary_json(summary).encode())])
+            replace_atomically([(path, (HEADER.encode(), body)),
+                                (path.with_name(f"{summary.day}.summary.json"), (summary_json(summary).encode(),))])
         except OSError as error:
             raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}") from error
     return readings.timestamps_s.shape[0] * len(plan.meter_ids)

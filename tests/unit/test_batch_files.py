@@ -12,8 +12,8 @@ from batch.files import remove_temporaries, replace_atomically, temporary_for
 
 def test_a_file_is_replaced_whole_and_no_temporary_stays(tmp_path: Path) -> None:
     target = tmp_path / "meter-1" / "2026-06-21.csv"
-    replace_atomically([(target, b"old\n")])
-    replace_atomically([(target, b"new\n"), (target.with_name("2026-06-21.summary.json"), b"{}\n")])
+    replace_atomically([(target, [b"old\n"])])
+    replace_atomically([(target, [b"ne", b"w\n"]), (target.with_name("2026-06-21.summary.json"), [b"{}\n"])])
     assert target.read_bytes() == b"new\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["2026-06-21.csv", "2026-06-21.summary.json"]
 
@@ -21,13 +21,13 @@ def test_a_file_is_replaced_whole_and_no_temporary_stays(tmp_path: Path) -> None
 def test_two_attempts_writing_at_once_leave_one_whole_file(tmp_path: Path) -> None:
     target = tmp_path / "2026-06-21.csv"
     data = bytes(range(256)) * 4096  # 1 MiB, so a torn or mixed read would show
-    replace_atomically([(target, b"old")])
+    replace_atomically([(target, [b"old"])])
     seen: set[bytes] = set()
     writing = True
 
     def attempt() -> None:
         for _ in range(20):
-            replace_atomically([(target, data)])
+            replace_atomically([(target, [data])])
 
     def read() -> None:
         while writing:
@@ -50,7 +50,7 @@ def test_two_attempts_writing_at_once_leave_one_whole_file(tmp_path: Path) -> No
 def test_a_failed_write_removes_its_temporary_and_keeps_the_old_file(tmp_path: Path) -> None:
     (tmp_path / "day.csv").mkdir()  # renaming a file over a directory fails
     with pytest.raises(OSError):
-        replace_atomically([(tmp_path / "day.csv", b"rows")])
+        replace_atomically([(tmp_path / "day.csv", [b"rows"])])
     assert [p.name for p in tmp_path.iterdir()] == ["day.csv"]
 
 
