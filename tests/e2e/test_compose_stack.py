@@ -201,3 +201,25 @@ def test_readme_run_command_writes_the_day_from_a_fresh_clone(clone: Clone) -> N
     # Once is enough (it mounts nothing, so the checkout's owner does not matter to it).
     if clone.uid == 0 and API_SERVICE in compose_services(clone):
         assert_api_answers(clone)
+
+
+SCALE_COMMAND = "docker compose --profile scale up --build --exit-code-from batch batch"
+"""The README's batch-on-Dask command (issue 12), for one day: the README's example runs a year."""
+SCALE_DAY = date(2026, 6, 21)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.timeout(COMMAND_TIMEOUT_S + 300)
+@pytest.mark.parametrize("clone", [(1000, 1000)], ids=["owned-by-uid-1000"], indirect=True)
+def test_scale_profile_writes_the_day_on_a_dask_cluster(clone: Clone) -> None:
+    assert SCALE_COMMAND in README.read_text(), "the README no longer shows the scale profile's command"
+    done = run(clone, ["sh", "-c", f"PVSIM_DATE={SCALE_DAY.isoformat()} {SCALE_COMMAND}"])
+    log = f"$ {SCALE_COMMAND}\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"exit {done.returncode}:\n{log}"
+    output = clone.path / "output"
+    assert sorted(p.relative_to(output).as_posix() for p in output.glob("*/*.csv")) == [f"meter-1/{SCALE_DAY}.csv"]
+    plan = plan_for(SCALE_DAY, meters=1, seed=0, timezone="Europe/Berlin")
+    assert assert_day_exact(output, plan) == 86_400
+    owners = {(p.relative_to(output).as_posix(), p.stat().st_uid, p.stat().st_gid) for p in files_under(output)}
+    assert all((uid, gid) == (clone.uid, clone.gid) for _path, uid, gid in owners), sorted(owners)
