@@ -122,7 +122,9 @@ def clone(request: pytest.FixtureRequest, engine: None) -> Iterator[Clone]:
         yield made
     finally:
         try:
-            down = run(made, ["docker", "compose", "down", "-v", "--remove-orphans", "--rmi", "local"], timeout=300)
+            # --profile '*': a plain `down` leaves the containers of profile services (scale) running.
+            down = run(made, ["docker", "compose", "--profile", "*", "down", "-v", "--remove-orphans",
+                              "--rmi", "local"], timeout=300)
         finally:
             shutil.rmtree(tmp_path, ignore_errors=True)
         assert down.returncode == 0, f"docker compose down failed:\n{down.stderr[-2000:]}"
