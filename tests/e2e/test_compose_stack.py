@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import urllib.request
@@ -216,7 +217,12 @@ SCALE_DAY = date(2026, 6, 21)
 @pytest.mark.parametrize("clone", [(1000, 1000)], ids=["owned-by-uid-1000"], indirect=True)
 def test_scale_profile_writes_the_day_on_a_dask_cluster(clone: Clone) -> None:
     assert SCALE_COMMAND in README.read_text(), "the README no longer shows the scale profile's command"
-    done = run(clone, ["sh", "-c", f"PVSIM_DATE={SCALE_DAY.isoformat()} {SCALE_COMMAND}"])
+    # A free host port for the Dask dashboard: the default 8787 may be held by a parallel stack.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dashboard_port = probe.getsockname()[1]
+    settings = f"PVSIM_DATE={SCALE_DAY.isoformat()} PVSIM_DASK_DASHBOARD_PORT={dashboard_port}"
+    done = run(clone, ["sh", "-c", f"{settings} {SCALE_COMMAND}"])
     log = f"$ {SCALE_COMMAND}\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
     assert done.returncode == 0, f"exit {done.returncode}:\n{log}"
     output = clone.path / "output"
