@@ -100,6 +100,19 @@ def bench_post(api: Api, posts: int) -> list[float]:
     return latencies
 
 
+def bench_get_sequential(api: Api, requests: int) -> list[float]:
+    """Latencies [ms] of sequential GET latest on one kept-alive connection (no queueing)."""
+    latencies = []
+    with httpx.Client(base_url=api.base, timeout=30) as client:
+        for _ in range(50):
+            client.get("/api/simulations/latest/active-power")
+        for _ in range(requests):
+            start = time.perf_counter()
+            client.get("/api/simulations/latest/active-power").raise_for_status()
+            latencies.append((time.perf_counter() - start) * 1000)
+    return latencies
+
+
 async def _get_at_rate(base: str, rate: float, seconds: float) -> tuple[list[float], float, int]:
     latencies: list[float] = []
     errors = 0
@@ -249,6 +262,9 @@ def main() -> int:
             posts = bench_post(api, args.posts)
             print(f"POST /api/simulations (assignment), {len(posts)} sequential: "
                   f"p50 {statistics.median(posts):.1f} ms, p99 {percentile(posts, 99):.1f} ms")
+            sequential = bench_get_sequential(api, 500)
+            print(f"GET latest active power, {len(sequential)} sequential (service time): "
+                  f"p50 {statistics.median(sequential):.2f} ms, p99 {percentile(sequential, 99):.2f} ms")
             gets, served, errors = bench_get(api, args.rate, args.seconds)
             print(f"GET latest active power at {args.rate:.0f}/s for {args.seconds:.0f} s: "
                   f"p50 {statistics.median(gets):.2f} ms, p99 {percentile(gets, 99):.2f} ms, "

@@ -73,8 +73,8 @@ async def serve(websocket: WebSocket, subscription: Subscription, current: list[
 @router.websocket("/ws/simulations")
 async def simulations_socket(websocket: WebSocket, services: Services = Depends(get_services)) -> None:  # noqa: B008
     """On connect the latest simulation (as ``GET /api/simulations/{id}``, or ``null``), then each new one."""
+    subscription = services.hub.subscribe(["simulation"])  # before the handshake completes: nothing slips
     await websocket.accept()
-    subscription = services.hub.subscribe(["simulation"])
 
     def latest(session: Session) -> dict[str, Any] | None:
         found = queries.latest_simulation(session)
@@ -121,12 +121,13 @@ async def live_socket(
     pipeline counts (``stats``); then each new one as it is stored.
     """
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else list(TOPICS)
-    await websocket.accept()
     try:
-        subscription = services.hub.subscribe(wanted)
+        subscription = services.hub.subscribe(wanted)  # before the handshake completes: nothing slips
     except ValueError as error:
+        await websocket.accept()
         await websocket.close(1008, str(error)[:120])
         return
+    await websocket.accept()
     try:
         current = await run_in_threadpool(services.db.run, lambda s: current_live(s, services.settings.feeder))
     except Exception:

@@ -1,0 +1,36 @@
+"""``python -m api`` settings: flags win over PVSIM_* variables, bad values end with one line and exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from api.settings import ApiSettings
+from common.cli import parse_settings
+from tests.conftest import ROOT
+
+
+def test_flags_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for key in ("PVSIM_API_HOST", "PVSIM_API_PORT", "PVSIM_DATABASE_URL", "PVSIM_API_TOKEN", "PVSIM_OUTPUT_DIR"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PORT", "1234")  # a PaaS variable must not be taken for ours
+    monkeypatch.setenv("PVSIM_API_PORT", "9001")
+    monkeypatch.setenv("PVSIM_API_TOKEN", "s3cret")
+    settings = parse_settings(ApiSettings, ["--host", "0.0.0.0", "--output-dir", str(tmp_path)], "api", "")
+    assert (settings.host, settings.port, settings.token()) == ("0.0.0.0", 9001, "s3cret")
+    assert settings.resolved_database_url() == f"sqlite:///{tmp_path.resolve() / 'api.sqlite3'}"
+    assert parse_settings(ApiSettings, ["--port", "9002"], "api", "").port == 9002
+    assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--database-url", "mysql://db/x"], "--database-url / PVSIM_DATABASE_URL: unsupported database 'mysql'"),
+    (["--port", "0"], "--port / PVSIM_API_PORT"),
+    (["--feeder", "atlantis"], "--feeder / PVSIM_FEEDER: unknown feeder 'atlantis'"),
+])
+def test_bad_settings_end_with_one_line_and_exit_2(args: list[str], message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "api", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
