@@ -193,6 +193,8 @@ class PvSimulatorService(AmqpService):
         PV simulator's unacked readings, handed over by single active consumer).
         """
         self._catch_up = False
+        log.info("deliveries %s: re-reading day files and run records from disk",
+                 "redelivered (a takeover or a reconnect)" if self._redelivering else "on a new channel")
         if not self._write_or_fail():
             return False
         self.store.forget()
