@@ -17,9 +17,10 @@ Pure bookkeeping, no broker and no files:
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from common.schema import SCHEMA_VERSION, format_utc
@@ -68,26 +69,26 @@ class IntervalSums:
         self.interval_s = interval_s
         self.origin_s = interval_start(start_s, interval_s)
         count = (end_s - self.origin_s + interval_s - 1) // interval_s
-        self._readings = array("q", bytes(8 * count))
-        self._meter_dw = array("q", bytes(8 * count))
-        self._pv_dw = array("q", bytes(8 * count))
-        self._import_dw = array("q", bytes(8 * count))
+        self._sums = np.zeros((count, 4), dtype=np.int64)  # readings, meter, PV, import per interval
 
     def add(self, epoch_s: int, meter_dw: int, pv_dw: int) -> None:
         """Count a row at ``epoch_s`` (within the span) with meter and PV power [0.1 W]."""
+        self._sums[(epoch_s - self.origin_s) // self.interval_s] += (1, meter_dw, pv_dw, max(meter_dw - pv_dw, 0))
+
+    def add_rows(self, epoch_s: npt.NDArray[np.int64], meter_dw: npt.NDArray[np.int64],
+                 pv_dw: npt.NDArray[np.int64]) -> None:
+        """Count rows at once (vectorised): (n,) instants [epoch s] within the span, meter and PV power [0.1 W]."""
         index = (epoch_s - self.origin_s) // self.interval_s
-        self._readings[index] += 1
-        self._meter_dw[index] += meter_dw
-        self._pv_dw[index] += pv_dw
-        if meter_dw > pv_dw:
-            self._import_dw[index] += meter_dw - pv_dw
+        values = np.column_stack((np.ones_like(meter_dw), meter_dw, pv_dw, np.maximum(meter_dw - pv_dw, 0)))
+        np.add.at(self._sums, index, values)
 
     def get(self, start_s: int) -> Sums:
         """The sums of the interval starting at ``start_s`` (zero if it lies outside the span)."""
         index = (start_s - self.origin_s) // self.interval_s
-        if not 0 <= index < len(self._readings):
+        if not 0 <= index < len(self._sums):
             return Sums()
-        return Sums(self._readings[index], self._meter_dw[index], self._pv_dw[index], self._import_dw[index])
+        readings, meter_dw, pv_dw, import_dw = (int(v) for v in self._sums[index])
+        return Sums(readings, meter_dw, pv_dw, import_dw)
 
 
 @dataclass
@@ -110,18 +111,26 @@ class IntervalTracker:
         """Whether this tracker has seen a row of ``meter_id`` (after a start, earlier intervals are unknown)."""
         return meter_id in self._seen
 
-    def row(self, meter_id: str, epoch_s: int, new: bool = True) -> None:
-        """A reading of ``meter_id`` at ``epoch_s`` was written (``new``) or dropped as a duplicate."""
+    def row(self, meter_id: str, epoch_s: int, new: bool = True) -> bool:
+        """A reading of ``meter_id`` at ``epoch_s`` was written (``new``) or dropped as a duplicate.
+
+        Returns True for the first row of the meter this tracker sees.
+        """
         start = epoch_s - epoch_s % self.interval_s
         open_s = self._open.get(meter_id)
+        if open_s == start:
+            return False
         if open_s is None:
-            self._seen.add(meter_id)
             self._open[meter_id] = start
+            if meter_id not in self._seen:
+                self._seen.add(meter_id)
+                return True
         elif start > open_s:
             self._due.add((meter_id, open_s))
             self._open[meter_id] = start
         elif start < open_s and new:
             self._due.add((meter_id, start))
+        return False
 
     def mark(self, meter_id: str, epoch_s: int) -> None:
         """Make the interval holding ``epoch_s`` due (e.g. one a crashed process may not have published)."""

@@ -43,7 +43,8 @@ from pv_simulator.writer import CsvStore, DayFile, OutputError
 log = logging.getLogger(__name__)
 
 PREFETCH = 16_000
-"""Unacknowledged deliveries the broker may send ahead."""
+"""Unacknowledged deliveries the broker may send ahead (several batches: a batch that closed intervals
+stays unacked until their results are confirmed while the next ones fill)."""
 BATCH_ROWS = 2000
 """Rows queued before a write + fsync + ack (at least; see ``ROWS_PER_FILE``)."""
 ROWS_PER_FILE = 8
@@ -83,7 +84,8 @@ class PvSimulatorService(AmqpService):
         self._channels = 0
         self._catch_up = False  # the next delivery starts a takeover: re-read what is on disk first
         self._redelivering = False
-        self._last_delivery = time.monotonic()
+        self._tag_at_tick = 0
+        self._last_delivery = time.monotonic()  # as seen by the tick
         self._last_scan = self._last_delivery
         self.exit_when_done = exit_when_done
         self.rows_written = 0
@@ -144,14 +146,10 @@ class PvSimulatorService(AmqpService):
     def _on_message(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties,
                     body: bytes) -> None:
         self._last_tag = method.delivery_tag
-        self._last_delivery = time.monotonic()
-        if self._catch_up or (method.redelivered and not self._redelivering):
-            # A new channel, or the start of redeliveries (perhaps another PV simulator's unacked
-            # readings, with single active consumer): what this process cached may be stale.
-            self._catch_up = False
-            if not self._take_over():
+        if method.redelivered is not self._redelivering or self._catch_up:
+            self._redelivering = method.redelivered
+            if (self._redelivering or self._catch_up) and not self._take_over():
                 return
-        self._redelivering = method.redelivered
         key = method.routing_key
         try:
             if key.endswith(".reading"):
@@ -177,19 +175,26 @@ class PvSimulatorService(AmqpService):
         reading = parse_reading(body)
         ms = round(reading.timestamp.timestamp() * 1000)
         meter_id = reading.meter_id
-        if not self.results.seen(meter_id):
-            self._recover_results(meter_id, ms // 1000)
         if self.store.add(meter_id, ms, reading.power_w) is None:
             self.duplicates += 1
-            self.results.row(meter_id, ms // 1000, new=False)
+            first = self.results.row(meter_id, ms // 1000, new=False)
         else:
             self._queued += 1
             self.runs.written(meter_id, ms)
-            self.results.row(meter_id, ms // 1000)
+            first = self.results.row(meter_id, ms // 1000)
+        if first:
+            self._recover_results(meter_id, ms // 1000)
 
     def _take_over(self) -> bool:
         """Write what is queued, then re-read day files and run records from disk (another PV simulator
-        sharing the output directory may have written them). False if writing failed (the service stops)."""
+        sharing the output directory may have written them). False if writing failed (the service stops).
+
+        Called on a new channel's first delivery and when redeliveries begin (perhaps another
+        PV simulator's unacked readings, handed over by single active consumer).
+        """
+        self._catch_up = False
+        log.info("deliveries %s: re-reading day files and run records from disk",
+                 "redelivered (a takeover or a reconnect)" if self._redelivering else "on a new channel")
         if not self._write_or_fail():
             return False
         self.store.forget()
@@ -251,16 +256,14 @@ class PvSimulatorService(AmqpService):
         if self.finished or self.connection is None or not self.connection.is_open:
             return
         now = time.monotonic()
+        if self._last_tag != self._tag_at_tick:
+            self._tag_at_tick, self._last_delivery = self._last_tag, now
         work = (self._last_tag > self._flushed_tag or self.store.pending or self.results.pending
                 or self._run_notices)
         if work and now - self._flushed_at >= max(FLUSH_INTERVAL_S, FLUSH_DUTY * self._flush_s):
             self._flush()
-        elif (not work and now - self._last_delivery > STANDBY_SCAN_S
-              and now - self._last_scan > STANDBY_SCAN_S):
-            # Idle, maybe a standby: take in runs another PV simulator recorded, so a takeover can complete them.
-            self._last_scan = now
-            if self.runs.unknown_records() and self._take_over():
-                self._flush()
+        elif not work:
+            self._scan_when_idle(now)
         if not self.finished:
             self._run_work(time.monotonic() + WORK_BUDGET_S)
         if not self.finished and self.runs.stale():
@@ -276,6 +279,13 @@ class PvSimulatorService(AmqpService):
             self.finish(1)
         if not self.finished:
             self.connection.ioloop.call_later(FLUSH_INTERVAL_S, self._tick)
+
+    def _scan_when_idle(self, now: float) -> None:
+        """Idle, maybe a standby: take in runs another PV simulator recorded, so a takeover can complete them."""
+        if now - self._last_delivery > STANDBY_SCAN_S and now - self._last_scan > STANDBY_SCAN_S:
+            self._last_scan = now
+            if self.runs.unknown_records() and self._take_over():
+                self._flush()
 
     def _idle_too_long(self, now: float) -> bool:
         """``--exit-when-done`` with ``--idle-exit-s``: nothing arrived for that long and runs are still expected."""

@@ -28,6 +28,7 @@ import io
 import logging
 import os
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -127,7 +128,7 @@ class DayFile:
         self.intervals = IntervalSums(day.start_s, day.end_s, results_interval_s)
         """Row counts and power sums per results interval of every row in the file or queued for it."""
         self._pending: list[str] = []
-        self._pending_ms: list[int] = []
+        self._pending_values = array("q")  # instant [epoch ms], meter, PV [0.1 W] of each queued row, flat
         self._size = 0  # bytes of the file as this process last saw or wrote it
         self._inode: int | None = None
         self.foreign: list[int] = []
@@ -195,21 +196,24 @@ class DayFile:
         """
         lines, size = self._read_lines(handle, offset, truncate=handle.writable())  # writable: locked
         first_load = self._inode is None and offset == 0 and not self._pending
-        queued = set(self._pending_ms) if self._pending else set()
+        queued = set(self._pending_values[0::3])
         on_disk: set[int] = set()
+        counted = array("q")
         for number, line in enumerate(lines, start=2):
             row = _parse_row(line)
             if row is None or not self.day.contains(row[0] / 1000):
                 raise OutputError(f"{self.path}, line {number}: not a row of {self.day.day}; "
                                   "fix or move the file away")
             ms = row[0]
-            if ms in queued:
+            if ms in queued:  # in the totals already; in the interval sums once on disk, i.e. now
                 on_disk.add(ms)
+                counted.extend((ms, row[2], row[3]))
             elif self._mark(ms):
                 self.totals.add(*row[1:])
-                self.intervals.add(ms // 1000, row[2], row[3])
+                counted.extend((ms, row[2], row[3]))
                 if not first_load:
                     self.foreign.append(ms)
+        self._count_intervals(counted)
         if on_disk:
             self._drop_queued(on_disk)
         self.rows = (self.rows if offset else 0) + len(lines)
@@ -243,8 +247,9 @@ class DayFile:
 
     def _drop_queued(self, on_disk: set[int]) -> None:
         """Forget queued rows whose instants another process has written (their totals are counted already)."""
-        kept = [(ms, text) for ms, text in zip(self._pending_ms, self._pending, strict=True) if ms not in on_disk]
-        self._pending_ms = [ms for ms, _ in kept]
+        kept = [(values, text) for values, text in zip(self._queued_values(), self._pending, strict=True)
+                if values[0] not in on_disk]
+        self._pending_values = array("q", [v for values, _ in kept for v in values])
         self._pending = [text for _, text in kept]
         log.info("%s: %d queued rows were already written by another process; dropped", self.path, len(on_disk))
 
@@ -309,9 +314,8 @@ class DayFile:
             f"{timestamp},{self.meter_id},"
             f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
         )
-        self._pending_ms.append(ms)
-        self.totals.add(timestamp, meter_dw, pv_dw)
-        self.intervals.add(second, meter_dw, pv_dw)
+        self._pending_values.extend((ms, meter_dw, pv_dw))
+        self.totals.add(timestamp, meter_dw, pv_dw)  # interval sums: once written (vectorised)
         return True
 
     @property
@@ -350,8 +354,19 @@ class DayFile:
         except OSError as error:
             raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
         self.rows += len(self._pending)
+        self._count_intervals(self._pending_values)
         self._pending.clear()
-        self._pending_ms.clear()
+        self._pending_values = array("q")
+
+    def _queued_values(self) -> Iterator[tuple[int, int, int]]:
+        values = self._pending_values
+        return zip(values[0::3], values[1::3], values[2::3], strict=True)
+
+    def _count_intervals(self, values: array[int]) -> None:
+        """Add rows on disk, given flat as instant [epoch ms], meter, PV [0.1 W] each, to :attr:`intervals`."""
+        if values:
+            rows = np.frombuffer(values, dtype=np.int64).reshape(-1, 3)
+            self.intervals.add_rows(rows[:, 0] // 1000, rows[:, 1], rows[:, 2])
 
     def _catch_up(self, handle: io.BufferedRandom) -> None:
         """With the lock held: take in what another process wrote since this one last looked."""
@@ -368,7 +383,7 @@ class DayFile:
 
     def _reload_all(self, handle: io.BufferedRandom) -> None:
         """Rebuild index and totals from the whole file plus the queued rows (the file was replaced)."""
-        pending = list(zip(self._pending_ms, self._pending, strict=True))
+        pending = list(zip(self._queued_values(), self._pending, strict=True))
         held = bytes(self._seconds), set(self._subsecond)
         self._seconds = bytearray(len(self._seconds))
         self._subsecond = set()
@@ -376,20 +391,17 @@ class DayFile:
         self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s)
         self._last_ms = -1
         self.in_order = True
-        self._pending, self._pending_ms = [], []
+        self._pending, self._pending_values = [], array("q")
         self.rows = 0
         self._inode = None  # a first load: lists nothing as foreign
         self._read_from(handle, 0)
         # Instants new to this process are foreign; the first load of _read_from did not list them.
         self.foreign.extend(ms for ms in self._instants() if not _held_in(held, ms, self.day.start_s))
-        for ms, text in pending:
-            if self._mark(ms):
-                row = _parse_row(text)
-                assert row is not None
-                self.totals.add(*row[1:])
-                self.intervals.add(ms // 1000, row[2], row[3])
+        for values, text in pending:  # still to write: counted in the totals, in the interval sums once written
+            if self._mark(values[0]):
+                self.totals.add(text[:text.index(",")], values[1], values[2])
                 self._pending.append(text)
-                self._pending_ms.append(ms)
+                self._pending_values.extend(values)
 
     def _instants(self) -> Iterator[int]:
         start = self.day.start_s

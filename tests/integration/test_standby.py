@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pika
@@ -49,10 +49,15 @@ def test_the_standby_takes_over_from_a_killed_active_pv_simulator_with_nothing_l
     wait_for(lambda: csv_rows(services.csv) >= 20_000, 60, "20,000 rows")
     assert csv_rows(services.csv) < 86_400
     active.send_signal(signal.SIGKILL)
+    killed = datetime.now()
     active.wait()
     killed_at = csv_rows(services.csv)
     took_s = takeover(services, killed_at)
-    print(f"\nactive PV simulator killed at {killed_at} rows; the standby wrote new rows {took_s:.2f} s later")
+    wait_for(lambda: "re-reading day files" in standby_log.read_text(), 30, "the standby's takeover line")
+    line = next(x for x in standby_log.read_text().splitlines() if "re-reading day files" in x)
+    delivered_s = (datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f") - killed).total_seconds()
+    print(f"\nactive PV simulator killed at {killed_at} rows; the standby got the first redelivery "
+          f"{delivered_s:.2f} s later and wrote new rows {took_s:.2f} s later")
     finished(meter, meter_log)
     finished(standby, standby_log)
     assert "rows written" in standby_log.read_text()
