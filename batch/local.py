@@ -9,6 +9,7 @@ only add cost here (``benchmarks/batch.py``; README, "Sweeps on Dask").
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Iterator
 
 from batch.tasks import BatchJob, write_day
@@ -19,6 +20,10 @@ _JOB: BatchJob | None = None  # the run, set once per worker process
 def _init_worker(job: BatchJob) -> None:
     global _JOB
     _JOB = job
+    # A forked worker inherits the parent's Python signal handlers. If the parent installed one
+    # for SIGTERM that only sets a flag (a service, a test harness), Pool.terminate()'s SIGTERM
+    # would not end an idle worker and leaving the pool would hang on joining it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _work(index: int) -> int:

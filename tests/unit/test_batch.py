@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 from datetime import date
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import batch.cluster
+import batch.local
 from batch.__main__ import main
 from batch.tasks import BatchJob, write_day
 from pv_simulator.curve import ReferencePv
@@ -24,6 +26,18 @@ def test_batch_writes_every_second_of_every_day_once(tmp_path: Path, workers: st
     plan = plan_for(date(2026, 3, 28), meters=2, days=3, seed=5, interval_s=2)
     rows = [assert_day_exact(tmp_path, plan, meter, day) for meter in range(2) for day in range(3)]
     assert rows == [43_200, 41_400, 43_200] * 2  # 2026-03-29 is 23 hours long in Berlin
+
+
+def test_a_local_worker_dies_on_sigterm_even_when_its_parent_handles_it() -> None:
+    # Pool.terminate() ends idle workers with SIGTERM while the parent holds the task queue's
+    # lock; a worker that inherited a flag-setting handler (a service, uvicorn, a test harness)
+    # would go back to waiting for that lock, and leaving the pool would hang on joining it.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        batch.local._init_worker(BatchJob.__new__(BatchJob))  # what each forked worker runs first
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_batch_replaces_an_existing_day_file(tmp_path: Path) -> None:
