@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from api.settings import ApiSettings
 from common.cli import env_name
-from tests.test_compose import COMPOSE_FILE, ROOT, copy_sources, dockerfile, dockerignored
+from tests.test_compose import COMPOSE_FILE, ROOT, copy_sources, dockerfile, dockerignored, with_defaults
 
 
 def compose() -> dict:
@@ -20,7 +20,9 @@ def compose() -> dict:
 
 def test_api_is_published_on_loopback_only_after_a_healthy_broker_and_database() -> None:
     api = compose()["services"]["api"]
-    assert api["ports"] == ["127.0.0.1:8000:8000"]
+    # Loopback only; the host port defaults to 8000 and PVSIM_API_HOST_PORT moves it when 8000 is taken.
+    assert [with_defaults(port) for port in api["ports"]] == ["127.0.0.1:8000:8000"]
+    assert api["ports"] == ["127.0.0.1:${PVSIM_API_HOST_PORT:-8000}:8000"]
     assert api["depends_on"] == {"rabbitmq": {"condition": "service_healthy"},
                                  "postgres": {"condition": "service_healthy"}}
     assert "/api/health" in " ".join(api["healthcheck"]["test"])
