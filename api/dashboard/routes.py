@@ -1,8 +1,9 @@
 """The dashboard page at ``/``, its static files, and the day it shows (``/api/dashboard``).
 
 Everything the page loads comes from this service: its own HTML, JavaScript and CSS in
-``static/``, and Plotly's JavaScript bundle from the installed ``plotly`` Python package
-(no CDN; the page works without internet). Live data comes from ``/ws/live``; the day so
+``static/``, and Plotly's *basic* bundle (scatter, bar and pie traces: all the page draws),
+vendored in ``static/vendor/`` from npm's ``plotly.js-basic-dist-min`` (no CDN; the page works
+without internet; provenance and checksum in ``static/vendor/README.md``). Live data comes from ``/ws/live``; the day so
 far from ``/api/dashboard/meters/{meter_id}/days/{date}`` (one answer, 200 even before the
 day's first interval, so the page never logs a failed request).
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, Depends
@@ -36,16 +36,10 @@ ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 CACHE = "public, max-age=3600"
 
 
-@cache
-def plotly_bundle() -> Path:
-    """Path of ``plotly.min.js`` shipped inside the installed ``plotly`` package.
-
-    Raises ``FileNotFoundError`` if the package lacks it (a broken install).
-    """
-    path = Path(str(files("plotly") / "package_data" / "plotly.min.js"))
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: reinstall the plotly package")
-    return path
+PLOTLY_BUNDLE = STATIC / "vendor" / "plotly-basic.min.js"
+"""Plotly.js 4.1.1, basic bundle (1.2 MB; the full ``plotly.min.js`` of the ``plotly`` Python
+package is 4.8 MB and took about four times as long to run before the first chart). Source:
+npm ``plotly.js-basic-dist-min@4.1.1``, MIT licence (``static/vendor/plotly-LICENSE``)."""
 
 
 @cache
@@ -67,10 +61,10 @@ def page(services: Services = Depends(get_services)) -> HTMLResponse:  # noqa: B
     return HTMLResponse(render_page(settings.timezone, settings.feeder), headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/dashboard/plotly.min.js", include_in_schema=False)
+@router.get("/dashboard/plotly-basic.min.js", include_in_schema=False)
 def plotly_js() -> FileResponse:
-    """Plotly's bundle from the installed package (cached by the browser; ETag from the file)."""
-    return FileResponse(plotly_bundle(), media_type="text/javascript", headers={"Cache-Control": CACHE})
+    """Plotly's basic bundle, vendored (cached by the browser; ETag from the file)."""
+    return FileResponse(PLOTLY_BUNDLE, media_type="text/javascript", headers={"Cache-Control": CACHE})
 
 
 @router.get("/dashboard/{name}", include_in_schema=False)

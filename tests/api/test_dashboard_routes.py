@@ -1,14 +1,15 @@
-"""The dashboard's routes in-process: the page, its files (Plotly from the installed package), the day endpoint."""
+"""The dashboard's routes in-process: the page, its files (Plotly's vendored basic bundle), the day endpoint."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from api.dashboard.routes import plotly_bundle
+from api.dashboard.routes import PLOTLY_BUNDLE
 from api.db import queries
 from api.live.consumer import run_row
 from api.services import Services
@@ -27,11 +28,17 @@ def test_page_carries_the_site_timezone_and_feeder_and_loads_only_local_files(cl
     assert sources and all(s.startswith("/dashboard/") or s == "data:," for s in sources), sources
 
 
-def test_plotly_comes_from_the_installed_package(client: TestClient) -> None:
-    answer = client.get("/dashboard/plotly.min.js")
+# npm plotly.js-basic-dist-min@4.1.1, package/plotly-basic.min.js (api/dashboard/static/vendor/README.md)
+PLOTLY_BASIC_SHA256 = "99784e3abfb07b142a15e521a439e6d9addceadb3f79553fd24c72774f0649ba"
+
+
+def test_plotly_is_the_vendored_basic_bundle_unchanged(client: TestClient) -> None:
+    answer = client.get("/dashboard/plotly-basic.min.js")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/javascript")
-    assert answer.content == plotly_bundle().read_bytes() and b"plotly.js v" in answer.content[:200]
+    assert answer.content == PLOTLY_BUNDLE.read_bytes() and b"plotly.js (basic - minified) v4.1.1" in answer.content[:200]
+    assert hashlib.sha256(answer.content).hexdigest() == PLOTLY_BASIC_SHA256
     assert "max-age" in answer.headers["cache-control"]
+    assert client.get("/dashboard/plotly.min.js").status_code == 404
 
 
 def test_only_the_pages_own_files_are_served(client: TestClient) -> None:

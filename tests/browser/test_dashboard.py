@@ -56,7 +56,7 @@ def test_page_loads_with_no_console_error_and_nothing_fetched_beyond_loopback(
         expect(row).to_contain_text("assignment", timeout=60_000)
         expect(row).to_contain_text("0.100")
         expect(row).to_contain_text("0.050")
-        assert any(url.endswith("/dashboard/plotly.min.js") for url in watched.requests)
+        assert any(url.endswith("/dashboard/plotly-basic.min.js") for url in watched.requests)
         assert any(url.startswith("ws://127.0.0.1:") and url.endswith("/ws/live") for url in watched.requests)
         assert_clean(watched, api.url)
 

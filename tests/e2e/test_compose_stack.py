@@ -221,7 +221,8 @@ def test_scale_profile_writes_the_day_on_a_dask_cluster(clone: Clone) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dashboard_port = probe.getsockname()[1]
-    settings = f"PVSIM_DATE={SCALE_DAY.isoformat()} PVSIM_DASK_DASHBOARD_PORT={dashboard_port}"
+    # PVSIM_FEEDER: the grid step too (the batch image carries pandapower).
+    settings = f"PVSIM_DATE={SCALE_DAY.isoformat()} PVSIM_FEEDER=seed PVSIM_DASK_DASHBOARD_PORT={dashboard_port}"
     done = run(clone, ["sh", "-c", f"{settings} {SCALE_COMMAND}"])
     log = f"$ {SCALE_COMMAND}\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
     assert done.returncode == 0, f"exit {done.returncode}:\n{log}"
@@ -229,5 +230,8 @@ def test_scale_profile_writes_the_day_on_a_dask_cluster(clone: Clone) -> None:
     assert sorted(p.relative_to(output).as_posix() for p in output.glob("*/*.csv")) == [f"meter-1/{SCALE_DAY}.csv"]
     plan = plan_for(SCALE_DAY, meters=1, seed=0, timezone="Europe/Berlin")
     assert assert_day_exact(output, plan) == 86_400
+    grid_files = sorted(p.name for p in (output / "grid" / "seed").iterdir())
+    assert grid_files == [f"{SCALE_DAY}.buildings.csv", f"{SCALE_DAY}.csv", f"{SCALE_DAY}.summary.json"], grid_files
+    assert len((output / "grid" / "seed" / f"{SCALE_DAY}.csv").read_text().splitlines()) == 1 + 1440
     owners = {(p.relative_to(output).as_posix(), p.stat().st_uid, p.stat().st_gid) for p in files_under(output)}
     assert all((uid, gid) == (clone.uid, clone.gid) for _path, uid, gid in owners), sorted(owners)

@@ -62,24 +62,17 @@
     firstDataAt: null,      // performance.now() when the first point was drawn in the power chart
   };
 
-  // ---- Plotly: downloaded in parallel (preloaded by the page), run once the first figures are shown ----
-  // Running the 4.8 MB bundle takes the main thread for a while (seconds on a busy machine); the
-  // figures come first, the charts right after.
-  let startPlotly;
+  // ---- Plotly: the basic bundle (1.2 MB), preloaded by the page and run at once, while the live
+  // socket connects and the day is fetched; the figures need no Plotly and are shown as soon as
+  // the day is there, the charts once both are ready.
   const plotlyReady = new Promise((resolve, reject) => {
-    startPlotly = () => {
-      if (startPlotly.done) return;
-      startPlotly.done = true;
-      performance.mark("pvsim:plotly-start");
-      const script = document.createElement("script");
-      script.src = "/dashboard/plotly.min.js";
-      script.onload = () => { performance.mark("pvsim:plotly-ready"); resolve(window.Plotly); };
-      script.onerror = () => reject(new Error("plotly.min.js did not load"));
-      document.head.appendChild(script);
-    };
+    performance.mark("pvsim:plotly-start");
+    const script = document.createElement("script");
+    script.src = "/dashboard/plotly-basic.min.js";
+    script.onload = () => { performance.mark("pvsim:plotly-ready"); resolve(window.Plotly); };
+    script.onerror = () => reject(new Error("plotly-basic.min.js did not load"));
+    document.head.appendChild(script);
   });
-  // no connection soon (the service is away): draw the empty charts anyway; connected, load() starts it
-  setTimeout(() => { if (!state.connected) startPlotly(); }, 1500);
 
   // ---- HTTP --------------------------------------------------------------------------------
   async function getJSON(url) {
@@ -526,7 +519,6 @@
         state.power.redraw = true;
         state.volts.redraw = true;
         showFigures();
-        startPlotly();
         scheduleRender();
       }
     }
