@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.configure_logging()
     from api.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, freeze_gc=True)
     log.info("serving on http://%s:%d (feeder %s, token %s)", settings.host, settings.port, settings.feeder,
              "required for mutations" if settings.token() else "not set")
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,

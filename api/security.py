@@ -23,7 +23,7 @@ def token_ok(expected: str | None, authorization: str | None) -> bool:
     return secrets.compare_digest(authorization[7:].strip().encode(), expected.encode())
 
 
-def require_token(
+async def require_token(  # async: see api.services.get_services
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     services: Services = Depends(get_services),  # noqa: B008
 ) -> None:

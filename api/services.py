@@ -11,7 +11,7 @@ from api.live.consumer import ResultsConsumer
 from api.live.grid import LiveGrid
 from api.live.hub import Hub
 from api.power_flows import PowerFlows
-from api.schemas import SimulationOut
+from api.schemas import LatestActivePower, LatestReactivePower, SimulationOut
 from api.settings import ApiSettings
 from api.simulations import Simulations
 
@@ -21,16 +21,27 @@ class LatestSimulation:
 
     Read from the database once (first use), then replaced by every simulation this process
     stores, so ``GET .../latest/...`` costs no database round trip (one process per database).
+    The two small answers of ``GET .../latest/active-power`` and ``.../reactive-power`` are
+    encoded once per simulation (:attr:`active_power_json`, :attr:`reactive_power_json`), not
+    once per request: they are the service's most frequent requests.
     """
 
     def __init__(self) -> None:
         self.value: SimulationOut | None = None
+        self.active_power_json = b""
+        self.reactive_power_json = b""
         self.loaded = False
 
     def offer(self, simulation: SimulationOut) -> None:
         """A simulation was stored (so it is the newest one, ids only grow): keep it."""
         if self.value is None or simulation.id > self.value.id:
             self.value = simulation
+            self.active_power_json = LatestActivePower(
+                active_power_mw=simulation.active_power_mw, simulation_id=simulation.id,
+                launched_at=simulation.launched_at).model_dump_json().encode()
+            self.reactive_power_json = LatestReactivePower(
+                reactive_power_mvar=simulation.reactive_power_mvar, simulation_id=simulation.id,
+                launched_at=simulation.launched_at).model_dump_json().encode()
         self.loaded = True
 
 
@@ -60,8 +71,12 @@ class Services:
                    latest=LatestSimulation())
 
 
-def get_services(connection: HTTPConnection) -> Services:
-    """FastAPI dependency: the app's :class:`Services` (HTTP requests and WebSockets alike)."""
+async def get_services(connection: HTTPConnection) -> Services:
+    """FastAPI dependency: the app's :class:`Services` (HTTP requests and WebSockets alike).
+
+    ``async`` so that FastAPI calls it on the event loop: a plain ``def`` dependency is run in
+    the thread pool, a hop to a worker thread and back on every request.
+    """
     services: Services = connection.app.state.services
     return services
 

@@ -1,4 +1,4 @@
-"""The GraphQL schema: types mirror :mod:`api.schemas`; resolvers reuse the REST layer's queries.
+"""The GraphQL schema: types generated from :mod:`api.schemas`; resolvers reuse the REST layer's queries.
 
 Queries ``simulations``, ``simulation(id)``, ``latestSimulation``, ``meters``, ``intervals``,
 ``gridResults``; mutation ``runSimulation`` (bearer token when the service has one);
@@ -17,9 +17,10 @@ import strawberry
 from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
 from graphql import GraphQLError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
+from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.permission import BasePermission
@@ -34,87 +35,54 @@ from api.errors import describe_validation
 from api.live.hub import OVERFLOW
 from api.rest.meters import check_day
 from api.rest.simulations import Request, publish
-from api.schemas import GridResultOut, IntervalOut, SimulationOut
+from api.schemas import BuildingState, GridResultOut, IntervalOut, MeterOut, SimulationOut
 from api.security import token_ok
 from api.services import Services, get_services
 from api.simulations import day_window, simulation_out
 
 
-@strawberry.type(description="A stored power-flow simulation: the load's P [MW] and Q [Mvar] and the network state.")
+# The object types are generated from the REST models (api.schemas), so both APIs have one
+# definition of each shape; a class body lists only the fields whose GraphQL type differs.
+@pydantic_type(model=SimulationOut, all_fields=True,
+               description="A stored power-flow simulation: the load's P [MW] and Q [Mvar] and the network state.")
 class Simulation:
-    id: int
-    launched_at: dt.datetime
     kind: str
     request: JSON
-    active_power_mw: float
-    reactive_power_mvar: float
-    grid_p_mw: float | None
-    grid_q_mvar: float | None
-    losses_mw: float | None
     bus_vm_pu: JSON
     line_loading_percent: JSON
     trafo_loading_percent: JSON
     details: JSON
 
-    @classmethod
-    def of(cls, out: SimulationOut) -> Simulation:
-        return cls(**out.model_dump())
 
-
-@strawberry.type(description="One meter's means over one interval [kW]; net = meter - PV, positive drawn from grid.")
+@pydantic_type(model=IntervalOut, all_fields=True,
+               description="One meter's means over one interval [kW]; net = meter - PV, positive drawn from grid.")
 class Interval:
-    meter_id: str
-    interval_start: dt.datetime
-    interval_s: int
-    readings: int
-    meter_power_kw: float
-    pv_power_kw: float
-    net_power_kw: float
-    import_power_kw: float | None
-    export_power_kw: float | None
-
-    @classmethod
-    def of(cls, out: IntervalOut) -> Interval:
-        return cls(**out.model_dump())
+    pass
 
 
-@strawberry.type(description="A meter of the live feed and the span of its stored intervals.")
+@pydantic_type(model=MeterOut, all_fields=True,
+               description="A meter of the live feed and the span of its stored intervals.")
 class Meter:
-    meter_id: str
-    intervals: int
-    first_interval_start: dt.datetime
-    last_interval_start: dt.datetime
+    pass
 
 
-@strawberry.type(description="A building in one power flow: bus voltage [pu], load P [kW] and Q [kvar].")
+@pydantic_type(model=BuildingState, all_fields=True,
+               description="A building in one power flow: bus voltage [pu], load P [kW] and Q [kvar].")
 class Building:
-    meter_id: str
-    vm_pu: float
-    p_kw: float
-    q_kvar: float
+    meter_id: str  # REST keys the buildings by meter id; GraphQL lists them
 
 
-@strawberry.type(description="The feeder's power flow for one interval: grid exchange [kW]/[kvar], voltages [pu], "
-                             "loadings [%], losses [kW], and each building.")
+@pydantic_type(model=GridResultOut, all_fields=True,
+               description="The feeder's power flow for one interval: grid exchange [kW]/[kvar], voltages [pu], "
+                           "loadings [%], losses [kW], and each building.")
 class GridResult:
-    feeder: str
-    interval_start: dt.datetime
-    interval_s: int
-    meters: int
-    grid_p_kw: float
-    grid_q_kvar: float
-    vm_min_pu: float
-    vm_max_pu: float
-    trafo_loading_percent: float
-    line_loading_max_percent: float
-    losses_kw: float
     buildings: list[Building]
 
-    @classmethod
-    def of(cls, out: GridResultOut) -> GridResult:
-        fields = out.model_dump(exclude={"buildings"})
-        return cls(**fields, buildings=[Building(meter_id=meter_id, **state.model_dump())
-                                        for meter_id, state in out.buildings.items()])
+
+def grid_result(out: GridResultOut) -> GridResult:
+    """The GraphQL shape of ``out``: its buildings as a list instead of a map by meter id."""
+    buildings = [Building(meter_id=meter_id, **state.model_dump()) for meter_id, state in out.buildings.items()]
+    return GridResult(**out.model_dump(exclude={"buildings"}), buildings=buildings)
 
 
 def _services(info: Info) -> Services:
@@ -133,7 +101,7 @@ class Query:
         if not (1 <= limit <= 500 and offset >= 0):
             raise ValueError("limit must be 1..500 and offset >= 0")
         rows, _total = await _db(info, lambda s: queries.list_simulations(s, limit, offset))
-        return [Simulation.of(simulation_out(row)) for row in rows]
+        return [Simulation.from_pydantic(simulation_out(row)) for row in rows]
 
     @strawberry.field(description="One stored simulation, or null.")
     async def simulation(self, info: Info, id: int) -> Simulation | None:
@@ -142,12 +110,12 @@ class Query:
             return simulation_out(found) if found else None
 
         out = await _db(info, fetch)
-        return Simulation.of(out) if out else None
+        return Simulation.from_pydantic(out) if out else None
 
     @strawberry.field(description="The latest simulation, or null before the first.")
     async def latest_simulation(self, info: Info) -> Simulation | None:
         out = await _db(info, _latest)
-        return Simulation.of(out) if out else None
+        return Simulation.from_pydantic(out) if out else None
 
     @strawberry.field(description="Meters with stored live intervals.")
     async def meters(self, info: Info) -> list[Meter]:
@@ -159,7 +127,7 @@ class Query:
         start, end = day_window(check_day(date), _services(info).settings.tz)
         rows = await _db(info, lambda s: [IntervalOut.model_validate(r, from_attributes=True)
                                           for r in queries.intervals_between(s, start, end, meter_id)])
-        return [Interval.of(row) for row in rows]
+        return [Interval.from_pydantic(row) for row in rows]
 
     @strawberry.field(description="The live grid results of a local day, in time order.")
     async def grid_results(self, info: Info, date: dt.date, feeder: str | None = None) -> list[GridResult]:
@@ -167,7 +135,7 @@ class Query:
         start, end = day_window(check_day(date), _services(info).settings.tz)
         rows = await _db(info, lambda s: [GridResultOut.model_validate(r, from_attributes=True)
                                           for r in queries.grid_results_between(s, name, start, end)])
-        return [GridResult.of(row) for row in rows]
+        return [grid_result(row) for row in rows]
 
 
 def _latest(session: Session) -> SimulationOut | None:
@@ -206,7 +174,7 @@ class Mutation:
         services = _services(info)
         out = await run_in_threadpool(services.simulations.launch, request)
         publish(services, out)
-        return Simulation.of(out)
+        return Simulation.from_pydantic(out)
 
 
 @strawberry.type
@@ -217,10 +185,10 @@ class Subscription:
         with services.hub.subscribe(["simulation"]) as subscription:
             current = await _db(info, _latest)
             seen = current.id if current else 0
-            yield Simulation.of(current) if current else None
+            yield Simulation.from_pydantic(current) if current else None
             while (message := await subscription.next()) is not OVERFLOW:
                 if message.payload["id"] > seen:
-                    yield Simulation.of(SimulationOut.model_validate(message.payload))
+                    yield Simulation.from_pydantic(SimulationOut.model_validate(message.payload))
             raise RuntimeError("subscriber fell too far behind; subscribe again")
 
     @strawberry.subscription(description="Each meter's latest interval first, then every interval as it is stored.")
@@ -231,10 +199,10 @@ class Subscription:
                                                  for r in queries.latest_intervals(s)])
             for row in current:
                 if meter_id is None or row.meter_id == meter_id:
-                    yield Interval.of(row)
+                    yield Interval.from_pydantic(row)
             while (message := await subscription.next()) is not OVERFLOW:
                 if meter_id is None or message.payload["meter_id"] == meter_id:
-                    yield Interval.of(IntervalOut.model_validate(message.payload))
+                    yield Interval.from_pydantic(IntervalOut.model_validate(message.payload))
             raise RuntimeError("subscriber fell too far behind; subscribe again")
 
     @strawberry.subscription(description="The latest live grid result first (if any), then each new one.")
@@ -245,9 +213,9 @@ class Subscription:
             current = await _db(info, lambda s: (lambda r: GridResultOut.model_validate(r, from_attributes=True)
                                                  if r else None)(queries.latest_grid_result(s, feeder)))
             if current is not None:
-                yield GridResult.of(current)
+                yield grid_result(current)
             while (message := await subscription.next()) is not OVERFLOW:
-                yield GridResult.of(GridResultOut.model_validate(message.payload))
+                yield grid_result(GridResultOut.model_validate(message.payload))
             raise RuntimeError("subscriber fell too far behind; subscribe again")
 
 
@@ -278,7 +246,7 @@ def graphql_router(max_depth: int) -> GraphQLRouter[Any, Any]:
     schema = _Schema(
         query=Query, mutation=Mutation, subscription=Subscription,
         extensions=[lambda: QueryDepthLimiter(max_depth=max_depth), lambda: MaxTokensLimiter(max_token_count=2000)],
-        config=StrawberryConfig(scalar_map={dt.datetime: UTC_DATETIME}),
+        config=StrawberryConfig(scalar_map={dt.datetime: UTC_DATETIME, AwareDatetime: UTC_DATETIME}),
     )
     return GraphQLRouter(schema, context_getter=_context,
                          subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL])

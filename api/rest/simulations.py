@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Discriminator, Tag
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from api.schemas import (
     SimulationPage,
 )
 from api.security import require_token
-from api.services import Services, get_services
+from api.services import LatestSimulation, Services, get_services
 from api.simulations import NotFound, simulation_out
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"])
@@ -94,38 +94,38 @@ def _latest_or_none(session: Session) -> SimulationOut | None:
     return simulation_out(found) if found else None
 
 
-async def _latest(services: Services) -> SimulationOut:
+async def _latest(services: Services) -> LatestSimulation:
+    """The in-memory latest simulation, read from the database on first use; :class:`NotFound` before any."""
     if not services.latest.loaded:
         found = await run_in_threadpool(services.db.run, _latest_or_none)
         if found is not None:
             services.latest.offer(found)
         services.latest.loaded = True
-    row = services.latest.value
-    if row is None:
+    if services.latest.value is None:
         raise NotFound("no simulation yet: POST /api/simulations launches one")
-    return row
+    return services.latest
 
 
+# The two latest-value routes answer with bytes encoded once per simulation (LatestSimulation):
+# no per-request validation and encoding; response_model still documents the shape.
 @router.get("/latest/active-power", response_model=LatestActivePower, responses=NOT_FOUND)
-async def latest_active_power(services: Services = Depends(get_services)) -> LatestActivePower:  # noqa: B008
+async def latest_active_power(services: Services = Depends(get_services)) -> Response:  # noqa: B008
     """Active power [MW] of the latest simulation's load."""
-    latest = await _latest(services)
-    return LatestActivePower(active_power_mw=latest.active_power_mw, simulation_id=latest.id,
-                             launched_at=latest.launched_at)
+    return Response((await _latest(services)).active_power_json, media_type="application/json")
 
 
 @router.get("/latest/reactive-power", response_model=LatestReactivePower, responses=NOT_FOUND)
-async def latest_reactive_power(services: Services = Depends(get_services)) -> LatestReactivePower:  # noqa: B008
+async def latest_reactive_power(services: Services = Depends(get_services)) -> Response:  # noqa: B008
     """Reactive power [Mvar] of the latest simulation's load."""
-    latest = await _latest(services)
-    return LatestReactivePower(reactive_power_mvar=latest.reactive_power_mvar, simulation_id=latest.id,
-                               launched_at=latest.launched_at)
+    return Response((await _latest(services)).reactive_power_json, media_type="application/json")
 
 
 @router.get("/latest", response_model=SimulationOut, responses=NOT_FOUND)
 async def latest_simulation(services: Services = Depends(get_services)) -> SimulationOut:  # noqa: B008
     """The latest simulation."""
-    return await _latest(services)
+    latest = (await _latest(services)).value
+    assert latest is not None  # _latest raised NotFound otherwise
+    return latest
 
 
 @router.get("", response_model=SimulationPage)

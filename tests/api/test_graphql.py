@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
+from api.graphql.schema import graphql_router
 from api.live.grid import grid_row
 from api.live.hub import LiveMessage
 from api.schemas import GridResultOut
@@ -118,3 +120,10 @@ def test_interval_and_grid_subscriptions(client: TestClient) -> None:
         client.portal.call(hub.publish, message)  # type: ignore[union-attr]
         assert _next(ws) == {"gridResults": {"intervalStart": "2026-06-20T22:00:00Z", "gridPKw": 2.0,
                                              "buildings": [{"meterId": "meter-1", "vmPu": 0.98}]}}
+
+
+def test_schema_is_the_published_one() -> None:
+    # The object types are generated from the REST models: a renamed or retyped REST field must
+    # not change the GraphQL schema unnoticed. After a deliberate change, write the file anew.
+    published = (Path(__file__).parent / "schema.graphql").read_text()
+    assert graphql_router(8).schema.as_str() + "\n" == published

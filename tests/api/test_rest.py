@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from tests.api.conftest import settings_for
+from tests.api.fakes import FakePowerFlows
 from tests.api.helpers import day_of_intervals, interval, store_intervals
 
 BERLIN_MIDNIGHT = datetime(2026, 6, 20, 22, 0, tzinfo=UTC)  # 2026-06-21 00:00 in Berlin
@@ -158,3 +163,24 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
             "/api/simulations/{simulation_id}", "/api/meters", "/api/meters/{meter_id}/days/{date}",
             "/api/grid/days/{date}"} <= set(paths)
     assert client.get("/docs").status_code == 200
+
+
+def test_latest_of_a_restarted_service_comes_from_the_database(make_client: Callable[..., TestClient]) -> None:
+    first = make_client()
+    stored = first.post("/api/simulations", json={"p_mw": 0.3, "q_mvar": 0.02}).json()
+    restarted = make_client()
+    assert restarted.get("/api/simulations/latest/active-power").json() == {
+        "active_power_mw": 0.3, "simulation_id": stored["id"], "launched_at": stored["launched_at"]}
+    assert restarted.get("/api/simulations/latest/reactive-power").headers["content-type"] == "application/json"
+    newer = restarted.post("/api/simulations").json()
+    assert restarted.get("/api/simulations/latest/reactive-power").json()["simulation_id"] == newer["id"]
+
+
+def test_served_process_freezes_its_start_up_objects_out_of_the_collector(database_url: str, tmp_path: Path,
+                                                                          fake_flows: FakePowerFlows) -> None:
+    assert gc.get_freeze_count() == 0
+    try:
+        with TestClient(create_app(settings_for(database_url, tmp_path), fake_flows, live=False, freeze_gc=True)):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
