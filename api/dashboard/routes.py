@@ -14,9 +14,11 @@ import datetime as dt
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,7 @@ from api.dashboard.schemas import DashboardDay
 from api.db import queries
 from api.db.models import RunRecord
 from api.rest.meters import DatePath, MeterIdPath, check_day
-from api.schemas import GridResultOut, IntervalOut, RunOut
+from api.schemas import BuildingState, GridResultOut, IntervalOut, RunOut
 from api.services import Services, get_services
 from api.simulations import NotFound, day_window
 
@@ -75,34 +77,46 @@ def asset(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
 
 
+INTERVAL_FIELDS = tuple(IntervalOut.model_fields)
+GRID_FIELDS = tuple(GridResultOut.model_fields)
+BUILDING_FIELDS = tuple(BuildingState.model_fields)
+
+
 @router.get("/api/dashboard/meters/{meter_id}/days/{date}", response_model=DashboardDay)
 def dashboard_day(meter_id: MeterIdPath, date: DatePath,
-                  services: Services = Depends(get_services)) -> DashboardDay:  # noqa: B008
+                  services: Services = Depends(get_services)) -> Response:  # noqa: B008
     """Everything the page shows of ``meter_id``'s local day ``date`` so far, in one answer.
 
     The meter's interval means [kW], the feeder's live grid results and whether the day is
     complete on disk (a completed run of the meter, from the PV simulator's run-complete
     notices, covers the whole day). Empty lists, not 404, for a day without results yet:
     the page asks for a day before its first interval arrives.
+
+    The page waits for this answer before its first figures, so the day's up to 1,440
+    intervals and grid results are read as plain rows and encoded once with orjson, in the
+    shape of :class:`DashboardDay` (``tests/api/test_dashboard_routes.py`` holds the two
+    equal), instead of through ORM objects and two Pydantic passes: about three times faster.
     """
     settings = services.settings
     start, end = day_window(check_day(date), settings.tz)
 
-    def fetch(session: Session) -> DashboardDay:
-        intervals = [IntervalOut.model_validate(row, from_attributes=True)
-                     for row in queries.intervals_between(session, start, end, meter_id)]
-        grid = [GridResultOut.model_validate(row, from_attributes=True)
-                for row in queries.grid_results_between(session, settings.feeder, start, end)]
+    def fetch(session: Session) -> dict[str, Any]:
+        intervals = queries.interval_values_between(session, start, end, INTERVAL_FIELDS, meter_id)
+        grid = queries.grid_result_values_between(session, settings.feeder, start, end, GRID_FIELDS)
+        for row in grid:
+            row["buildings"] = {name: {field: state[field] for field in BUILDING_FIELDS}
+                                for name, state in row["buildings"].items()}
         statement = (select(RunRecord)
                      .where(RunRecord.meter_id == meter_id, RunRecord.first_timestamp < end,
                             RunRecord.last_timestamp >= start)
                      .order_by(RunRecord.first_timestamp))
         runs = [RunOut.model_validate(row, from_attributes=True) for row in session.scalars(statement)]
-        return DashboardDay(meter_id=meter_id, date=date, timezone=settings.timezone, feeder=settings.feeder,
-                            day_start=start, day_end=end, complete=day_complete(runs, start, end), runs=runs,
-                            intervals=intervals, grid=grid)
+        return {"meter_id": meter_id, "date": date, "timezone": settings.timezone, "feeder": settings.feeder,
+                "day_start": start, "day_end": end, "complete": day_complete(runs, start, end),
+                "runs": [run.model_dump() for run in runs], "intervals": intervals, "grid": grid}
 
-    return services.db.run(fetch)
+    day = services.db.run(fetch)
+    return Response(orjson.dumps(day, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 def day_complete(runs: list[RunOut], start: dt.datetime, end: dt.datetime) -> bool:

@@ -104,6 +104,18 @@ def intervals_between(session: Session, start: datetime, end: datetime, meter_id
     return list(session.scalars(statement.order_by(Interval.interval_start, Interval.meter_id)).all())
 
 
+def interval_values_between(session: Session, start: datetime, end: datetime, columns: Sequence[str],
+                            meter_id: str | None = None) -> list[dict[str, Any]]:
+    """:func:`intervals_between`'s rows as plain dicts of ``columns`` (no ORM objects: a day's
+    1,440 rows in a fraction of the time, for answers that only serialise them)."""
+    statement = (select(*(Interval.__table__.c[name] for name in columns))
+                 .where(Interval.interval_start >= start, Interval.interval_start < end))
+    if meter_id is not None:
+        statement = statement.where(Interval.meter_id == meter_id)
+    rows = session.execute(statement.order_by(Interval.interval_start, Interval.meter_id)).mappings()
+    return [dict(row) for row in rows]
+
+
 def intervals_at(session: Session, interval_start: datetime) -> list[Interval]:
     """Every meter's interval starting at ``interval_start``."""
     statement = select(Interval).where(Interval.interval_start == interval_start).order_by(Interval.meter_id)
@@ -176,6 +188,17 @@ def grid_results_between(session: Session, feeder: str, start: datetime, end: da
         .order_by(GridResult.interval_start)
     )
     return list(session.scalars(statement).all())
+
+
+def grid_result_values_between(session: Session, feeder: str, start: datetime, end: datetime,
+                               columns: Sequence[str]) -> list[dict[str, Any]]:
+    """:func:`grid_results_between`'s rows as plain dicts of ``columns`` (see :func:`interval_values_between`)."""
+    statement = (
+        select(*(GridResult.__table__.c[name] for name in columns))
+        .where(GridResult.feeder == feeder, GridResult.interval_start >= start, GridResult.interval_start < end)
+        .order_by(GridResult.interval_start)
+    )
+    return [dict(row) for row in session.execute(statement).mappings()]
 
 
 def latest_grid_result(session: Session, feeder: str) -> GridResult | None:
