@@ -6,20 +6,23 @@ republished to ``pvsim.dead_letter`` with the reason (confirmed, then acked), go
 upserted in one transaction, and only after that commit are they acknowledged and pushed to
 live clients. While the database is unreachable the batch is retried with backoff and stays
 unacknowledged in RabbitMQ (at most ``prefetch`` messages held); nothing is lost on a restart.
-Reconnection to the broker is aio-pika's ``connect_robust``.
+A lost broker connection is made again to any node of ``AMQP_URL`` (a comma-separated list),
+each tried in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from pamqp.common import FieldTable
 from sqlalchemy.orm import Session
 
 from api.db import queries
@@ -54,6 +57,8 @@ API_QUEUE = QueueSpec(
 """The web service's queue of live results."""
 
 ROUTING_KEY_HEADER = "x-pvsim-routing-key"
+CONNECT_TIMEOUT_S = 10.0
+"""How long one connection attempt to a broker node may take [s]."""
 MAX_BATCH = 500
 
 
@@ -135,57 +140,83 @@ class ResultsConsumer:
         self.stats_interval_s = stats_interval_s
         self.state = FeedState()
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: AbstractConnection | None = None
         self._dead_letter_exchange: aio_pika.abc.AbstractExchange | None = None
 
     async def run(self) -> None:
-        """Connect, consume and handle batches until cancelled."""
+        """Connect, consume and handle batches until cancelled; connect again whenever the connection is lost."""
         try:
-            await self._connect()
-            await asyncio.gather(self._handle_forever(), self._report_stats_forever())
+            await asyncio.gather(self._stay_connected(), self._handle_forever(), self._report_stats_forever())
         finally:
             if self._connection is not None:
                 await self._connection.close()
 
-    async def _connect(self) -> None:
-        # AMQP_URL may list a cluster's nodes separated by commas: try them in turn.
-        urls = [url.strip() for url in self.amqp_url.split(",") if url.strip()]
-        delay = 0.5
-        attempt = 0
+    async def _stay_connected(self) -> None:
+        # Not aio-pika's connect_robust: it reconnects only to the node it first reached, while
+        # AMQP_URL may list a cluster's nodes (comma-separated). After a loss, the nodes are
+        # tried in turn from the one after the lost node.
+        nodes = [url.strip() for url in self.amqp_url.split(",") if url.strip()]
+        first = 0
         while True:
-            url = urls[attempt % len(urls)]
-            attempt += 1
-            try:
-                self._connection = await aio_pika.connect_robust(url)
-                break
-            except Exception as error:  # unreachable, refused: keep serving HTTP and retry
-                self.state.broker = f"unreachable: {error}"
-                log.warning("broker %s unreachable (%s); retrying in %.1f s", _safe(url), error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-        self._connection.reconnect_callbacks.add(lambda *_args: self._on_reconnect())
-        channel = await self._connection.channel()
+            connection, channel, index = await self._connect_any(nodes, first)
+            await _until_closed(connection, channel)
+            # Deliveries of the lost channel cannot be acked any more; the broker redelivers them.
+            dropped = 0
+            while not self._inbox.empty():
+                self._inbox.get_nowait()
+                dropped += 1
+            self.state.broker = "reconnecting"
+            log.warning("broker connection to %s lost (%d unacked deliveries will come again); reconnecting",
+                        _safe(nodes[index]), dropped)
+            with contextlib.suppress(Exception):  # already lost; closing only releases what is left
+                await connection.close()
+            first = (index + 1) % len(nodes)
+
+    async def _connect_any(self, nodes: Sequence[str], first: int
+                           ) -> tuple[AbstractConnection, AbstractChannel, int]:
+        """Try the nodes in turn from ``first`` until one connects and consumes, backing off between rounds."""
+        delay = 0.5
+        while True:
+            for step in range(len(nodes)):
+                index = (first + step) % len(nodes)
+                try:
+                    connection = await aio_pika.connect(nodes[index], timeout=CONNECT_TIMEOUT_S)
+                except Exception as error:  # unreachable, refused: keep serving HTTP and try the next node
+                    self.state.broker = f"unreachable: {error}"
+                    log.warning("broker %s unreachable (%s)", _safe(nodes[index]), error)
+                    continue
+                try:
+                    channel = await self._consume(connection)
+                except Exception as error:  # lost while declaring: the next node
+                    self.state.broker = f"unreachable: {error}"
+                    log.warning("broker %s: setting up the live feed failed (%s)", _safe(nodes[index]), error)
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                    continue
+                self._connection = connection
+                self.state.broker = "connected"
+                log.info("consuming live results from %s (queue %s)", _safe(nodes[index]), API_QUEUE.name)
+                return connection, channel, index
+            log.warning("no broker node reachable; trying again in %.1f s", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    async def _consume(self, connection: AbstractConnection) -> AbstractChannel:
+        """Declare the topology on a new channel of ``connection`` and start consuming into the inbox."""
+        channel = await connection.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
         results = await channel.declare_exchange(RESULTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         self._dead_letter_exchange = await channel.declare_exchange(
             DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
-        dead_letters = await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True, arguments=DEAD_LETTER.arguments)
+        dead_letters = await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True,
+                                                   arguments=cast(FieldTable, DEAD_LETTER.arguments))
         await dead_letters.bind(self._dead_letter_exchange, routing_key="")
-        queue = await channel.declare_queue(API_QUEUE.name, durable=True, arguments=API_QUEUE.arguments)
+        queue = await channel.declare_queue(API_QUEUE.name, durable=True,
+                                            arguments=cast(FieldTable, API_QUEUE.arguments))
         for key in API_QUEUE.bindings:
             await queue.bind(results, routing_key=key)
         await queue.consume(self._inbox.put)
-        self.state.broker = "connected"
-        log.info("consuming live results from %s (queue %s)", _safe(url), API_QUEUE.name)
-
-    def _on_reconnect(self) -> None:
-        # Deliveries of the lost channel cannot be acked any more; the broker redelivers them.
-        dropped = 0
-        while not self._inbox.empty():
-            self._inbox.get_nowait()
-            dropped += 1
-        self.state.broker = "connected"
-        log.info("broker connection restored (%d unacked deliveries will come again)", dropped)
+        return channel
 
     async def _handle_forever(self) -> None:
         while True:
@@ -285,6 +316,15 @@ class ResultsConsumer:
             "dead_lettered": self.state.dead_lettered, "broker": self.state.broker,
             "database": self.state.database, "clients": self.hub.clients,
         }
+
+
+async def _until_closed(connection: AbstractConnection, channel: AbstractChannel) -> None:
+    """Return once ``connection`` or ``channel`` closes (a channel error stops consuming too)."""
+    closed = asyncio.Event()
+    connection.close_callbacks.add(lambda *_args: closed.set())
+    channel.close_callbacks.add(lambda *_args: closed.set())
+    if not channel.is_closed:  # closed before the callbacks were in place: they will not be called
+        await closed.wait()
 
 
 async def _ack(message: AbstractIncomingMessage, multiple: bool) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pika
 import pytest
@@ -15,7 +19,7 @@ from api.live.consumer import API_QUEUE
 from common.schema import encode
 from common.topology import DEAD_LETTER_QUEUE, REASON_HEADER, RESULTS_EXCHANGE, interval_routing_key, run_routing_key
 from tests.api.helpers import interval
-from tests.conftest import queue_depth
+from tests.conftest import queue_depth, rabbitmqctl
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +169,74 @@ def test_a_backlog_of_intervals_gets_the_real_power_flows_in_batches(
     assert grid[150]["buildings"]["meter-1"]["vm_pu"] == pytest.approx(snapshot.buildings["meter-1"].vm_pu, abs=1e-5)
     assert client.get("/api/health").json()["grid_results_computed"] >= 300
     print(f"300 intervals stored and solved in {elapsed:.1f} s")
+
+
+class NodeProxy:
+    """A stand-in broker node: forwards 127.0.0.1:``port`` to the real broker until :meth:`stop`,
+    which refuses new connections and cuts the forwarded ones (the node going away)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def connections_of(vhost: str) -> list[str]:
+    """Process ids of the broker's client connections in ``vhost`` (what ``close_connection`` takes)."""
+    lines = rabbitmqctl("list_connections", "pid", "vhost").splitlines()[1:]
+    return [pid for pid, _tab, host in (line.rpartition("\t") for line in lines) if host == vhost]
+
+
+def test_a_lost_connection_is_made_again_through_any_node_of_the_list(
+        amqp_url: str, vhost: str, make_client: Callable[..., TestClient]) -> None:
+    broker = urlsplit(amqp_url)
+    proxy = NodeProxy((broker.hostname or "127.0.0.1", broker.port or 5672))
+    via_proxy = urlunsplit((broker.scheme, f"{broker.netloc.rpartition(':')[0]}:{proxy.port}", broker.path, "", ""))
+    try:
+        client = live_client(make_client, f"{via_proxy},{amqp_url}")
+        [first] = connections_of(vhost)
+        # the node the service reached goes away: it must come back through the other one
+        proxy.stop()
+        wait_for(lambda: connections_of(vhost) and connections_of(vhost) != [first], what="a connection to node 2")
+        # ... and after a drop there, through node 2 again, past the dead first node
+        [second] = connections_of(vhost)
+        rabbitmqctl("close_connection", second, "test: connection dropped")
+        wait_for(lambda: connections_of(vhost) and connections_of(vhost) != [second], what="a new connection")
+        wait_for(lambda: client.get("/api/health").json()["live"]["broker"] == "connected", what="the consumer")
+        publish(amqp_url, [(interval_routing_key("meter-1"), encode(interval("meter-1", BERLIN_MIDNIGHT)))])
+        wait_for(lambda: client.get("/api/meters/meter-1/days/2026-06-21").json().get("intervals"),
+                 what="an interval stored after the reconnections")
+    finally:
+        proxy.stop()
