@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 BERLIN_MIDNIGHT = datetime(2026, 6, 20, 22, 0, tzinfo=UTC)
 
 
-def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
+def wait_for(condition: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = condition()
