@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from common.clock import LocalDay
+from pv_simulator import writer as writer_module
 from pv_simulator.curve import reference_day_dw
 from pv_simulator.writer import HEADER, CsvStore, OutputError, format_kw
 
@@ -359,3 +362,52 @@ def test_a_duplicate_does_not_mark_a_file_out_of_order(tmp_path):
         s.add("meter-1", ms(2026, 6, 21, 12, minute), 1.0)
     assert s.add("meter-1", ms(2026, 6, 21, 12, 0), 1.0) is None  # a redelivery
     assert s.day_file("meter-1", ms(2026, 6, 21, 12, 0) / 1000).in_order
+
+
+needs_syncfs = pytest.mark.skipif(writer_module._syncfs is None, reason="no syncfs (not Linux)")
+
+
+def add_meters(s: CsvStore, meters: int, second: int) -> None:
+    for number in range(meters):
+        assert s.add(f"meter-{number}", ms(2026, 6, 21, 12, 0, second), 100.0 + number)
+
+
+@needs_syncfs
+def test_many_dirty_files_are_made_durable_by_one_syncfs(tmp_path, monkeypatch):
+    calls = []
+    real = writer_module._syncfs
+    monkeypatch.setattr(writer_module, "_syncfs", lambda fd: calls.append(fd) or real(fd))
+    s = store(tmp_path, profile=flat(0))
+    meters = writer_module.SYNCFS_MIN_FILES + 2
+    add_meters(s, meters, 0)
+    add_meters(s, meters, 1)
+    assert len(s.write()) == meters and not s.pending
+    assert len(calls) == 1
+    for number in range(meters):
+        path = tmp_path / f"meter-{number}" / "2026-06-21.csv"
+        assert [row[2] for row in rows(path)] == [format_kw((100 + number) * 10)] * 2
+        day_file = s.day_file(f"meter-{number}", ms(2026, 6, 21, 12, 0, 0) / 1000)
+        assert day_file.rows == 2
+        assert s.interval_sums(f"meter-{number}", ms(2026, 6, 21, 12, 0, 0) // 1000).readings == 2
+
+
+@needs_syncfs
+def test_a_failed_syncfs_raises_output_error_and_keeps_the_rows_queued(tmp_path, monkeypatch):
+    def failing(_fd: int) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(writer_module, "_syncfs", failing)
+    s = store(tmp_path, profile=flat(0))
+    add_meters(s, writer_module.SYNCFS_MIN_FILES, 0)
+    with pytest.raises(OutputError, match="syncfs"):
+        s.write()
+    assert s.pending
+    assert s.interval_sums("meter-0", ms(2026, 6, 21, 12, 0, 0) // 1000).readings == 0  # not counted as written
+
+
+def test_few_dirty_files_are_fsynced_each_without_syncfs(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "_syncfs", lambda _fd: pytest.fail("syncfs with few files"))
+    s = store(tmp_path, profile=flat(0))
+    add_meters(s, writer_module.SYNCFS_MIN_FILES - 1, 0)
+    assert len(s.write()) == writer_module.SYNCFS_MIN_FILES - 1 and not s.pending
