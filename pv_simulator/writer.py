@@ -66,8 +66,21 @@ PvProfile = Callable[[LocalDay], tuple[int, ...]]
 """Gives a day's PV power for each local wall-clock second, in 0.1 W units."""
 
 
-def _find_syncfs() -> Callable[[int], int] | None:
-    """Linux's ``syncfs(fd)`` from the C library (0 on success, -1 and errno on failure), or None."""
+def _find_syncfs(release: str | None = None) -> Callable[[int], int] | None:
+    """Linux's ``syncfs(fd)`` from the C library (0 on success, -1 and errno on failure), or None.
+
+    None also on Linux before 5.8 (``release``: the kernel's, default this one's), whose
+    ``syncfs`` does not report write errors.
+    """
+    system = os.uname()
+    if system.sysname != "Linux":
+        return None
+    try:
+        major, minor = (int(part) for part in (release or system.release).split(".")[:2])
+    except ValueError:
+        return None
+    if (major, minor) < (5, 8):
+        return None
     try:
         return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)  # type: ignore[no-any-return]
     except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -411,3 +412,11 @@ def test_few_dirty_files_are_fsynced_each_without_syncfs(tmp_path, monkeypatch):
     s = store(tmp_path, profile=flat(0))
     add_meters(s, writer_module.SYNCFS_MIN_FILES - 1, 0)
     assert len(s.write()) == writer_module.SYNCFS_MIN_FILES - 1 and not s.pending
+
+
+def test_syncfs_is_not_used_on_kernels_that_do_not_report_its_write_errors():
+    assert writer_module._find_syncfs("5.4.0-150-generic") is None
+    assert writer_module._find_syncfs("not-a-version") is None
+    if os.uname().sysname == "Linux":
+        assert writer_module._find_syncfs("5.8.0") is not None
+        assert writer_module._find_syncfs("6.18.44-fc") is not None
