@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,7 +160,6 @@ class DayFile:
         """Running energy totals of every row in the file or queued for it (for the day's summary)."""
         self.intervals = IntervalSums(day.start_s, day.end_s, results_interval_s)
         """Row counts and power sums per results interval of every row in the file or queued for it."""
-        self._pending: list[str] = []
         self._pending_values = array("q")  # instant [epoch ms], meter, PV [0.1 W] of each queued row, flat
         self._size = 0  # bytes of the file as this process last saw or wrote it
         self._inode: int | None = None
@@ -229,7 +228,7 @@ class DayFile:
         :attr:`foreign` unless this is the first load.
         """
         lines, size = self._read_lines(handle, offset, truncate=handle.writable())  # writable: locked
-        first_load = self._inode is None and offset == 0 and not self._pending
+        first_load = self._inode is None and offset == 0 and not self._pending_values
         queued = set(self._pending_values[0::3])
         on_disk: set[int] = set()
         counted = array("q")
@@ -281,10 +280,8 @@ class DayFile:
 
     def _drop_queued(self, on_disk: set[int]) -> None:
         """Forget queued rows whose instants another process has written (their totals are counted already)."""
-        kept = [(values, text) for values, text in zip(self._queued_values(), self._pending, strict=True)
-                if values[0] not in on_disk]
-        self._pending_values = array("q", [v for values, _ in kept for v in values])
-        self._pending = [text for _, text in kept]
+        self._pending_values = array("q", [v for values in self._queued_values() if values[0] not in on_disk
+                                           for v in values])
         log.info("%s: %d queued rows were already written by another process; dropped", self.path, len(on_disk))
 
     def take_foreign(self) -> list[int]:
@@ -337,25 +334,36 @@ class DayFile:
         """Queue the row of a reading at ``ms`` [epoch ms] with meter power [W]; False if a duplicate."""
         if not self._mark(ms):
             return False
+        second = ms // 1000
+        meter_dw = round(power_w * 10)
+        pv_dw = self._pv(self.day)[(second + self.day.offset_at_s(second)) % 86_400]
+        self._pending_values.extend((ms, meter_dw, pv_dw))  # the row's text is made when written (vectorised)
+        # Interval sums: once written. The timestamp text is made only for a new peak.
+        self.totals.add(partial(self._timestamp, ms), meter_dw, pv_dw)
+        return True
+
+    def _timestamp(self, ms: int) -> str:
+        """The row's timestamp text of an instant [epoch ms]: local time with its UTC offset."""
         second, rest = divmod(ms, 1000)
         offset_s = self.day.offset_at_s(second)
-        wall = (second + offset_s) % 86_400
-        meter_dw = round(power_w * 10)
-        pv_dw = self._pv(self.day)[wall]
-        clock = _wall_clock_text()[wall] + (f".{rest:03d}" if rest else "")
-        timestamp = f"{self._prefix}{clock}{_offset_text(offset_s)}"
-        self._pending.append(
-            f"{timestamp},{self.meter_id},"
+        clock = _wall_clock_text()[(second + offset_s) % 86_400] + (f".{rest:03d}" if rest else "")
+        return f"{self._prefix}{clock}{_offset_text(offset_s)}"
+
+    def _queued_rows(self) -> bytes:
+        """The CSV rows of the queued readings, in queue order (vectorised for many whole-second rows)."""
+        values = np.frombuffer(self._pending_values, dtype=np.int64).reshape(-1, 3)
+        if len(values) >= SMALL_BATCH_ROWS and not (values[:, 0] % 1000).any():
+            return _format_rows(self.meter_id, self.day, values[:, 0] // 1000, values[:, 1], values[:, 2])
+        return "".join(
+            f"{self._timestamp(ms)},{self.meter_id},"
             f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
-        )
-        self._pending_values.extend((ms, meter_dw, pv_dw))
-        self.totals.add(timestamp, meter_dw, pv_dw)  # interval sums: once written (vectorised)
-        return True
+            for ms, meter_dw, pv_dw in self._queued_values()
+        ).encode()
 
     @property
     def has_pending(self) -> bool:
         """Whether rows wait to be written."""
-        return bool(self._pending)
+        return bool(self._pending_values)
 
     def write(self) -> None:
         """Append queued rows, flush and fsync. Raises :class:`OutputError` naming the path."""
@@ -371,7 +379,7 @@ class DayFile:
         object): with 1,000 files per flush every call per file counts. Raises
         :class:`FileBusy` (another process holds the lock) or :class:`OutputError`.
         """
-        if not self._pending:
+        if not self._pending_values:
             return False
         try:
             if not self._folder_ready:
@@ -382,11 +390,10 @@ class DayFile:
                 self._folder_ready = True
             with self._locked("ab+", LOCK_WAIT_S) as (handle, stat):
                 self._catch_up(handle, stat)
-                if not self._pending:  # another process wrote them all
+                if not self._pending_values:  # another process wrote them all
                     return False
                 created = self._size == 0
-                data = (HEADER if created else "") + "".join(self._pending)
-                handle.write(data.encode())
+                handle.write((HEADER.encode() if created else b"") + self._queued_rows())
                 handle.flush()
                 self._size = handle.tell()
                 if sync:
@@ -402,9 +409,8 @@ class DayFile:
 
     def synced(self) -> None:
         """The rows :meth:`append` wrote are durable: count them (rows, interval sums) and unqueue them."""
-        self.rows += len(self._pending)
+        self.rows += len(self._pending_values) // 3
         self._count_intervals(self._pending_values)
-        self._pending.clear()
         self._pending_values = array("q")
 
     def _queued_values(self) -> Iterator[tuple[int, int, int]]:
@@ -437,7 +443,7 @@ class DayFile:
 
     def _reload_all(self, handle: io.BufferedRandom) -> None:
         """Rebuild index and totals from the whole file plus the queued rows (the file was replaced)."""
-        pending = list(zip(self._queued_values(), self._pending, strict=True))
+        pending = list(self._queued_values())
         held = bytes(self._seconds), set(self._subsecond)
         self._seconds = bytearray(len(self._seconds))
         self._subsecond = set()
@@ -445,16 +451,15 @@ class DayFile:
         self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s)
         self._last_ms = -1
         self.in_order = True
-        self._pending, self._pending_values = [], array("q")
+        self._pending_values = array("q")
         self.rows = 0
         self._inode = None  # a first load: lists nothing as foreign
         self._read_from(handle, 0)
         # Instants new to this process are foreign; the first load of _read_from did not list them.
         self.foreign.extend(ms for ms in self._instants() if not _held_in(held, ms, self.day.start_s))
-        for values, text in pending:  # still to write: counted in the totals, in the interval sums once written
+        for values in pending:  # still to write: counted in the totals, in the interval sums once written
             if self._mark(values[0]):
-                self.totals.add(text[:text.index(",")], values[1], values[2])
-                self._pending.append(text)
+                self.totals.add(self._timestamp(values[0]), values[1], values[2])
                 self._pending_values.extend(values)
 
     def _instants(self) -> Iterator[int]:
@@ -742,26 +747,27 @@ class CsvStore:
         self._last.clear()
 
 
-KW_TABLE_RANGE_DW = 200_000
-"""Powers within +-20 kW are formatted by table lookup in :func:`format_day_rows`."""
+def _kw_matrix(values_dw: np.ndarray) -> np.ndarray:
+    """``format_kw`` of each value (n,) [0.1 W] as a (n, width) uint8 matrix, NUL-padded (NULs are dropped later).
 
-
-@lru_cache(maxsize=1)
-def _kw_table() -> np.ndarray:
-    """``format_kw(v)`` as bytes for every v in [-KW_TABLE_RANGE_DW, KW_TABLE_RANGE_DW] (shared)."""
-    values = range(-KW_TABLE_RANGE_DW, KW_TABLE_RANGE_DW + 1)
-    return np.array([format_kw(v).encode() for v in values], dtype="S9")
-
-
-def _kw_column(values_dw: np.ndarray) -> np.ndarray:
-    inside = np.abs(values_dw) <= KW_TABLE_RANGE_DW
-    if inside.all():
-        return _kw_table()[values_dw + KW_TABLE_RANGE_DW]
-    return np.array([format_kw(int(v)).encode() for v in values_dw], dtype="S16")
+    Digit arithmetic, no table: the sign, the kW digits without leading zeros, ``.``, 4 decimals.
+    """
+    values = np.asarray(values_dw, dtype=np.int64)
+    kw, decimals = np.divmod(np.abs(values), 10_000)
+    width = len(str(int(kw.max()))) if kw.size else 1
+    columns = [np.where(values < 0, ord("-"), 0)]
+    for power in range(width - 1, -1, -1):
+        digit = kw // 10**power % 10 + ord("0")
+        columns.append(digit if power == 0 else np.where(kw >= 10**power, digit, 0))
+    columns.append(np.full_like(values, ord(".")))
+    columns.extend(decimals // 10**power % 10 + ord("0") for power in (3, 2, 1, 0))
+    return np.column_stack(columns).astype(np.uint8)
 
 
 def _as_matrix(column: np.ndarray, rows: int) -> np.ndarray:
-    """A fixed-width bytes column (or one bytes constant) as a (rows, width) uint8 matrix."""
+    """A fixed-width bytes column (or one bytes constant, or a uint8 matrix already) as a (rows, width) uint8 matrix."""
+    if column.ndim == 2:
+        return column
     if column.ndim == 0:
         return np.broadcast_to(np.frombuffer(column.item(), dtype=np.uint8), (rows, len(column.item())))
     return np.frombuffer(column.tobytes(), dtype=np.uint8).reshape(rows, column.dtype.itemsize)
@@ -775,11 +781,18 @@ def format_day_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, powe
     ``pv_dw`` PV power per local wall-clock second [0.1 W]. Returns the rows (no header).
     Used by batch mode, which must write byte-identical files to the broker pipeline.
     """
+    wall = (timestamps_s + day.utc_offset_s(timestamps_s)) % 86_400
+    meter_dw = np.rint(power_w * 10).astype(np.int64)  # half to even, like round()
+    return _format_rows(meter_id, day, timestamps_s, meter_dw, np.asarray(pv_dw, dtype=np.int64)[wall])
+
+
+def _format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw: np.ndarray,
+                 pv: np.ndarray) -> bytes:
+    """CSV rows (no header) of whole-second instants (n,) [epoch s] within ``day`` with meter and PV power (n,)
+    [0.1 W] each: the same bytes as :meth:`DayFile.add` gives them one by one."""
     rows = timestamps_s.shape[0]
     offsets_s = day.utc_offset_s(timestamps_s)
     wall = (timestamps_s + offsets_s) % 86_400
-    meter_dw = np.rint(power_w * 10).astype(np.int64)  # half to even, like round()
-    pv = np.asarray(pv_dw, dtype=np.int64)[wall]
     offsets, which = np.unique(offsets_s, return_inverse=True)  # one or two per day
     offset_text = np.array([_offset_text(int(o)).encode() for o in offsets], dtype="S6")
     columns = [
@@ -787,11 +800,11 @@ def format_day_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, powe
         _wall_clock_bytes()[wall],
         offset_text[which],
         np.array(b"," + meter_id.encode() + b","),
-        _kw_column(meter_dw),
+        _kw_matrix(meter_dw),
         np.array(b","),
-        _kw_column(pv),
+        _kw_matrix(pv),
         np.array(b","),
-        _kw_column(meter_dw - pv),
+        _kw_matrix(meter_dw - pv),
         np.array(b"\n"),
     ]
     matrix = np.hstack([_as_matrix(column, rows) for column in columns])

@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from common.clock import LocalDay
 from pv_simulator import writer as writer_module
 from pv_simulator.curve import reference_day_dw
+from pv_simulator.summary import summarize_csv
 from pv_simulator.writer import HEADER, CsvStore, OutputError, format_kw
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -420,3 +422,39 @@ def test_syncfs_is_not_used_on_kernels_that_do_not_report_its_write_errors():
     if os.uname().sysname == "Linux":
         assert writer_module._find_syncfs("5.8.0") is not None
         assert writer_module._find_syncfs("6.18.44-fc") is not None
+
+
+def test_rows_written_in_one_batch_are_the_bytes_of_rows_written_one_by_one(tmp_path):
+    # The fall-back day (two UTC offsets), powers of several widths up to 1 MW, negative net.
+    start = ms(2026, 10, 25, 0, 30, 0)
+    readings = [(start + k * 60_000, (-1) ** k * 1234.56 * k) for k in range(64)]
+    readings += [(start + (64 + k) * 60_000, power_w) for k, power_w in
+                 enumerate((25_000.04, -30_000.0, 0.0, 0.04, -0.04, 999_999.99, 7.0))]
+    batched, single = store(tmp_path / "batched"), store(tmp_path / "single")
+    for instant, power_w in readings:
+        assert batched.add("meter-1", instant, power_w)
+        assert single.add("meter-1", instant, power_w)
+        single.write()
+    batched.write()
+    path = Path("meter-1") / "2026-10-25.csv"
+    assert (tmp_path / "batched" / path).read_bytes() == (tmp_path / "single" / path).read_bytes()
+    assert {row[0][-6:] for row in rows(tmp_path / "batched" / path)} == {"+02:00", "+01:00"}
+
+
+def test_the_vectorised_kw_text_is_format_kw_for_every_value_within_20_kw_and_beyond():
+    values = np.concatenate([np.arange(-200_000, 200_001), [10**7, -(10**8) + 1, 123_456_789]])
+    text = writer_module._kw_matrix(values)
+    got = [bytes(row[row != 0]).decode() for row in text]
+    assert got == [format_kw(int(v)) for v in values]
+
+
+def test_running_totals_name_the_peaks_as_the_summary_of_the_file_does(tmp_path):
+    s = store(tmp_path)
+    start = ms(2026, 6, 21, 4, 0, 0)
+    for k in range(300):  # net crosses zero both ways around the reference PV's morning ramp
+        assert s.add("meter-1", start + k * 60_000, 400.0 + 300.0 * (k % 7))
+    s.write()
+    day_file = s.day_file("meter-1", start / 1000)
+    path = tmp_path / "meter-1" / "2026-06-21.csv"
+    assert day_file.totals.summary("meter-1", "2026-06-21", 60) == summarize_csv(path)
+    assert day_file.totals.peak_import_at and day_file.totals.peak_export_at
