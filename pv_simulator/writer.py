@@ -15,7 +15,7 @@ an exclusive ``fcntl`` lock on the file, and before appending a writer compares 
 file with what it last saw: if another process appended, the new tail is read into
 the index (its rows are *foreign*) and queued rows already there are dropped; if
 another process replaced the file (a sort), the whole file is read again. The lock
-is held for the append only (microseconds; the ``fsync`` follows it) and never
+is held for the append only (microseconds; the ``fsync`` or ``syncfs`` follows it) and never
 waited for long: a process paused while holding it (SIGSTOP) must not stall the
 other, whose rows then stay queued (unacknowledged) until the next try.
 """
@@ -99,7 +99,8 @@ class FileBusy(OutputError):
 
 
 SMALL_BATCH_ROWS = 16
-"""Rows written to one file at once below which interval sums are counted row by row, not vectorised."""
+"""Rows written to one file at once below which their text is made and their interval sums counted row by row
+(NumPy's fixed cost per call is more than a few rows cost one by one); from it on, vectorised."""
 LOCK_WAIT_S = 0.05
 """Longest wait for another process's lock on a day file before an append is put off [s]."""
 SORT_LOCK_WAIT_S = 2.0
