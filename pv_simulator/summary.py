@@ -166,6 +166,10 @@ def _build(meter_id: str | None, day: str | None, rows: int, interval_s: float,
     )
 
 
+def _text(timestamp: str | Callable[[], str]) -> str:
+    return timestamp if isinstance(timestamp, str) else timestamp()
+
+
 @dataclass
 class DayTotals:
     """Running totals of a day file's rows, in integer 0.1 W units (exact), kept as rows are written.
@@ -184,8 +188,9 @@ class DayTotals:
     peak_export_dw: int = 0
     peak_export_at: str | None = None
 
-    def add(self, timestamp: str, meter_dw: int, pv_dw: int) -> None:
-        """Count one row: its timestamp text, meter and PV power [0.1 W]."""
+    def add(self, timestamp: str | Callable[[], str], meter_dw: int, pv_dw: int) -> None:
+        """Count one row: its timestamp text (or a function giving it, called only for a new peak), meter and
+        PV power [0.1 W]."""
         net = meter_dw - pv_dw
         self.rows += 1
         self.meter_dw += meter_dw
@@ -193,11 +198,11 @@ class DayTotals:
         if net > 0:
             self.import_dw += net
             if net > self.peak_import_dw:
-                self.peak_import_dw, self.peak_import_at = net, timestamp
+                self.peak_import_dw, self.peak_import_at = net, _text(timestamp)
         elif net < 0:
             self.export_dw -= net
             if -net > self.peak_export_dw:
-                self.peak_export_dw, self.peak_export_at = -net, timestamp
+                self.peak_export_dw, self.peak_export_at = -net, _text(timestamp)
 
     @classmethod
     def of_arrays(cls, meter_dw: npt.NDArray[np.int64], pv_dw: npt.NDArray[np.int64],

@@ -9,12 +9,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pv_simulator.results import Sums
 from pv_simulator.summary import summarize_csv
-from pv_simulator.writer import CsvStore
+from pv_simulator.writer import SYNCFS_MIN_FILES, CsvStore
 
 UTC = ZoneInfo("UTC")
 START = 1_782_000_000  # 2026-06-21T00:00:00Z
@@ -33,6 +35,23 @@ def seconds_in(output_dir: Path) -> list[int]:
     lines = (output_dir / PATH).read_text().splitlines()
     assert lines[0].startswith("timestamp,")
     return [int(line[17:19]) + 60 * int(line[14:16]) for line in lines[1:]]  # mm:ss of the day
+
+
+@contextmanager
+def locked_by_another_process(path: Path) -> Iterator[None]:
+    """``path`` held under an exclusive fcntl lock by a child process (as if paused while appending)."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        f"f = open({str(path)!r}, 'ab')\n"
+        "fcntl.lockf(f.fileno(), fcntl.LOCK_EX)\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(30)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_rows_another_writer_appended_are_read_in_and_queued_copies_dropped(tmp_path: Path) -> None:
@@ -97,22 +116,30 @@ def test_a_file_locked_by_a_paused_process_keeps_its_rows_queued_without_blockin
     s = store(tmp_path)
     add(s, [0])
     s.write()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, sys, time\n"
-        f"f = open({str(tmp_path / PATH)!r}, 'ab')\n"
-        "fcntl.lockf(f.fileno(), fcntl.LOCK_EX)\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(30)\n")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    with locked_by_another_process(tmp_path / PATH):
         add(s, [1])
         started = time.monotonic()
         assert s.write() == []
         waited_s = time.monotonic() - started
         assert s.pending and waited_s < 1  # put off, not blocked
         assert seconds_in(tmp_path) == [0]
-    finally:
-        holder.kill()
-        holder.wait()
     assert len(s.write()) == 1 and not s.pending
     assert seconds_in(tmp_path) == [0, 1]
+
+
+def test_with_many_dirty_files_a_locked_one_keeps_its_rows_queued_and_the_others_are_written(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    meters = SYNCFS_MIN_FILES + 2
+    for number in range(meters):
+        assert s.add(f"meter-{number}", START * 1000, 100.0) is not None
+    s.write()
+    with locked_by_another_process(tmp_path / PATH):
+        for number in range(meters):
+            assert s.add(f"meter-{number}", (START + 1) * 1000, 100.0) is not None
+        written = s.write()
+        assert len(written) == meters - 1 and "meter-1" not in {f.meter_id for f in written}
+        assert s.pending and seconds_in(tmp_path) == [0]
+    assert len(s.write()) == 1 and not s.pending
+    assert seconds_in(tmp_path) == [0, 1]
+    for number in range(meters):
+        assert (tmp_path / f"meter-{number}" / "2026-06-21.csv").read_text().count("\n") == 3

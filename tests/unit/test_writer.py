@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from common.clock import LocalDay
+from pv_simulator import writer as writer_module
 from pv_simulator.curve import reference_day_dw
+from pv_simulator.summary import summarize_csv
 from pv_simulator.writer import HEADER, CsvStore, OutputError, format_kw
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -359,3 +365,96 @@ def test_a_duplicate_does_not_mark_a_file_out_of_order(tmp_path):
         s.add("meter-1", ms(2026, 6, 21, 12, minute), 1.0)
     assert s.add("meter-1", ms(2026, 6, 21, 12, 0), 1.0) is None  # a redelivery
     assert s.day_file("meter-1", ms(2026, 6, 21, 12, 0) / 1000).in_order
+
+
+needs_syncfs = pytest.mark.skipif(writer_module._syncfs is None, reason="no syncfs (not Linux)")
+
+
+def add_meters(s: CsvStore, meters: int, second: int) -> None:
+    for number in range(meters):
+        assert s.add(f"meter-{number}", ms(2026, 6, 21, 12, 0, second), 100.0 + number)
+
+
+@needs_syncfs
+def test_many_dirty_files_are_made_durable_by_one_syncfs(tmp_path, monkeypatch):
+    calls = []
+    real = writer_module._syncfs
+    monkeypatch.setattr(writer_module, "_syncfs", lambda fd: calls.append(fd) or real(fd))
+    s = store(tmp_path, profile=flat(0))
+    meters = writer_module.SYNCFS_MIN_FILES + 2
+    add_meters(s, meters, 0)
+    add_meters(s, meters, 1)
+    assert len(s.write()) == meters and not s.pending
+    assert len(calls) == 1
+    for number in range(meters):
+        path = tmp_path / f"meter-{number}" / "2026-06-21.csv"
+        assert [row[2] for row in rows(path)] == [format_kw((100 + number) * 10)] * 2
+        day_file = s.day_file(f"meter-{number}", ms(2026, 6, 21, 12, 0, 0) / 1000)
+        assert day_file.rows == 2
+        assert s.interval_sums(f"meter-{number}", ms(2026, 6, 21, 12, 0, 0) // 1000).readings == 2
+
+
+@needs_syncfs
+def test_a_failed_syncfs_raises_output_error_and_keeps_the_rows_queued(tmp_path, monkeypatch):
+    def failing(_fd: int) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(writer_module, "_syncfs", failing)
+    s = store(tmp_path, profile=flat(0))
+    add_meters(s, writer_module.SYNCFS_MIN_FILES, 0)
+    with pytest.raises(OutputError, match="syncfs"):
+        s.write()
+    assert s.pending
+    assert s.interval_sums("meter-0", ms(2026, 6, 21, 12, 0, 0) // 1000).readings == 0  # not counted as written
+
+
+def test_few_dirty_files_are_fsynced_each_without_syncfs(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "_syncfs", lambda _fd: pytest.fail("syncfs with few files"))
+    s = store(tmp_path, profile=flat(0))
+    add_meters(s, writer_module.SYNCFS_MIN_FILES - 1, 0)
+    assert len(s.write()) == writer_module.SYNCFS_MIN_FILES - 1 and not s.pending
+
+
+def test_syncfs_is_not_used_on_kernels_that_do_not_report_its_write_errors():
+    assert writer_module._find_syncfs("5.4.0-150-generic") is None
+    assert writer_module._find_syncfs("not-a-version") is None
+    if os.uname().sysname == "Linux":
+        assert writer_module._find_syncfs("5.8.0") is not None
+        assert writer_module._find_syncfs("6.18.44-fc") is not None
+
+
+def test_rows_written_in_one_batch_are_the_bytes_of_rows_written_one_by_one(tmp_path):
+    # The fall-back day (two UTC offsets), powers of several widths up to 1 MW, negative net.
+    start = ms(2026, 10, 25, 0, 30, 0)
+    readings = [(start + k * 60_000, (-1) ** k * 1234.56 * k) for k in range(64)]
+    readings += [(start + (64 + k) * 60_000, power_w) for k, power_w in
+                 enumerate((25_000.04, -30_000.0, 0.0, 0.04, -0.04, 999_999.99, 7.0))]
+    batched, single = store(tmp_path / "batched"), store(tmp_path / "single")
+    for instant, power_w in readings:
+        assert batched.add("meter-1", instant, power_w)
+        assert single.add("meter-1", instant, power_w)
+        single.write()
+    batched.write()
+    path = Path("meter-1") / "2026-10-25.csv"
+    assert (tmp_path / "batched" / path).read_bytes() == (tmp_path / "single" / path).read_bytes()
+    assert {row[0][-6:] for row in rows(tmp_path / "batched" / path)} == {"+02:00", "+01:00"}
+
+
+def test_the_vectorised_kw_text_is_format_kw_for_every_value_within_20_kw_and_beyond():
+    values = np.concatenate([np.arange(-200_000, 200_001), [10**7, -(10**8) + 1, 123_456_789]])
+    text = writer_module._kw_matrix(values)
+    got = [bytes(row[row != 0]).decode() for row in text]
+    assert got == [format_kw(int(v)) for v in values]
+
+
+def test_running_totals_name_the_peaks_as_the_summary_of_the_file_does(tmp_path):
+    s = store(tmp_path)
+    start = ms(2026, 6, 21, 4, 0, 0)
+    for k in range(300):  # net crosses zero both ways around the reference PV's morning ramp
+        assert s.add("meter-1", start + k * 60_000, 400.0 + 300.0 * (k % 7))
+    s.write()
+    day_file = s.day_file("meter-1", start / 1000)
+    path = tmp_path / "meter-1" / "2026-06-21.csv"
+    assert day_file.totals.summary("meter-1", "2026-06-21", 60) == summarize_csv(path)
+    assert day_file.totals.peak_import_at and day_file.totals.peak_export_at
