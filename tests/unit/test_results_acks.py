@@ -94,3 +94,39 @@ def test_a_new_process_republishes_the_interval_before_its_first_reading(tmp_pat
     deliver(second, 2, START + 61)
     second._flush()
     assert [orjson.loads(body)["readings"] for _, _, body in channel.published] == [60]
+
+
+def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_across_a_lost_channel(
+        tmp_path: Path) -> None:
+    service, channel = service_on(tmp_path)
+    meters = ["meter-1", "meter-2"]
+    for tag, meter_id in enumerate(meters, start=1):
+        body = orjson.dumps({"schema": 1, "meter_id": meter_id, "seq": 0, "timestamp": format_utc(START),
+                             "power_w": 1.0})
+        service._on_message(service.channel, SimpleNamespace(  # type: ignore[arg-type]
+            delivery_tag=tag, routing_key=f"meter.{meter_id}.reading", redelivered=False), None, body)
+    for tag, meter_id in enumerate(meters, start=3):
+        end = orjson.dumps({"schema": 1, "meter_id": meter_id, "run_id": "run-1", "meters": meters, "readings": 1,
+                            "interval_s": 60, "first_timestamp": format_utc(START),
+                            "last_timestamp": format_utc(START)})
+        service._on_message(service.channel, SimpleNamespace(  # type: ignore[arg-type]
+            delivery_tag=tag, routing_key=f"meter.{meter_id}.end", redelivered=False), None, end)
+    service._flush()
+    service._run_work(float("inf"))  # closes the run: both last intervals, then a notice per meter
+    service._flush()
+    notices = [orjson.loads(body) for _, key, body in channel.published if key.endswith(".run")]
+    assert [n["meter_id"] for n in notices] == meters and all(n["meters"] == meters for n in notices)
+    run = service.runs.closing["run-1"]
+    confirm(service, service._publish_tag - 1)  # the first notice only
+    assert not run.closed
+    service.on_connection_lost()  # the second notice is published again on the next channel
+    fresh = Channel()
+    service.channel = fresh  # type: ignore[assignment]
+    service._publish_tag = 0
+    service._blocked.clear()
+    service._flush()
+    assert [orjson.loads(body)["meter_id"] for _, key, body in fresh.published if key.endswith(".run")] == [
+        "meter-2"]
+    assert not run.closed
+    confirm(service, service._publish_tag)
+    assert run.closed
