@@ -135,8 +135,7 @@ class IntervalSums:
             return Sums()
         if index < self._low:
             return None
-        readings, meter_dw, pv_dw, import_dw = (int(v) for v in self._sums[index - self._low])
-        return Sums(readings, meter_dw, pv_dw, import_dw)
+        return Sums(*self._sums[index - self._low].tolist())
 
 
 @dataclass

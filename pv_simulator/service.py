@@ -170,7 +170,7 @@ class PvSimulatorService(AmqpService):
             log.exception("failed to handle delivery %d (%s); returning it to the queue", method.delivery_tag, key)
             channel.basic_reject(method.delivery_tag, requeue=True)  # counts towards the delivery limit
             self._settled.add(method.delivery_tag)
-        if self._queued >= self._batch_rows():
+        if self._queued >= BATCH_ROWS and self._queued >= self._batch_rows():  # the cheap test first: per delivery
             self._flush()
 
     def _on_reading(self, body: bytes) -> None:

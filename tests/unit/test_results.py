@@ -52,9 +52,11 @@ def test_a_span_not_aligned_to_the_interval_starts_with_a_partial_interval() -> 
 def test_only_recent_intervals_are_held_and_an_earlier_one_says_it_is_not() -> None:
     sums = IntervalSums(START, START + 86_400, 60)
     sums.add(START, 5, 0)
-    sums.add(START + 60 * RECENT_INTERVALS, 7, 0)  # the window moves on: the first interval is let go
-    assert sums.get(START) is None
-    assert sums.get(START + 60) == Sums()  # held: no row yet
+    sums.add(START + 60 * RECENT_INTERVALS, 7, 0)  # the interval open before stays held: it may be due now
+    assert sums.get(START) == Sums(1, 5, 0, 5)
+    sums.add(START + 60 * (RECENT_INTERVALS + 1), 7, 0)  # the window moves on: the first interval is let go
+    assert sums.get(START) is None and sums.get(START + 60) is None
+    assert sums.get(START + 120) == Sums()  # held: no row yet
     assert sums.get(START + 60 * RECENT_INTERVALS) == Sums(1, 7, 0, 7)
     sums.add(START + 1, 5, 0)  # a late row before the window is not counted (partial sums would be wrong)
     assert sums.get(START) is None
