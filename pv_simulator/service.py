@@ -57,6 +57,9 @@ WORK_BUDGET_S = 0.05
 """Time per tick spent counting and closing finished runs [s]; one day file at least."""
 STANDBY_SCAN_S = 2.0
 """Without deliveries for this long, look this often for run records another PV simulator wrote [s]."""
+NOTICE_BYTES_PER_FLUSH = 1_000_000
+"""Run-complete notices published per flush, in body bytes (each lists the run's meters: 1,000 notices of
+12 kB at 1,000 meters sat in the connection's buffer at once) [bytes]; at least one."""
 REPORT_INTERVAL_S = 10.0
 """Time between progress log lines [s]."""
 BAD_INPUT_LOG_LIMIT = 10
@@ -348,16 +351,21 @@ class PvSimulatorService(AmqpService):
             self._blocked.add(self._publish_tag, first_new)
             self._interval_in_flight[self._publish_tag] = (meter_id, start_s)
             self.results_published += 1
-        notices, self._run_notices = self._run_notices, []
-        for notice in notices:
+        budget, sent = NOTICE_BYTES_PER_FLUSH, 0
+        for notice in self._run_notices:  # the rest at the next flushes (the run is recorded complete after)
+            if budget <= 0:
+                break
             run, end = notice
             body = run_complete_body(run.run_id, run.meters, end.meter_id, end.readings, end.interval_s,
                                      end.first_ms / 1000, end.last_ms / 1000)
             channel.basic_publish(topology.RESULTS_EXCHANGE, topology.run_routing_key(end.meter_id), body,
                                   properties)
+            budget -= len(body)
+            sent += 1
             self._publish_tag += 1
             self._blocked.add(self._publish_tag, first_new)
             self._notice_in_flight[self._publish_tag] = notice
+        del self._run_notices[:sent]
 
     def _start_closing(self) -> None:
         """Queue the day files of runs complete on disk for sorting and summaries (done by :meth:`_run_work`)."""

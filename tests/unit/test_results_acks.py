@@ -7,8 +7,10 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import orjson
+import pytest
 from pika.spec import Basic
 
+import pv_simulator.service as service_module
 from common.schema import format_utc
 from pv_simulator.curve import ReferencePv
 from pv_simulator.runs import RunTracker
@@ -96,10 +98,8 @@ def test_a_new_process_republishes_the_interval_before_its_first_reading(tmp_pat
     assert [orjson.loads(body)["readings"] for _, _, body in channel.published] == [60]
 
 
-def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_across_a_lost_channel(
-        tmp_path: Path) -> None:
-    service, channel = service_on(tmp_path)
-    meters = ["meter-1", "meter-2"]
+def run_two_meters(service: PvSimulatorService, meters: list[str]) -> None:
+    """One reading per meter, each meter's end of run, then the run is closed and its results published."""
     for tag, meter_id in enumerate(meters, start=1):
         body = orjson.dumps({"schema": 1, "meter_id": meter_id, "seq": 0, "timestamp": format_utc(START),
                              "power_w": 1.0})
@@ -114,6 +114,13 @@ def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_ac
     service._flush()
     service._run_work(float("inf"))  # closes the run: both last intervals, then a notice per meter
     service._flush()
+
+
+def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_across_a_lost_channel(
+        tmp_path: Path) -> None:
+    service, channel = service_on(tmp_path)
+    meters = ["meter-1", "meter-2"]
+    run_two_meters(service, meters)
     notices = [orjson.loads(body) for _, key, body in channel.published if key.endswith(".run")]
     assert [n["meter_id"] for n in notices] == meters and all(n["meters"] == meters for n in notices)
     run = service.runs.closing["run-1"]
@@ -128,5 +135,21 @@ def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_ac
     assert [orjson.loads(body)["meter_id"] for _, key, body in fresh.published if key.endswith(".run")] == [
         "meter-2"]
     assert not run.closed
+    confirm(service, service._publish_tag)
+    assert run.closed
+
+
+def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service_module, "NOTICE_BYTES_PER_FLUSH", 1)  # one notice per flush
+    service, channel = service_on(tmp_path)
+    run_two_meters(service, ["meter-1", "meter-2"])
+    run = service.runs.closing["run-1"]
+    assert [key for _, key, _ in channel.published if key.endswith(".run")] == ["result.meter-1.run"]
+    confirm(service, service._publish_tag)
+    assert not run.closed
+    service._flush()
+    assert [key for _, key, _ in channel.published if key.endswith(".run")] == [
+        "result.meter-1.run", "result.meter-2.run"]
     confirm(service, service._publish_tag)
     assert run.closed
