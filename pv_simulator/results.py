@@ -121,6 +121,11 @@ class IntervalSums:
             self._low, self._sums = low, sums
         return True
 
+    @property
+    def wide(self) -> bool:
+        """Whether more than the recent intervals are held (the last write spanned many)."""
+        return len(self._sums) > self._recent + 1
+
     def trim(self) -> None:
         """Let go of all but the recent intervals (after counting a whole file: none of its intervals is due)."""
         top = self._low + len(self._sums) - 1

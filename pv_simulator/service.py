@@ -310,6 +310,7 @@ class PvSimulatorService(AmqpService):
         self._flushed_tag = upto
         self._start_closing()
         self._publish_results(first_new)
+        self.store.trim_intervals()
         self._ack()
         self._check_done()
 

@@ -631,6 +631,13 @@ class CsvStore:
         assert found is not None  # read_interval_sums holds every interval
         return found
 
+    def trim_intervals(self) -> None:
+        """Let every day file's interval sums go back to the recent intervals (once the results of a write
+        that spanned many are published): a long run's finished days then hold 0.5 kB each, not 46 kB."""
+        for day_file in self._files.values():
+            if day_file.intervals.wide:
+                day_file.intervals.trim()
+
     def held_before(self, meter_id: str, epoch_s: int) -> int | None:
         """The latest whole second [epoch s] of a meter held before ``epoch_s``, looking back one day file."""
         day_file = self.day_file(meter_id, epoch_s)

@@ -153,3 +153,21 @@ def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
         "result.meter-1.run", "result.meter-2.run"]
     confirm(service, service._publish_tag)
     assert run.closed
+
+
+def test_after_publishing_a_write_that_closed_many_intervals_the_day_file_keeps_only_recent_sums(
+        tmp_path: Path) -> None:
+    service, channel = service_on(tmp_path)
+    for tag in range(1, 201):  # 200 readings a minute apart: the write closes 199 intervals
+        deliver(service, tag, START + 60 * (tag - 1))
+    service._flush()
+    assert [orjson.loads(body)["readings"] for _, _, body in channel.published] == [1] * 199
+    intervals = service.store.day_file("meter-1", START).intervals
+    assert not intervals.wide and intervals.get(START) is None
+    deliver(service, 201, START + 30)  # late: its interval is counted from the file
+    deliver(service, 202, START + 60 * 200)
+    service._flush()
+    assert orjson.loads(channel.published[-1][2])["interval_start"] == format_utc(START + 60 * 199)
+    late = [orjson.loads(body) for _, _, body in channel.published[199:]]
+    assert {(r["interval_start"], r["readings"]) for r in late} == {
+        (format_utc(START), 2), (format_utc(START + 60 * 199), 1)}
