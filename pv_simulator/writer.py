@@ -302,6 +302,27 @@ class DayFile:
         held = np.flatnonzero(np.unpackbits(np.frombuffer(self._seconds, dtype=np.uint8), bitorder="little")[:stop])
         return None if held.size == 0 else self.day.start_s + int(held[-1])
 
+    def read_interval_sums(self) -> IntervalSums:
+        """The sums of every interval, counted from the rows this process knows to be in the file.
+
+        For a row in an interval :attr:`intervals` no longer holds (a late row, rare):
+        costs a read of the file (about 0.1 s for a day at 1 s). Raises :class:`OutputError`.
+        """
+        sums = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s, recent=None)
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read(self._size)  # unlocked: rows appended after this size are not yet known
+        except FileNotFoundError:
+            return sums
+        except OSError as error:
+            raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
+        rows = [row for line in data[:data.rfind(b"\n") + 1].decode().splitlines()[1:]
+                if (row := _parse_row(line)) is not None]
+        if rows:
+            values = np.array([(ms, meter_dw, pv_dw) for ms, _, meter_dw, pv_dw in rows], dtype=np.int64)
+            sums.add_rows(values[:, 0] // 1000, values[:, 1], values[:, 2])
+        return sums
+
     # -- rows -------------------------------------------------------------------------------
     def add(self, ms: int, power_w: float) -> bool:
         """Queue the row of a reading at ``ms`` [epoch ms] with meter power [W]; False if a duplicate."""
@@ -371,27 +392,6 @@ class DayFile:
         if values:
             rows = np.frombuffer(values, dtype=np.int64).reshape(-1, 3)
             self.intervals.add_rows(rows[:, 0] // 1000, rows[:, 1], rows[:, 2])
-
-    def read_interval_sums(self) -> IntervalSums:
-        """The sums of every interval, counted from the rows this process knows to be in the file.
-
-        For a row in an interval :attr:`intervals` no longer holds (a late row, rare):
-        costs a read of the file (about 0.1 s for a day at 1 s). Raises :class:`OutputError`.
-        """
-        sums = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s, recent=None)
-        try:
-            with open(self.path, "rb") as handle:
-                data = handle.read(self._size)  # unlocked: rows appended after this size are not yet known
-        except FileNotFoundError:
-            return sums
-        except OSError as error:
-            raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
-        rows = [row for line in data[:data.rfind(b"\n") + 1].decode().splitlines()[1:]
-                if (row := _parse_row(line)) is not None]
-        if rows:
-            values = np.array([(ms, meter_dw, pv_dw) for ms, _, meter_dw, pv_dw in rows], dtype=np.int64)
-            sums.add_rows(values[:, 0] // 1000, values[:, 1], values[:, 2])
-        return sums
 
     def _catch_up(self, handle: io.BufferedRandom) -> None:
         """With the lock held: take in what another process wrote since this one last looked."""
@@ -512,12 +512,12 @@ class CsvStore:
         self._pv_profile = pv_profile
         self._files: OrderedDict[tuple[str, date], DayFile] = OrderedDict()
         self._last: dict[str, DayFile] = {}  # meter id -> file of its last reading
+        self._read_sums: OrderedDict[int, tuple[DayFile, int, IntervalSums]] = OrderedDict()  # id -> file, rows, sums
         self._dirty: dict[int, DayFile] = {}
         self._busy_logged = -1e9
         self._local_days: dict[date, LocalDay] = {}
         self._pv_days: OrderedDict[date, tuple[int, ...]] = OrderedDict()
         self._pool: ThreadPoolExecutor | None = None
-        self._read_sums: OrderedDict[int, tuple[DayFile, int, IntervalSums]] = OrderedDict()  # id -> file, rows, sums
 
     def local_day(self, day: date) -> LocalDay:
         """The site's :class:`LocalDay` of ``day`` (one shared object per date)."""
