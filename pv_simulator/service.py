@@ -36,7 +36,7 @@ from common.loopwatch import LoopWatch
 from common.schema import InvalidMessage, parse_end_of_run, parse_reading
 from pv_simulator.confirms import ConfirmWaits
 from pv_simulator.results import IntervalTracker, interval_body, run_complete_body
-from pv_simulator.runs import Run, RunTracker
+from pv_simulator.runs import MeterEnd, Run, RunTracker
 from pv_simulator.summary import write_summary_json
 from pv_simulator.writer import CsvStore, DayFile, OutputError
 
@@ -57,6 +57,9 @@ WORK_BUDGET_S = 0.05
 """Time per tick spent counting and closing finished runs [s]; one day file at least."""
 STANDBY_SCAN_S = 2.0
 """Without deliveries for this long, look this often for run records another PV simulator wrote [s]."""
+NOTICE_BYTES_PER_FLUSH = 1_000_000
+"""Run-complete notices published per flush, in body bytes (each lists the run's meters: 1,000 notices of
+12 kB at 1,000 meters sat in the connection's buffer at once) [bytes]; at least one."""
 REPORT_INTERVAL_S = 10.0
 """Time between progress log lines [s]."""
 BAD_INPUT_LOG_LIMIT = 10
@@ -79,8 +82,11 @@ class PvSimulatorService(AmqpService):
         self.results = IntervalTracker(store.results_interval_s)
         self.results_published = 0
         self._interval_in_flight: dict[int, tuple[str, int]] = {}  # publish tag -> (meter id, interval start)
-        self._run_notices: list[tuple[Run, str, bytes]] = []  # run-complete notices to publish
-        self._notice_in_flight: dict[int, tuple[Run, str, bytes]] = {}  # publish tag -> notice
+        # Run-complete notices to publish, one per meter; bodies are made when published (each lists
+        # every meter of the run: held all at once they took about 200 MB at 1,000 meters).
+        self._run_notices: list[tuple[Run, MeterEnd]] = []
+        self._notice_in_flight: dict[int, tuple[Run, MeterEnd]] = {}  # publish tag -> notice
+        self._notices_left: dict[int, int] = {}  # id of a run -> its notices not confirmed yet
         self._channels = 0
         self._catch_up = False  # the next delivery starts a takeover: re-read what is on disk first
         self._redelivering = False
@@ -167,7 +173,7 @@ class PvSimulatorService(AmqpService):
             log.exception("failed to handle delivery %d (%s); returning it to the queue", method.delivery_tag, key)
             channel.basic_reject(method.delivery_tag, requeue=True)  # counts towards the delivery limit
             self._settled.add(method.delivery_tag)
-        if self._queued >= self._batch_rows():
+        if self._queued >= BATCH_ROWS and self._queued >= self._batch_rows():  # the cheap test first: per delivery
             self._flush()
 
     def _on_reading(self, body: bytes) -> None:
@@ -241,7 +247,7 @@ class PvSimulatorService(AmqpService):
         for tag in tags:
             self._interval_in_flight.pop(tag, None)
             notice = self._notice_in_flight.pop(tag, None)
-            if notice is not None and not self._notice_pending(notice[0]):
+            if notice is not None and self._notice_confirmed(notice[0]):
                 self.runs.record_complete(notice[0])
                 if not self._write_or_fail():
                     return
@@ -304,6 +310,7 @@ class PvSimulatorService(AmqpService):
         self._flushed_tag = upto
         self._start_closing()
         self._publish_results(first_new)
+        self.store.trim_intervals()
         self._ack()
         self._check_done()
 
@@ -315,12 +322,17 @@ class PvSimulatorService(AmqpService):
             else:  # completed on disk by an earlier process that may have crashed before publishing
                 self._recover_results(end.meter_id, end.last_ms // 1000)
                 self.results.mark(end.meter_id, end.last_ms // 1000)
-            body = run_complete_body(run.run_id, run.meters, end.meter_id, end.readings, end.interval_s,
-                                     end.first_ms / 1000, end.last_ms / 1000)
-            self._run_notices.append((run, topology.run_routing_key(end.meter_id), body))
+            self._run_notices.append((run, end))
+        self._notices_left[id(run)] = self._notices_left.get(id(run), 0) + len(run.ends)
 
-    def _notice_pending(self, run: Run) -> bool:
-        return any(notice[0] is run for notice in (*self._run_notices, *self._notice_in_flight.values()))
+    def _notice_confirmed(self, run: Run) -> bool:
+        """One notice of ``run`` is confirmed; True if it was the last one."""
+        left = self._notices_left[id(run)] - 1
+        if left:
+            self._notices_left[id(run)] = left
+            return False
+        del self._notices_left[id(run)]
+        return True
 
     def _publish_results(self, first_new: int) -> None:
         """Publish due interval results, then run-complete notices; deliveries from ``first_new`` on wait
@@ -340,12 +352,21 @@ class PvSimulatorService(AmqpService):
             self._blocked.add(self._publish_tag, first_new)
             self._interval_in_flight[self._publish_tag] = (meter_id, start_s)
             self.results_published += 1
-        notices, self._run_notices = self._run_notices, []
-        for notice in notices:
-            channel.basic_publish(topology.RESULTS_EXCHANGE, notice[1], notice[2], properties)
+        budget, sent = NOTICE_BYTES_PER_FLUSH, 0
+        for notice in self._run_notices:  # the rest at the next flushes (the run is recorded complete after)
+            if budget <= 0:
+                break
+            run, end = notice
+            body = run_complete_body(run.run_id, run.meters, end.meter_id, end.readings, end.interval_s,
+                                     end.first_ms / 1000, end.last_ms / 1000)
+            channel.basic_publish(topology.RESULTS_EXCHANGE, topology.run_routing_key(end.meter_id), body,
+                                  properties)
+            budget -= len(body)
+            sent += 1
             self._publish_tag += 1
             self._blocked.add(self._publish_tag, first_new)
             self._notice_in_flight[self._publish_tag] = notice
+        del self._run_notices[:sent]
 
     def _start_closing(self) -> None:
         """Queue the day files of runs complete on disk for sorting and summaries (done by :meth:`_run_work`)."""

@@ -62,6 +62,9 @@ FSYNC_THREADS = 16
 """Day files written and fsynced in parallel by one :meth:`CsvStore.write` (the filesystem
 commits concurrent fsyncs together: 1,000 files took 115-175 ms instead of 340-415 ms here)."""
 
+MAX_READ_SUMS = 4
+"""Day files whose interval sums, read back for late rows, are kept while the file is unchanged (46 kB each at 60 s)."""
+
 PvProfile = Callable[[LocalDay], tuple[int, ...]]
 """Gives a day's PV power for each local wall-clock second, in 0.1 W units."""
 
@@ -248,6 +251,7 @@ class DayFile:
                 if not first_load:
                     self.foreign.append(ms)
         self._count_intervals(counted)
+        self.intervals.trim()  # none of these intervals is due now; a late row reads its interval from the file
         if on_disk:
             self._drop_queued(on_disk)
         self.rows = (self.rows if offset else 0) + len(lines)
@@ -329,6 +333,27 @@ class DayFile:
         stop = max(min(epoch_s, self.day.end_s) - self.day.start_s, 0)
         held = np.flatnonzero(np.unpackbits(np.frombuffer(self._seconds, dtype=np.uint8), bitorder="little")[:stop])
         return None if held.size == 0 else self.day.start_s + int(held[-1])
+
+    def read_interval_sums(self) -> IntervalSums:
+        """The sums of every interval, counted from the rows this process knows to be in the file.
+
+        For a row in an interval :attr:`intervals` no longer holds (a late row, rare):
+        costs a read of the file (about 0.1 s for a day at 1 s). Raises :class:`OutputError`.
+        """
+        sums = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s, recent=None)
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read(self._size)  # unlocked: rows appended after this size are not yet known
+        except FileNotFoundError:
+            return sums
+        except OSError as error:
+            raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
+        rows = [row for line in data[:data.rfind(b"\n") + 1].decode().splitlines()[1:]
+                if (row := _parse_row(line)) is not None]
+        if rows:
+            values = np.array([(ms, meter_dw, pv_dw) for ms, _, meter_dw, pv_dw in rows], dtype=np.int64)
+            sums.add_rows(values[:, 0] // 1000, values[:, 1], values[:, 2])
+        return sums
 
     # -- rows -------------------------------------------------------------------------------
     def add(self, ms: int, power_w: float) -> bool:
@@ -547,6 +572,7 @@ class CsvStore:
         self._pv_profile = pv_profile
         self._files: OrderedDict[tuple[str, date], DayFile] = OrderedDict()
         self._last: dict[str, DayFile] = {}  # meter id -> file of its last reading
+        self._read_sums: OrderedDict[int, tuple[DayFile, int, IntervalSums]] = OrderedDict()  # id -> file, rows, sums
         self._dirty: dict[int, DayFile] = {}
         self._busy_logged = -1e9
         self._local_days: dict[date, LocalDay] = {}
@@ -638,16 +664,40 @@ class CsvStore:
             yield self._open(meter_id, day)
 
     def interval_sums(self, meter_id: str, start_s: int) -> Sums:
-        """Rows of a meter in the results interval starting at ``start_s`` [epoch s], over every day it overlaps."""
-        first = self.day_file(meter_id, start_s)
-        total = first.intervals.get(start_s)
+        """Rows of a meter in the results interval starting at ``start_s`` [epoch s], over every day it overlaps.
+
+        An interval a day file no longer holds is counted from the file (:meth:`DayFile.read_interval_sums`;
+        the last :data:`MAX_READ_SUMS` files read are kept while unchanged). Raises :class:`OutputError`.
+        """
+        day_file = self.day_file(meter_id, start_s)
+        total = Sums()
         last_s = start_s + self.results_interval_s - 1
-        moment = first.day.end_s
-        while moment <= last_s:  # the interval runs into the next local day(s)
-            later = self.day_file(meter_id, moment)
-            total += later.intervals.get(start_s)
-            moment = later.day.end_s
-        return total
+        while True:
+            total += self._sums_of(day_file, start_s)
+            if day_file.day.end_s > last_s:
+                return total
+            day_file = self.day_file(meter_id, day_file.day.end_s)  # the interval runs into the next local day
+
+    def _sums_of(self, day_file: DayFile, start_s: int) -> Sums:
+        held = day_file.intervals.get(start_s)
+        if held is not None:
+            return held
+        cached = self._read_sums.pop(id(day_file), None)
+        if cached is None or cached[0] is not day_file or cached[1] != day_file.rows:  # rows: grows with each write
+            cached = day_file, day_file.rows, day_file.read_interval_sums()
+        self._read_sums[id(day_file)] = cached
+        if len(self._read_sums) > MAX_READ_SUMS:
+            self._read_sums.popitem(last=False)
+        found = cached[2].get(start_s)
+        assert found is not None  # read_interval_sums holds every interval
+        return found
+
+    def trim_intervals(self) -> None:
+        """Let every day file's interval sums go back to the recent intervals (once the results of a write
+        that spanned many are published): a long run's finished days then hold 0.5 kB each, not 46 kB."""
+        for day_file in self._files.values():
+            if day_file.intervals.wide:
+                day_file.intervals.trim()
 
     def held_before(self, meter_id: str, epoch_s: int) -> int | None:
         """The latest whole second [epoch s] of a meter held before ``epoch_s``, looking back one day file."""

@@ -5,10 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from common.schema import parse_interval_result, parse_run_complete
-from pv_simulator.results import IntervalSums, IntervalTracker, Sums, interval_body, interval_start, run_complete_body
+from pv_simulator.results import (
+    RECENT_INTERVALS,
+    IntervalSums,
+    IntervalTracker,
+    Sums,
+    interval_body,
+    interval_start,
+    run_complete_body,
+)
 from pv_simulator.writer import CsvStore
 
 START = 1_782_000_000  # 2026-06-21T00:00:00Z, a multiple of 60
@@ -33,11 +42,45 @@ def test_sums_are_exact_integers_per_interval() -> None:
 
 def test_a_span_not_aligned_to_the_interval_starts_with_a_partial_interval() -> None:
     # A local day starting at a :30 offset (India) with hourly intervals.
-    sums = IntervalSums(START + 1800, START + 1800 + 86_400, 3600)
+    sums = IntervalSums(START + 1800, START + 1800 + 86_400, 3600, recent=None)
     sums.add(START + 1800, 10, 0)
     sums.add(START + 86_400 + 1799, 20, 0)
     assert sums.get(START) == Sums(1, 10, 0, 10)
     assert sums.get(START + 86_400) == Sums(1, 20, 0, 20)
+
+
+def test_only_recent_intervals_are_held_and_an_earlier_one_says_it_is_not() -> None:
+    sums = IntervalSums(START, START + 86_400, 60)
+    sums.add(START, 5, 0)
+    sums.add(START + 60 * RECENT_INTERVALS, 7, 0)  # the interval open before stays held: it may be due now
+    assert sums.get(START) == Sums(1, 5, 0, 5)
+    sums.add(START + 60 * (RECENT_INTERVALS + 1), 7, 0)  # the window moves on: the first interval is let go
+    assert sums.get(START) is None and sums.get(START + 60) is None
+    assert sums.get(START + 120) == Sums()  # held: no row yet
+    assert sums.get(START + 60 * RECENT_INTERVALS) == Sums(1, 7, 0, 7)
+    sums.add(START + 1, 5, 0)  # a late row before the window is not counted (partial sums would be wrong)
+    assert sums.get(START) is None
+    assert sums.get(START + 3600) == Sums()  # after every counted row: empty
+
+
+def test_a_write_spanning_many_intervals_holds_each_of_them_until_the_next_one() -> None:
+    sums = IntervalSums(START, START + 86_400, 60)
+    seconds = np.arange(START, START + 6000, 10, dtype=np.int64)  # 100 intervals of 6 rows
+    sums.add_rows(seconds, np.full(600, 100, dtype=np.int64), np.zeros(600, dtype=np.int64))
+    assert all(sums.get(START + 60 * k) == Sums(6, 600, 0, 600) for k in range(100))
+    sums.add(START + 6000, 1, 0)  # the next row keeps only the recent intervals
+    assert sums.get(START + 60 * 99) == Sums(6, 600, 0, 600)
+    assert sums.get(START + 60 * (100 - RECENT_INTERVALS)) is None
+
+
+def test_trimming_after_a_whole_file_keeps_the_recent_intervals() -> None:
+    sums = IntervalSums(START, START + 86_400, 60)
+    seconds = np.arange(START, START + 86_400, 60, dtype=np.int64)
+    sums.add_rows(seconds, np.ones(1440, dtype=np.int64), np.zeros(1440, dtype=np.int64))
+    sums.trim()
+    assert sums.get(START + 86_340) == Sums(1, 1, 0, 1)
+    assert sums.get(START + 86_400 - 60 * RECENT_INTERVALS) == Sums(1, 1, 0, 1)
+    assert sums.get(START + 86_400 - 60 * (RECENT_INTERVALS + 1)) is None
 
 
 def test_an_interval_is_due_when_a_later_reading_of_the_same_meter_arrives() -> None:
@@ -139,3 +182,17 @@ def test_held_before_looks_back_into_the_previous_day_file(tmp_path: Path) -> No
     store.add("meter-1", (START - 60) * 1000, 1.0)  # 23:59 the day before
     store.write()
     assert store.held_before("meter-1", START + 10) == START - 60
+
+
+def test_a_late_row_in_an_interval_no_longer_held_is_counted_from_the_file(tmp_path: Path) -> None:
+    store = CsvStore(tmp_path, ZoneInfo("Europe/Berlin"), lambda _day: (500,) * 86_400)
+    for minute in range(3 * RECENT_INTERVALS):  # one write per row, like many meters: a window of recent intervals
+        store.add("meter-1", (START + 60 * minute + 10) * 1000, 100.0)
+        store.write()
+    assert store.day_file("meter-1", START).intervals.get(START) is None
+    store.add("meter-1", (START + 20) * 1000, 300.0)  # late, into the first interval
+    assert store.interval_sums("meter-1", START) == Sums(1, 1000, 500, 500)  # the file as written so far
+    store.write()
+    assert store.interval_sums("meter-1", START) == Sums(2, 4000, 1000, 3000)
+    assert store.interval_sums("meter-1", START + 60) == Sums(1, 1000, 500, 500)
+    assert store.interval_sums("meter-1", START + 3600 * 5) == Sums()

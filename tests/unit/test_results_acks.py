@@ -7,8 +7,10 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import orjson
+import pytest
 from pika.spec import Basic
 
+import pv_simulator.service as service_module
 from common.schema import format_utc
 from pv_simulator.curve import ReferencePv
 from pv_simulator.runs import RunTracker
@@ -94,3 +96,78 @@ def test_a_new_process_republishes_the_interval_before_its_first_reading(tmp_pat
     deliver(second, 2, START + 61)
     second._flush()
     assert [orjson.loads(body)["readings"] for _, _, body in channel.published] == [60]
+
+
+def run_two_meters(service: PvSimulatorService, meters: list[str]) -> None:
+    """One reading per meter, each meter's end of run, then the run is closed and its results published."""
+    for tag, meter_id in enumerate(meters, start=1):
+        body = orjson.dumps({"schema": 1, "meter_id": meter_id, "seq": 0, "timestamp": format_utc(START),
+                             "power_w": 1.0})
+        service._on_message(service.channel, SimpleNamespace(  # type: ignore[arg-type]
+            delivery_tag=tag, routing_key=f"meter.{meter_id}.reading", redelivered=False), None, body)
+    for tag, meter_id in enumerate(meters, start=3):
+        end = orjson.dumps({"schema": 1, "meter_id": meter_id, "run_id": "run-1", "meters": meters, "readings": 1,
+                            "interval_s": 60, "first_timestamp": format_utc(START),
+                            "last_timestamp": format_utc(START)})
+        service._on_message(service.channel, SimpleNamespace(  # type: ignore[arg-type]
+            delivery_tag=tag, routing_key=f"meter.{meter_id}.end", redelivered=False), None, end)
+    service._flush()
+    service._run_work(float("inf"))  # closes the run: both last intervals, then a notice per meter
+    service._flush()
+
+
+def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_across_a_lost_channel(
+        tmp_path: Path) -> None:
+    service, channel = service_on(tmp_path)
+    meters = ["meter-1", "meter-2"]
+    run_two_meters(service, meters)
+    notices = [orjson.loads(body) for _, key, body in channel.published if key.endswith(".run")]
+    assert [n["meter_id"] for n in notices] == meters and all(n["meters"] == meters for n in notices)
+    run = service.runs.closing["run-1"]
+    confirm(service, service._publish_tag - 1)  # the first notice only
+    assert not run.closed
+    service.on_connection_lost()  # the second notice is published again on the next channel
+    fresh = Channel()
+    service.channel = fresh  # type: ignore[assignment]
+    service._publish_tag = 0
+    service._blocked.clear()
+    service._flush()
+    assert [orjson.loads(body)["meter_id"] for _, key, body in fresh.published if key.endswith(".run")] == [
+        "meter-2"]
+    assert not run.closed
+    confirm(service, service._publish_tag)
+    assert run.closed
+
+
+def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service_module, "NOTICE_BYTES_PER_FLUSH", 1)  # one notice per flush
+    service, channel = service_on(tmp_path)
+    run_two_meters(service, ["meter-1", "meter-2"])
+    run = service.runs.closing["run-1"]
+    assert [key for _, key, _ in channel.published if key.endswith(".run")] == ["result.meter-1.run"]
+    confirm(service, service._publish_tag)
+    assert not run.closed
+    service._flush()
+    assert [key for _, key, _ in channel.published if key.endswith(".run")] == [
+        "result.meter-1.run", "result.meter-2.run"]
+    confirm(service, service._publish_tag)
+    assert run.closed
+
+
+def test_after_publishing_a_write_that_closed_many_intervals_the_day_file_keeps_only_recent_sums(
+        tmp_path: Path) -> None:
+    service, channel = service_on(tmp_path)
+    for tag in range(1, 201):  # 200 readings a minute apart: the write closes 199 intervals
+        deliver(service, tag, START + 60 * (tag - 1))
+    service._flush()
+    assert [orjson.loads(body)["readings"] for _, _, body in channel.published] == [1] * 199
+    intervals = service.store.day_file("meter-1", START).intervals
+    assert not intervals.wide and intervals.get(START) is None
+    deliver(service, 201, START + 30)  # late: its interval is counted from the file
+    deliver(service, 202, START + 60 * 200)
+    service._flush()
+    assert orjson.loads(channel.published[-1][2])["interval_start"] == format_utc(START + 60 * 199)
+    late = [orjson.loads(body) for _, _, body in channel.published[199:]]
+    assert {(r["interval_start"], r["readings"]) for r in late} == {
+        (format_utc(START), 2), (format_utc(START + 60 * 199), 1)}
