@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, func, select
+from sqlalchemy import Insert, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,24 +96,25 @@ def meter_exists(session: Session, meter_id: str) -> bool:
     return session.scalar(select(Interval.meter_id).where(Interval.meter_id == meter_id).limit(1)) is not None
 
 
-def intervals_between(session: Session, start: datetime, end: datetime, meter_id: str | None = None) -> list[Interval]:
-    """Intervals starting in ``[start, end)``, of one meter or all, by start then meter."""
-    statement = select(Interval).where(Interval.interval_start >= start, Interval.interval_start < end)
+def _intervals_between(what: Sequence[Any], start: datetime, end: datetime, meter_id: str | None) -> Select[Any]:
+    """``select(*what)`` of the intervals starting in ``[start, end)``, of one meter or all, by start then meter."""
+    statement = select(*what).where(Interval.interval_start >= start, Interval.interval_start < end)
     if meter_id is not None:
         statement = statement.where(Interval.meter_id == meter_id)
-    return list(session.scalars(statement.order_by(Interval.interval_start, Interval.meter_id)).all())
+    return statement.order_by(Interval.interval_start, Interval.meter_id)
+
+
+def intervals_between(session: Session, start: datetime, end: datetime, meter_id: str | None = None) -> list[Interval]:
+    """Intervals starting in ``[start, end)``, of one meter or all, by start then meter."""
+    return list(session.scalars(_intervals_between([Interval], start, end, meter_id)).all())
 
 
 def interval_values_between(session: Session, start: datetime, end: datetime, columns: Sequence[str],
                             meter_id: str | None = None) -> list[dict[str, Any]]:
     """:func:`intervals_between`'s rows as plain dicts of ``columns`` (no ORM objects: a day's
     1,440 rows in a fraction of the time, for answers that only serialise them)."""
-    statement = (select(*(Interval.__table__.c[name] for name in columns))
-                 .where(Interval.interval_start >= start, Interval.interval_start < end))
-    if meter_id is not None:
-        statement = statement.where(Interval.meter_id == meter_id)
-    rows = session.execute(statement.order_by(Interval.interval_start, Interval.meter_id)).mappings()
-    return [dict(row) for row in rows]
+    statement = _intervals_between([Interval.__table__.c[name] for name in columns], start, end, meter_id)
+    return [dict(row) for row in session.execute(statement).mappings()]
 
 
 def intervals_at(session: Session, interval_start: datetime) -> list[Interval]:
@@ -180,24 +181,22 @@ def run_meters_covering(session: Session, moment: datetime) -> set[str]:
     return found
 
 
+def _grid_results_between(what: Sequence[Any], feeder: str, start: datetime, end: datetime) -> Select[Any]:
+    """``select(*what)`` of ``feeder``'s grid results starting in ``[start, end)``, in time order."""
+    return (select(*what)
+            .where(GridResult.feeder == feeder, GridResult.interval_start >= start, GridResult.interval_start < end)
+            .order_by(GridResult.interval_start))
+
+
 def grid_results_between(session: Session, feeder: str, start: datetime, end: datetime) -> list[GridResult]:
     """Grid results of ``feeder`` starting in ``[start, end)``, in time order."""
-    statement = (
-        select(GridResult)
-        .where(GridResult.feeder == feeder, GridResult.interval_start >= start, GridResult.interval_start < end)
-        .order_by(GridResult.interval_start)
-    )
-    return list(session.scalars(statement).all())
+    return list(session.scalars(_grid_results_between([GridResult], feeder, start, end)).all())
 
 
 def grid_result_values_between(session: Session, feeder: str, start: datetime, end: datetime,
                                columns: Sequence[str]) -> list[dict[str, Any]]:
     """:func:`grid_results_between`'s rows as plain dicts of ``columns`` (see :func:`interval_values_between`)."""
-    statement = (
-        select(*(GridResult.__table__.c[name] for name in columns))
-        .where(GridResult.feeder == feeder, GridResult.interval_start >= start, GridResult.interval_start < end)
-        .order_by(GridResult.interval_start)
-    )
+    statement = _grid_results_between([GridResult.__table__.c[name] for name in columns], feeder, start, end)
     return [dict(row) for row in session.execute(statement).mappings()]
 
 
