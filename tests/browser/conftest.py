@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
 from tests.browser.harness import VIEWPORT, launch_chromium
+
+# CI runs these beside the compose tests' image builds on 2 cores: a page can take longer than
+# Playwright's default 5 s to show what it will show (seen once: the meter list after 5 s).
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
