@@ -171,3 +171,81 @@ def test_after_publishing_a_write_that_closed_many_intervals_the_day_file_keeps_
     late = [orjson.loads(body) for _, _, body in channel.published[199:]]
     assert {(r["interval_start"], r["readings"]) for r in late} == {
         (format_utc(START), 2), (format_utc(START + 60 * 199), 1)}
+
+
+class Loop:
+    """An I/O loop stand-in: callbacks scheduled with ``call_later`` run when the test says so."""
+
+    def __init__(self) -> None:
+        self.scheduled: list[object] = []
+
+    def call_later(self, _delay: float, callback: object) -> None:
+        self.scheduled.append(callback)
+
+    def turn(self) -> None:
+        scheduled, self.scheduled = self.scheduled, []
+        for callback in scheduled:
+            callback()  # type: ignore[operator]
+
+
+def five_closed_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                          ) -> tuple[PvSimulatorService, Channel, Loop]:
+    """A service whose flush of 6 readings a minute apart closed 5 intervals, 2 published per turn."""
+    monkeypatch.setattr(service_module, "RESULTS_PER_TURN", 2)
+    service, channel = service_on(tmp_path)
+    loop = Loop()
+    service.connection = SimpleNamespace(ioloop=loop, is_open=True, close=lambda: None)  # type: ignore[assignment]
+    for tag in range(1, 7):
+        deliver(service, tag, START + 60 * (tag - 1))
+    service._flush()
+    return service, channel, loop
+
+
+def test_a_flush_that_closed_many_intervals_publishes_them_a_turn_at_a_time_and_acks_after_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service, channel, loop = five_closed_intervals(tmp_path, monkeypatch)
+    assert len(channel.published) == 2 and len(loop.scheduled) == 1  # the rest on the next turns
+    confirm(service, 2)
+    assert channel.acks == []  # the flush's deliveries wait for all five results
+    deliver(service, 7, START + 360)
+    service._flush()  # waits for the last flush's results: writes nothing, publishes nothing new
+    assert len(channel.published) == 2 and service.store.pending
+    loop.turn()
+    assert len(channel.published) == 4 and channel.acks == []
+    loop.turn()
+    assert [orjson.loads(body)["interval_start"] for _, _, body in channel.published] == [
+        format_utc(START + 60 * n) for n in range(5)]
+    assert loop.scheduled == [] and channel.acks == []
+    confirm(service, 5)
+    assert channel.acks == [(6, True)]  # delivery 7 is not written yet
+    service._flush()
+    assert len(channel.published) == 6 and channel.acks[-1] == (6, True)  # 7 closed interval 5: held
+    confirm(service, 6)
+    assert channel.acks[-1] == (7, True)
+
+
+def test_results_still_to_publish_when_the_channel_is_lost_are_published_on_the_next_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service, channel, loop = five_closed_intervals(tmp_path, monkeypatch)
+    service.on_connection_lost()
+    fresh = Channel()
+    service.channel = fresh  # type: ignore[assignment]
+    service._publish_tag = 0
+    service._blocked.clear()
+    loop.turn()  # the lost channel's turn: publishes nothing
+    assert len(channel.published) == 2 and fresh.published == []
+    service._flush()
+    loop.turn()
+    loop.turn()
+    assert sorted(orjson.loads(body)["interval_start"] for _, _, body in fresh.published) == [
+        format_utc(START + 60 * n) for n in range(5)]
+
+
+def test_a_stop_publishes_every_result_of_the_last_flush_before_the_final_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service, channel, _loop = five_closed_intervals(tmp_path, monkeypatch)
+    deliver(service, 7, START + 360)
+    service.on_stop_requested()
+    assert [orjson.loads(body)["interval_start"] for _, _, body in channel.published][:5] == [
+        format_utc(START + 60 * n) for n in range(5)]
+    assert not service.store.pending and service.finished
