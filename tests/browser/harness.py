@@ -61,10 +61,11 @@ class ServedApi:
 
 @contextlib.contextmanager
 def serve_api(amqp_url: str, workdir: Path, timeout_s: float = 120.0, **settings: str) -> Iterator[ServedApi]:
-    """Start ``python -m api`` on a free port (SQLite in ``workdir``); yield once ``/api/health`` answers 200.
+    """Start ``python -m api`` on a free port (SQLite in ``workdir``); yield once ``/api/health`` answers 200
+    and its live feed consumes (its queue is bound: results published from then on reach it).
 
     ``settings`` become ``PVSIM_*`` variables (e.g. ``stats_interval_s="0.5"``). Raises
-    ``RuntimeError`` with the log if it exits or is not healthy within ``timeout_s``.
+    ``RuntimeError`` with the log if it exits or is not ready within ``timeout_s``.
     """
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -79,10 +80,11 @@ def serve_api(amqp_url: str, workdir: Path, timeout_s: float = 120.0, **settings
             if process.poll() is not None:
                 raise RuntimeError(f"python -m api exited with {process.returncode}:\n{served.log()}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{served.url}/api/health", timeout=2).status_code == 200:
+                health = httpx.get(f"{served.url}/api/health", timeout=2)
+                if health.status_code == 200 and health.json()["live"]["broker"] == "connected":
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"python -m api not healthy after {timeout_s:.0f} s:\n{served.log()}")
+                raise RuntimeError(f"python -m api not ready after {timeout_s:.0f} s:\n{served.log()}")
             time.sleep(0.2)
         yield served
     finally:

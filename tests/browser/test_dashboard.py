@@ -162,8 +162,9 @@ def test_choosing_a_meter_shows_its_stored_day_and_its_balance(
             result("meter-2", "2026-06-20T10:01:00Z", 1.5, 3.0, 0.0, 1.5),
             result("meter-1", "2026-06-21T08:00:00Z", 1.0, 0.5, 0.5, 0.0),
         ])
-        deadline = time.monotonic() + 30
-        while len(httpx.get(f"{api.url}/api/meters").json()) < 2 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while len(httpx.get(f"{api.url}/api/meters").json()) < 2:
+            assert time.monotonic() < deadline, f"the results were not stored:\n{api.log()}"
             time.sleep(0.2)
         watched = open_dashboard(context, api.url)
         page = watched.page
