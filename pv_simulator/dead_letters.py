@@ -42,7 +42,8 @@ def reason(headers: dict[str, object]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """List (default) or replay the dead-letter queue; returns the exit code."""
     parser = argparse.ArgumentParser(prog="pv_simulator.dead_letters", description=__doc__.splitlines()[0])
-    parser.add_argument("--amqp-url", default=None, help=f"broker (env AMQP_URL; default {DEFAULT_AMQP_URL})")
+    default_url = DEFAULT_AMQP_URL.replace("%", "%%")  # argparse formats help with %: the vhost is %2F
+    parser.add_argument("--amqp-url", default=None, help=f"broker (env AMQP_URL; default {default_url})")
     parser.add_argument("--replay", action="store_true", help="republish every dead letter to 'pvsim'")
     parser.add_argument("--limit", type=int, default=1000, help="most messages to handle (default 1000)")
     args = parser.parse_args(argv)
