@@ -6,10 +6,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from api.settings import ApiSettings
-from common.cli import parse_settings
+from common.cli import parse_settings, require_modules
+from grid import REQUIRED_MODULES as GRID_MODULES
 
 log = logging.getLogger("api")
 
@@ -23,6 +22,10 @@ DESCRIPTION = (
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings, 1: database unreachable at start)."""
     settings = parse_settings(ApiSettings, argv, "api", DESCRIPTION)
+    require_modules("api", ("fastapi", "uvicorn", "strawberry", "sqlalchemy", "alembic", "aio_pika", *GRID_MODULES),
+                    "requirements-api.txt")
+    import uvicorn
+
     from grid.feeders import available_feeders
 
     if settings.feeder not in available_feeders():

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from batch.cluster import ClusterError
 from batch.run import run_batch
 from batch.settings import BatchSettings
-from common.cli import parse_settings
+from common.cli import parse_settings, require_modules
+from grid import REQUIRED_MODULES
 from pv_simulator.writer import OutputError
 
 log = logging.getLogger("batch")
@@ -27,6 +28,8 @@ DESCRIPTION = (
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings, 1: output or cluster failure)."""
     settings = parse_settings(BatchSettings, argv, "batch", DESCRIPTION)
+    if settings.feeder is not None:  # checked now, not after the days are computed
+        require_modules("batch", REQUIRED_MODULES, "requirements-grid.txt")
     settings.configure_logging()
     plan = settings.plan()
     where = (f"Dask scheduler {settings.scheduler_address}" if settings.scheduler_address

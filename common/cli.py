@@ -7,6 +7,7 @@ program with one line naming the setting and exit code 2, before any connection.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import sys
 from collections.abc import Sequence
@@ -86,3 +87,16 @@ def parse_settings(
     except ValidationError as error:
         print(f"{prog}: error: {describe_error(settings_cls, error)}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def require_modules(command: str, modules: Sequence[str], requirements: str) -> None:
+    """Stop with one line naming the requirements file if a module ``command`` needs is not installed.
+
+    ``modules``: top-level import names (e.g. ``"pandapower"``); ``requirements``: the file
+    that installs them. Raises ``SystemExit(1)`` (a missing install, not bad input).
+    """
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"{command}: error: {', '.join(missing)} not installed; install with: "
+              f"pip install -r {requirements}", file=sys.stderr)
+        raise SystemExit(1)

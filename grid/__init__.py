@@ -5,3 +5,6 @@ Modules: :mod:`grid.feeders` (the networks), :mod:`grid.buildings` (the building
 (a day with power-grid-model's batch calculation), :mod:`grid.summary`, :mod:`grid.run`
 (day files in, grid files out) and ``python -m grid``.
 """
+
+REQUIRED_MODULES = ("pandapower", "simbench", "power_grid_model")
+"""What the power flow imports (installed by ``requirements-grid.txt``); checked before a command needs them."""

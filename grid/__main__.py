@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from common.cli import parse_settings
-from grid.run import solve_days
+from common.cli import parse_settings, require_modules
+from grid import REQUIRED_MODULES
 from grid.settings import GridSettings
 
 DESCRIPTION = (
@@ -23,6 +23,9 @@ DESCRIPTION = (
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings or input, 1: output failure)."""
     settings = parse_settings(GridSettings, argv, "grid", DESCRIPTION)
+    require_modules("grid", REQUIRED_MODULES, "requirements-grid.txt")
+    from grid.run import solve_days
+
     settings.configure_logging()
     assert settings.feeder is not None
     return solve_days(settings.output_dir, settings.day(), 1, settings.feeder, settings.tz, settings.resolution_s,

@@ -11,13 +11,13 @@ from common.cli import parse_settings
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.settings import PvSimulatorSettings
-from pv_simulator.writer import CsvStore, OutputError
+from pv_simulator.writer import CsvStore, OutputError, check_output_dir
 
 log = logging.getLogger("pv_simulator")
 
 DESCRIPTION = (
-    "Consume meter readings from RabbitMQ, compute PV power for each reading's time from the "
-    "reference PV curve, and append timestamp, meter, PV and net (meter - PV) power to "
+    "Consume meter readings from RabbitMQ, compute PV power for each reading's time (the reference PV curve "
+    "or a clear-sky model: --pv-model), and append timestamp, meter, PV and net (meter - PV) power to "
     "<output-dir>/<meter_id>/<YYYY-MM-DD>.csv."
 )
 
@@ -31,8 +31,14 @@ def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (2: bad settings, 1: broker or output failure)."""
+    """Entry point; returns the exit code (2: bad settings or an output directory it cannot write in, 1: broker
+    or output failure)."""
     settings = parse_settings(PvSimulatorSettings, argv, "pv_simulator", DESCRIPTION)
+    try:  # before consuming: a standby that cannot write must not take the queue from one that can
+        check_output_dir(settings.output_dir)
+    except OutputError as error:
+        print(f"pv_simulator: error: --output-dir / PVSIM_OUTPUT_DIR: {error}", file=sys.stderr)
+        return 2
     settings.configure_logging()
     try:
         return build_service(settings).run()

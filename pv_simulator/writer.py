@@ -28,6 +28,7 @@ import fcntl
 import io
 import logging
 import os
+import tempfile
 import time
 import weakref
 from array import array
@@ -136,6 +137,23 @@ def fsync_directory(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def check_output_dir(path: Path) -> None:
+    """Create ``path`` if missing and check that files can be created in it.
+
+    Raises :class:`OutputError` saying why not (a file in the way, no permission, a
+    read-only filesystem).
+    """
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(prefix=".pvsim-probe-", dir=path)
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise OutputError(f"cannot write in {path}: {error.strerror or error}") from None
 
 
 def format_kw(value_dw: int) -> str:

@@ -184,3 +184,20 @@ def test_batch_without_a_feeder_does_not_import_pandapower() -> None:
                            "print('pandapower' in sys.modules)"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize("command", ["grid", "batch"])
+def test_a_missing_power_flow_package_stops_with_one_line_naming_the_requirements_file(
+        out: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    import batch.__main__
+    import grid.__main__
+
+    for module in (grid.__main__, batch.__main__):
+        monkeypatch.setattr(module, "REQUIRED_MODULES", ("pandapower", "pvsim_no_such_module"))
+    entry = main if command == "grid" else batch_main
+    with pytest.raises(SystemExit) as stopped:
+        entry(["--date", "2026-06-21", "--output-dir", str(out), "--feeder", "seed"])
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{command}: error: pvsim_no_such_module not installed; install with: pip install -r requirements-grid.txt"]
+    assert not (out / "grid").exists()

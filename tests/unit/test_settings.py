@@ -252,3 +252,21 @@ def test_the_longest_run_announces_a_valid_end_even_with_an_extra_autumn_hour() 
                    interval_s=3600, first_timestamp=datetime.fromtimestamp(first, UTC),
                    last_timestamp=datetime.fromtimestamp(last, UTC))
     assert end.readings == plan.readings_per_meter
+
+
+@pytest.mark.parametrize("kind", ["a file", "under a file"])
+def test_an_output_dir_the_pv_simulator_cannot_write_in_exits_2_before_connecting(tmp_path, capsys, kind) -> None:
+    from pv_simulator.__main__ import main
+
+    (tmp_path / "file").write_text("not a folder")
+    target = tmp_path / "file" if kind == "a file" else tmp_path / "file" / "out"
+    assert main(["--output-dir", str(target), "--amqp-url", "amqp://guest:guest@127.0.0.1:1/%2F"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pv_simulator: error: --output-dir / PVSIM_OUTPUT_DIR:"), lines
+
+
+def test_the_output_dir_check_creates_a_missing_folder_and_leaves_nothing_in_it(tmp_path) -> None:
+    from pv_simulator.writer import check_output_dir
+
+    check_output_dir(tmp_path / "a" / "b")
+    assert list((tmp_path / "a" / "b").iterdir()) == []
