@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from common.schema import MeterId
+from grid.layout import FEEDER_NAMES
 
 MAX_LOAD_MW = 100.0
 """Largest load accepted on the assignment's network [MW] (far beyond what its 0.4 kV line carries)."""
@@ -43,6 +44,13 @@ class DayRequest(_Request):
 
     feeder: str = Field(min_length=1, max_length=64, description="feeder name (grid.feeders)")
     date: dt.date = Field(description="local day in the site's timezone, YYYY-MM-DD")
+
+    @field_validator("feeder")
+    @classmethod
+    def _known_feeder(cls, value: str) -> str:
+        if value not in FEEDER_NAMES:
+            raise ValueError(f"unknown feeder '{value}' (available: {', '.join(FEEDER_NAMES)})")
+        return value
 
 
 SimulationRequest = LoadRequest | BuildingRequest | DayRequest | AssignmentRequest

@@ -54,6 +54,12 @@ def test_a_stored_building_interval_on_the_seed_feeder(grid_client: TestClient) 
     assert 0.9 < body["bus_vm_pu"]["meter-1"] < 1.05
 
 
+def test_an_unknown_feeder_is_a_422_naming_it_even_before_any_result_is_stored(grid_client: TestClient) -> None:
+    unknown = grid_client.post("/api/simulations", json={"feeder": "atlantis", "date": "2026-06-21"})
+    assert unknown.status_code == 422, unknown.text
+    assert "unknown feeder 'atlantis'" in unknown.text and "seed" in unknown.text
+
+
 def test_a_day_of_stored_intervals_on_the_seed_feeder(grid_client: TestClient) -> None:
     store_intervals(grid_client, [interval("meter-1", BERLIN_MIDNIGHT + timedelta(minutes=k), meter_kw=1.0 + k / 10)
                                   for k in range(60)])
