@@ -34,6 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     settings.configure_logging()
     from api.app import create_app
+    from api.db.engine import DatabaseUnavailable, make_engine, migrate_with_retry
+
+    engine = make_engine(settings.resolved_database_url())
+    try:  # before uvicorn, whose failed start-up is a traceback and exit code 3
+        migrate_with_retry(engine, settings.database_timeout_s)
+    except DatabaseUnavailable as error:
+        log.error("%s; check --database-url / PVSIM_DATABASE_URL and that the database is up", error)
+        return 1
+    finally:
+        engine.dispose()
 
     app = create_app(settings, freeze_gc=True)
     log.info("serving on http://%s:%d (feeder %s, token %s)", settings.host, settings.port, settings.feeder,

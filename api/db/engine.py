@@ -88,7 +88,8 @@ def migrate_with_retry(engine: Engine, timeout_s: float) -> None:
     try:
         retrying(migrate, engine)
     except (OperationalError, InterfaceError, DBAPIError) as error:
-        raise DatabaseUnavailable(f"database {engine.url.render_as_string()} unreachable: {error.orig}") from None
+        reason = " ".join(str(error.orig).split())  # psycopg's hint is on a second line
+        raise DatabaseUnavailable(f"database {engine.url.render_as_string()} unreachable: {reason}") from None
 
 
 def _reason(state: tenacity.RetryCallState) -> str:

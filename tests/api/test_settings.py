@@ -34,3 +34,14 @@ def test_bad_settings_end_with_one_line_and_exit_2(args: list[str], message: str
     done = subprocess.run([sys.executable, "-m", "api", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_an_unreachable_database_at_start_ends_with_one_error_line_and_exit_1(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run([sys.executable, "-m", "api", "--output-dir", str(tmp_path), "--database-url",
+                           "postgresql+psycopg://nobody@127.0.0.1:1/pvsim", "--database-timeout-s", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "ERROR api: database postgresql+psycopg://nobody@127.0.0.1:1/pvsim unreachable" in last
+    assert "PVSIM_DATABASE_URL" in last
