@@ -65,8 +65,9 @@ class CommonSettings(BaseSettings):
         """Log to stderr at ``log_level``: plain text, or JSON lines with ``log_json``."""
         handler = logging.StreamHandler()
         if self.log_json:
-            handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                               rename_fields={"asctime": "time", "levelname": "level"}))
+            # time: ISO 8601 in UTC (the library's ``timestamp``), like every timestamp on the wire
+            handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s",
+                                               rename_fields={"levelname": "level"}, timestamp="time"))
         else:
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.basicConfig(level=self.log_level, handlers=[handler], force=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -47,4 +47,7 @@ def test_log_json_writes_one_json_object_per_line(capsys: pytest.CaptureFixture[
     logging.getLogger("meter.test").warning("checked %d readings", 5)
     logging.basicConfig(force=True)  # leave logging as pytest expects it
     record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
-    assert record["level"] == "WARNING" and record["message"] == "checked 5 readings" and "time" in record
+    assert record["level"] == "WARNING" and record["message"] == "checked 5 readings"
+    logged_at = datetime.fromisoformat(record["time"])  # ISO 8601, UTC
+    assert logged_at.utcoffset() == timedelta(0)
+    assert abs((datetime.now(UTC) - logged_at).total_seconds()) < 60
