@@ -47,6 +47,6 @@ def summarize_day(result: DayResult, timestamps: Sequence[str], resolution_s: in
         summary[f"{name}_at"] = timestamps[peak]
     grid_p = result.grid_p_kw
     summary["imported_kwh"] = round(float(grid_p[grid_p > 0].sum()) * hours, 6)
-    summary["exported_kwh"] = round(float(-grid_p[grid_p < 0].sum()) * hours, 6)
+    summary["exported_kwh"] = round(float(-grid_p[grid_p < 0].sum()) * hours, 6) + 0.0  # + 0.0: no -0.0 in JSON
     summary["losses_kwh"] = round(float(result.losses_kw.sum()) * hours, 6)
     return summary

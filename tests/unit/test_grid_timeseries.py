@@ -120,3 +120,15 @@ def test_chunks_do_not_change_the_result() -> None:
     chunked = solve_day("1-LV-rural1", meter_ids, meter_kw, pv_kw, chunk_steps=3)
     assert np.array_equal(whole.vm_pu, chunked.vm_pu)
     assert np.array_equal(whole.grid_p_kw, chunked.grid_p_kw)
+
+
+def test_a_day_without_export_summarises_to_zero_not_minus_zero() -> None:
+    import json
+
+    from grid.summary import summarize_day
+
+    meter_ids, meter_kw, pv_kw = day_of(loads=1, steps=4, seed=3)
+    result = solve_day("seed", meter_ids, meter_kw, np.zeros_like(pv_kw), 0.95)
+    stamps = [f"2026-06-21T00:{minute:02d}:00+02:00" for minute in range(0, 60, 15)]
+    summary = summarize_day(result, stamps, 900, "2026-06-21")
+    assert summary["exported_kwh"] == 0.0 and '"exported_kwh": 0.0' in json.dumps(summary)
