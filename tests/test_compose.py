@@ -26,8 +26,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
+from api.settings import ApiSettings
+from batch.settings import BatchSettings
 from common.cli import env_name
 from meter.settings import MeterSettings
 from pv_simulator.settings import PvSimulatorSettings
@@ -37,6 +40,25 @@ from tests.expect import assert_day_exact, plan_for
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SERVICES = {"meter": ("meter", MeterSettings), "pv_simulator": ("pv_simulator", PvSimulatorSettings)}
 """Compose service -> (Python module, settings class)."""
+SETTINGS_OF: dict[str, type[BaseSettings]] = {
+    "meter": MeterSettings, "pv_simulator": PvSimulatorSettings, "api": ApiSettings, "batch": BatchSettings,
+}
+"""Every compose service that runs a pvsim program -> that program's settings class."""
+FIXED: dict[str, dict[str, str]] = {
+    # Fixed on purpose: values that only make sense inside the compose network and containers.
+    # Everything else must be a pass-through of the same variable from the shell or .env.
+    "meter": {"AMQP_URL": "the rabbitmq service"},
+    "pv_simulator": {"AMQP_URL": "the rabbitmq service", "PVSIM_OUTPUT_DIR": "the ./output bind mount",
+                     "PVSIM_EXIT_WHEN_DONE": "ends `docker compose up ... pv_simulator` with the day"},
+    "api": {"AMQP_URL": "the rabbitmq service", "PVSIM_DATABASE_URL": "the postgres service",
+            "PVSIM_API_HOST": "every interface inside the container", "PVSIM_API_PORT": "what ports: publishes",
+            "PVSIM_OUTPUT_DIR": "the image's directory (the database is postgres)"},
+    "batch": {"PVSIM_SCHEDULER_ADDRESS": "the dask-scheduler service", "PVSIM_OUTPUT_DIR": "the ./output bind mount"},
+}
+LEFT_OUT: dict[str, dict[str, str]] = {
+    # Settings a service does not get at all, and why.
+    "batch": {"PVSIM_WORKERS": "local processes only; on compose the days run on the dask-worker containers"},
+}
 DAY = date(2026, 6, 21)
 """The date the integration test emulates when the compose default is today."""
 CSV_HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
@@ -156,6 +178,36 @@ def valid_env_names(settings_cls: type[BaseSettings]) -> set[str]:
     return {env_name(settings_cls, field) for field in settings_cls.model_fields}
 
 
+def field_env_names(settings_cls: type[BaseSettings]) -> dict[str, set[str]]:
+    """Field name -> every environment variable pydantic-settings reads it from (upper case).
+
+    An alias (``validation_alias``/``alias``, one name or ``AliasChoices``) is used as it is,
+    without the prefix; a field without one is ``<env_prefix><FIELD>``. Names compare case-blind
+    (``case_sensitive`` is off), so they are upper-cased.
+    """
+    assert not settings_cls.model_config.get("case_sensitive"), "names below are compared case-blind"
+    prefix = settings_cls.model_config.get("env_prefix", "")
+    names = {}
+    for field, info in settings_cls.model_fields.items():
+        alias = info.validation_alias or info.alias
+        if isinstance(alias, AliasChoices):
+            choices = {choice.upper() for choice in alias.choices if isinstance(choice, str)}
+        elif isinstance(alias, str):
+            choices = {alias.upper()}
+        else:
+            choices = {f"{prefix}{field}".upper()}
+        names[field] = choices
+    return names
+
+
+def raw_environment(svc: dict) -> dict[str, object]:
+    """A service's ``environment`` as written (``<<:`` merges resolved by the YAML loader), values uninterpolated."""
+    raw = svc.get("environment") or {}
+    if isinstance(raw, list):
+        return {item.split("=", 1)[0]: item.split("=", 1)[1] if "=" in item else None for item in raw}
+    return dict(raw)
+
+
 # -- compose file structure -----------------------------------------------------------------------
 def test_broker_is_the_official_management_image_with_a_healthcheck() -> None:
     rabbitmq = service(load_compose(), "rabbitmq")
@@ -239,6 +291,125 @@ def test_environment_defaults_are_valid_settings(monkeypatch: pytest.MonkeyPatch
         assert urlsplit(settings.amqp_url).hostname == "rabbitmq", "services must reach the broker by its service name"
         timezones.add(settings.timezone)
     assert len(timezones) == 1, f"meter and PV simulator disagree on the timezone: {timezones}"
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS_OF))
+def test_every_setting_reaches_the_container(name: str) -> None:
+    """Each setting of the service's program is in its environment, or on the commented LEFT_OUT list."""
+    settings_cls = SETTINGS_OF[name]
+    env = raw_environment(service(load_compose(), name))
+    by_field = field_env_names(settings_cls)
+    every_name = set().union(*by_field.values())
+    left_out = LEFT_OUT.get(name, {})
+    assert set(left_out) <= every_name, f"{name}: LEFT_OUT names no setting: {sorted(set(left_out) - every_name)}"
+    missing = sorted(min(names) for names in by_field.values() if not names & set(env) and not names & set(left_out))
+    assert not missing, f"{name}: {missing} never reach the container (settings of {settings_cls.__name__})"
+    unknown = sorted(key for key in env if key.startswith("PVSIM_") and key not in every_name)
+    assert not unknown, f"{name}: {unknown} are not settings of {settings_cls.__name__} (typo?)"
+    assert not set(left_out) & set(env), f"{name}: on LEFT_OUT and in the environment"
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS_OF))
+def test_settings_pass_through_from_the_shell_or_env_file_unless_fixed(name: str) -> None:
+    """``KEY: ${KEY:-default}`` for every setting but the FIXED ones, which take nothing from the shell."""
+    env = raw_environment(service(load_compose(), name))
+    fixed = FIXED.get(name, {})
+    assert set(fixed) <= set(env), f"{name}: FIXED names what the environment lacks: {sorted(set(fixed) - set(env))}"
+    for key, value in env.items():
+        own = re.fullmatch(rf"\$\{{{re.escape(key)}:-[^}}$]*\}}", str(value))
+        if key in fixed:
+            assert f"${{{key}" not in str(value), f"{name}: {key} is fixed ({fixed[key]}) but reads the shell"
+        else:
+            assert own, f"{name}: {key}: {value!r} is neither ${{{key}:-...}} (pass-through) nor on FIXED"
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS_OF))
+def test_empty_pass_through_gives_the_programs_default(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing set, the environment compose gives is valid, and each ``${KEY:-}`` means the field's default."""
+    settings_cls = SETTINGS_OF[name]
+    for key in list(os.environ):
+        if key.startswith("PVSIM_") or key == "AMQP_URL":
+            monkeypatch.delenv(key)
+    env = environment(service(load_compose(), name))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = settings_cls()
+    for field, names in field_env_names(settings_cls).items():
+        if any(env.get(key) == "" for key in names):
+            default = settings_cls.model_fields[field].get_default(call_default_factory=True)
+            assert getattr(settings, field) == default, f"{name}: an empty {sorted(names)} is not {field}'s default"
+
+
+def compose_binary() -> list[str] | None:
+    """The Compose v2 CLI (`config` needs no engine): the plugin .ci/docker-engine installs, or `docker compose`."""
+    plugin = Path("/usr/local/lib/docker/cli-plugins/docker-compose")
+    if plugin.is_file() and os.access(plugin, os.X_OK):
+        return [str(plugin)]
+    for candidate in (["docker", "compose"], ["docker-compose"]):
+        try:
+            done = subprocess.run([*candidate, "version"], capture_output=True, text=True, timeout=30, check=False)
+        except OSError:
+            continue
+        if done.returncode == 0 and "v2." in done.stdout:
+            return candidate
+    return None
+
+
+def test_values_from_an_env_file_reach_every_service(tmp_path: Path) -> None:
+    """What Compose itself makes of a .env next to the file (`config`, no engine): every setting gets through."""
+    binary = compose_binary()
+    if binary is None:
+        pytest.skip("no Compose v2 CLI (bash .ci/docker-engine installs one)")
+    compose = load_compose()
+    names = {key for name in SETTINGS_OF for key in raw_environment(service(compose, name))}
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_FILE.read_text())
+    (tmp_path / ".env").write_text("".join(f"{key}=from-env-file-{key}\n" for key in sorted(names)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PVSIM_", "COMPOSE_")) and k != "AMQP_URL"}
+    done = subprocess.run([*binary, "--project-directory", str(tmp_path), "--profile", "scale", "config",
+                           "--no-path-resolution", "--format", "json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    resolved = json.loads(done.stdout)["services"]
+    for name in SETTINGS_OF:
+        got = resolved[name]["environment"]
+        for key in raw_environment(service(compose, name)):
+            if key in FIXED.get(name, {}):
+                assert "from-env-file" not in str(got[key]), f"{name}: fixed {key} taken from .env: {got[key]}"
+            else:
+                assert got[key] == f"from-env-file-{key}", f"{name}: {key} = {got[key]!r}, not the .env's value"
+
+
+def readme_compose_meters() -> int:
+    """The most meters a Compose example in README.md or the compose file's comments runs (``PVSIM_METERS=N``)."""
+    lines = [line for line in (ROOT / "README.md").read_text().splitlines() if "docker compose" in line]
+    lines += [line for line in COMPOSE_FILE.read_text().splitlines() if line.startswith("#")]
+    counts = [int(n) for line in lines for n in re.findall(r"PVSIM_METERS=(\d+)", line)]
+    assert counts, "no Compose example with PVSIM_METERS"
+    return max(counts)
+
+
+def test_the_live_grid_feeder_takes_the_meters_of_the_compose_examples() -> None:
+    """The web service's default feeder solves an interval of the examples' meters (review M5: `seed` has 1 load)."""
+    from api.power_flows import GridPowerFlows, PowerFlowError
+
+    feeder = environment(service(load_compose(), "api"))["PVSIM_FEEDER"]
+    meters = readme_compose_meters()
+    assert meters > 1
+    try:
+        state = GridPowerFlows().buildings(feeder, {f"meter-{n}": (2.0, 0.5) for n in range(1, meters + 1)})
+    except PowerFlowError as error:
+        pytest.fail(f"the compose feeder {feeder} cannot take {meters} meters: {error}")
+    assert sorted(state["buildings"]) == sorted(f"meter-{n}" for n in range(1, meters + 1))
+
+
+def test_the_api_image_carries_the_compose_feeder_built() -> None:
+    """Dockerfile.api builds the compose default feeder into its cache: the service does not read SimBench at start."""
+    feeder = environment(service(load_compose(), "api"))["PVSIM_FEEDER"]
+    instructions = dockerfile(dockerfile_of(service(load_compose(), "api")))
+    envs = " ".join(i.args for i in instructions if i.keyword.upper() == "ENV")
+    assert re.search(r"\bPVSIM_CACHE_DIR=/\S+", envs), "no PVSIM_CACHE_DIR in Dockerfile.api"
+    runs = " ".join(i.args for i in instructions if i.keyword.upper() == "RUN")
+    assert f"cached_feeder('{feeder}')" in runs, f"Dockerfile.api does not build feeder {feeder}"
 
 
 # -- Dockerfiles and build context ----------------------------------------------------------------
