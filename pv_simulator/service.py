@@ -62,6 +62,9 @@ RESULTS_PER_TURN = 1_000
 """Interval results published per turn of the I/O loop (about 20 ms of CPU here). A flush that closed more
 (8,000 at 1,000 meters and 60 s) publishes the rest on the next turns, so the loop keeps reading deliveries
 and sending heartbeats in between (published all at once they held it for 0.3-0.8 s)."""
+RESULTS_IN_FLIGHT = 2_000
+"""Interval results published and not yet confirmed, at most: more of a flush's results go out as confirms come
+back, so the connection's buffer and the confirm bookkeeping hold as much at 1,000 meters as at 10."""
 NOTICE_BYTES_PER_FLUSH = 1_000_000
 """Run-complete notices published per flush, in body bytes (each lists the run's meters: 1,000 notices of
 12 kB at 1,000 meters sat in the connection's buffer at once) [bytes]; at least one."""
@@ -91,6 +94,7 @@ class PvSimulatorService(AmqpService):
         # whose ack waits for them: the next flush waits until they are all published.
         self._unpublished: list[tuple[str, int]] = []
         self._unpublished_from = 0
+        self._more_scheduled = False  # a turn of the I/O loop will publish more of them
         # Run-complete notices to publish, one per meter; bodies are made when published (each lists
         # every meter of the run: held all at once they took about 200 MB at 1,000 meters).
         self._run_notices: list[tuple[Run, MeterEnd]] = []
@@ -148,6 +152,7 @@ class PvSimulatorService(AmqpService):
         # Results not confirmed on the lost channel are published again on the next one.
         self.results.retry([*self._interval_in_flight.values(), *self._unpublished])
         self._unpublished = []
+        self._more_scheduled = False  # a turn scheduled on the lost connection's loop never comes
         self._run_notices[:0] = self._notice_in_flight.values()
         self._interval_in_flight.clear()
         self._notice_in_flight.clear()
@@ -262,6 +267,8 @@ class PvSimulatorService(AmqpService):
                 self.runs.record_complete(notice[0])
                 if not self._write_or_fail():
                     return
+        if self._unpublished and not self._more_scheduled:  # waiting for room in flight
+            self._publish_results()
         self._ack()
         self._check_done()
 
@@ -356,7 +363,8 @@ class PvSimulatorService(AmqpService):
 
     def _publish_results(self, everything: bool = False) -> None:
         """Publish :data:`RESULTS_PER_TURN` (or with ``everything``, all) of the last flush's interval results;
-        once all are out, the run-complete notices due. More left: the rest on the next turns of the I/O loop.
+        once all are out, the run-complete notices due. More left: the rest on the next turns of the I/O loop,
+        or, with :data:`RESULTS_IN_FLIGHT` unconfirmed, as confirms come back (:meth:`_on_confirm`).
 
         Each publish holds back the acks of the flush's deliveries until it is confirmed.
         """
@@ -366,7 +374,10 @@ class PvSimulatorService(AmqpService):
         properties = BasicProperties(content_type="application/json", delivery_mode=2)
         interval_s = self.results.interval_s
         first_new = self._unpublished_from
-        limit = len(self._unpublished) if everything else RESULTS_PER_TURN
+        room = RESULTS_IN_FLIGHT - len(self._interval_in_flight)
+        limit = len(self._unpublished) if everything else min(RESULTS_PER_TURN, room)
+        if self._unpublished and limit <= 0:
+            return  # the next confirms make room
         chunk, self._unpublished = self._unpublished[:limit], self._unpublished[limit:]
         for meter_id, start_s in chunk:
             sums = self.store.interval_sums(meter_id, start_s)
@@ -379,7 +390,9 @@ class PvSimulatorService(AmqpService):
             self._interval_in_flight[self._publish_tag] = (meter_id, start_s)
             self.results_published += 1
         if self._unpublished:
-            if self.connection is not None:
+            if (self.connection is not None and not self._more_scheduled
+                    and len(self._interval_in_flight) < RESULTS_IN_FLIGHT):
+                self._more_scheduled = True
                 self.connection.ioloop.call_later(0, partial(self._publish_more, channel))
             return
         self.store.trim_intervals()  # the intervals of the flush are published: back to the recent window
@@ -387,6 +400,7 @@ class PvSimulatorService(AmqpService):
 
     def _publish_more(self, channel: Channel) -> None:
         """The next turn's share of the last flush's results (if the channel they were taken on is still open)."""
+        self._more_scheduled = False
         current = self.channel
         if self.finished or current is None or current is not channel or not current.is_open:
             return

@@ -249,3 +249,31 @@ def test_a_stop_publishes_every_result_of_the_last_flush_before_the_final_write(
     assert [orjson.loads(body)["interval_start"] for _, _, body in channel.published][:5] == [
         format_utc(START + 60 * n) for n in range(5)]
     assert not service.store.pending and service.finished
+
+
+def test_results_beyond_the_in_flight_limit_go_out_as_confirms_come_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service_module, "RESULTS_IN_FLIGHT", 3)
+    service, channel, loop = five_closed_intervals(tmp_path, monkeypatch)
+    assert len(channel.published) == 2
+    loop.turn()
+    assert len(channel.published) == 3 and loop.scheduled == []  # 3 unconfirmed: the rest waits for confirms
+    confirm(service, 2)
+    assert len(channel.published) == 5 and channel.acks == []
+    confirm(service, 5)
+    assert channel.acks == [(6, True)]
+    assert [orjson.loads(body)["interval_start"] for _, _, body in channel.published] == [
+        format_utc(START + 60 * n) for n in range(5)]
+
+
+def test_a_turn_scheduled_on_a_lost_connection_does_not_hold_back_the_next_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service, _channel, loop = five_closed_intervals(tmp_path, monkeypatch)
+    service.on_connection_lost()  # its loop, with the scheduled turn, is gone
+    loop.scheduled.clear()
+    fresh = Channel()
+    service.channel = fresh  # type: ignore[assignment]
+    service._publish_tag = 0
+    service._blocked.clear()
+    service._flush()
+    assert len(fresh.published) == 2 and len(loop.scheduled) == 1
