@@ -27,7 +27,7 @@ class HeldSeconds:
     NumPy array: they run rarely (the end of a run, a takeover).
     """
 
-    __slots__ = ("_bits", "_count", "_first", "_step", "end_s", "start_s")
+    __slots__ = ("_bits", "_count", "_first", "_next", "_step", "end_s", "start_s")
 
     def __init__(self, start_s: int, end_s: int) -> None:
         """An empty set over [start_s, end_s) [epoch s]; raises ``ValueError`` if the span is empty."""
@@ -38,6 +38,7 @@ class HeldSeconds:
         self._first = 0  # the progression's first second [epoch s] (count >= 1)
         self._step = 0  # its step [s] (count >= 2)
         self._count = 0
+        self._next: int | None = None  # first + count * step while in step with count >= 2, else None
         self._bits: bytearray | None = None  # the bitmap, once the progression is broken
 
     @property
@@ -73,24 +74,25 @@ class HeldSeconds:
 
         Raises ``ValueError`` for a second outside the span.
         """
+        if second == self._next and second < self.end_s:  # the next one in step: the usual case, kept cheap
+            self._next = second + self._step
+            self._count += 1
+            return True
         if not self.start_s <= second < self.end_s:
             raise ValueError(f"{second} is outside [{self.start_s}, {self.end_s})")
         bits = self._bits
         if bits is None:
-            count = self._count
-            if count == 0:
+            if self._count == 0:
                 self._first, self._count = second, 1
                 return True
-            if count == 1:
-                if second > self._first:
-                    self._step, self._count = second - self._first, 2
-                    return True
-            elif second == self._first + count * self._step:
-                self._count = count + 1
+            if self._count == 1 and second > self._first:
+                self._step, self._count = second - self._first, 2
+                self._next = second + self._step
                 return True
             if second in self:
                 return False
             bits = self._expand()
+            self._next = None
         index = second - self.start_s
         byte, bit = index >> 3, 1 << (index & 7)
         if bits[byte] & bit:

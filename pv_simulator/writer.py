@@ -51,10 +51,10 @@ log = logging.getLogger(__name__)
 
 HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw\n"
 MAX_DAY_FILES = 4096
-"""Day files whose index stays in memory (about 1-2 kB each while readings arrive in step, see
-:class:`~pv_simulator.instants.HeldSeconds`; 11 kB more for a day whose seconds came out of step);
-the least recently used one that waits for nothing is dropped beyond this and reloaded from disk
-if touched again. 1,000 meters x 1 day or 1 meter x a year fit."""
+"""Day files whose index stays in memory (about 2.5 kB each with their totals and interval sums while readings
+arrive in step, see :class:`~pv_simulator.instants.HeldSeconds`; 10.8 kB more for a day whose seconds came out
+of step); the least recently used one that waits for nothing is dropped beyond this and reloaded from disk if
+touched again. 1,000 meters x 1 day or 1 meter x a year fit."""
 MAX_PV_DAYS = 8
 """Dates whose PV profile (one value per second) is kept; the profile functions cache them too."""
 SYNCFS_MIN_FILES = 8
