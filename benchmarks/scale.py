@@ -3,8 +3,9 @@
 For each case (meters x days at an interval), runs ``python -m meter --speed max`` and
 ``python -m pv_simulator --exit-when-done`` as separate processes on a fresh vhost,
 times them from start to the PV simulator's exit, checks that every reading is in
-its CSV exactly once, and prints readings per second, each service's peak RSS (from
-``wait4``) and the longest I/O-loop stall each service logged at its end
+its CSV exactly once, and prints readings per second, each service's peak RSS and CPU
+seconds (user + system, from ``wait4``; steadier than wall time on a loaded machine) and the
+longest I/O-loop stall each service logged at its end
 (:class:`common.loopwatch.LoopWatch`; ``n/a`` for code that does not log it).
 
     python -m benchmarks.scale                              # all cases
@@ -52,6 +53,8 @@ class CaseResult:
     seconds: float
     meter_rss_mb: float
     pv_rss_mb: float
+    meter_cpu_s: float
+    pv_cpu_s: float
     meter_stall_ms: str
     pv_stall_ms: str
     load: tuple[float, float]
@@ -61,14 +64,14 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
 
 
-def _wait(process: subprocess.Popen[bytes], timeout_s: float) -> tuple[int, float]:
-    """Wait for a child; returns (exit code, peak RSS [MB]) from its rusage."""
+def _wait(process: subprocess.Popen[bytes], timeout_s: float) -> tuple[int, float, float]:
+    """Wait for a child; returns (exit code, peak RSS [MB], CPU time: user + system [s]) from its rusage."""
     deadline = time.monotonic() + timeout_s
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, usage.ru_maxrss / 1024
+            return process.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
         if time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"{process.args} still running after {timeout_s} s")
@@ -112,8 +115,8 @@ def run_case(base_url: str, root: Path, meters: int, days: int, interval_s: int,
                                       "--meters", str(meters), "--days", str(days), "--interval-s", str(interval_s),
                                       "--speed", "max"],
                                      cwd=root, env=env, stdout=meter_out, stderr=subprocess.STDOUT)
-            meter_code, meter_rss = _wait(meter, 3600)
-            pv_code, pv_rss = _wait(pv, 3600)
+            meter_code, meter_rss, meter_cpu = _wait(meter, 3600)
+            pv_code, pv_rss, pv_cpu = _wait(pv, 3600)
         elapsed = time.perf_counter() - start
         if meter_code or pv_code:
             raise RuntimeError(f"{name} failed: meter exit {meter_code}, PV simulator exit {pv_code}; see {logs}")
@@ -121,7 +124,8 @@ def run_case(base_url: str, root: Path, meters: int, days: int, interval_s: int,
                             "random-walk").readings_per_meter  # a year has two clock changes
         readings = check_exactly_once(out, meters, per_meter)
         load = os.getloadavg()
-        return CaseResult(readings, elapsed, meter_rss, pv_rss, _stall(meter_log), _stall(pv_log), (load[0], load[1]))
+        return CaseResult(readings, elapsed, meter_rss, pv_rss, meter_cpu, pv_cpu, _stall(meter_log), _stall(pv_log),
+                          (load[0], load[1]))
     finally:
         shutil.rmtree(out, ignore_errors=True)
         rabbitmqctl("delete_vhost", vhost)
@@ -169,7 +173,8 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     print(f"code: {args.root}  logs: {logs}  cores: {os.cpu_count()}", flush=True)
     print(f"{'case':10} {'readings':>10} {'seconds':>8} {'readings/s':>11} {'meter MB':>9} {'pv MB':>6} "
-          f"{'meter stall ms':>15} {'pv stall ms':>12} {'load 1/5 min':>13}", flush=True)
+          f"{'meter CPU s':>12} {'pv CPU s':>9} {'meter stall ms':>15} {'pv stall ms':>12} {'load 1/5 min':>13}",
+          flush=True)
     for case in args.cases:
         meters, days, interval_s = CASES[case]
         try:
@@ -178,7 +183,8 @@ def main() -> None:
             print(f"{case:10} failed: {error}", flush=True)
             continue
         print(f"{case:10} {r.readings:>10,} {r.seconds:>8.1f} {r.readings / r.seconds:>11,.0f} "
-              f"{r.meter_rss_mb:>9.0f} {r.pv_rss_mb:>6.0f} {r.meter_stall_ms:>15} {r.pv_stall_ms:>12} "
+              f"{r.meter_rss_mb:>9.0f} {r.pv_rss_mb:>6.0f} {r.meter_cpu_s:>12.1f} {r.pv_cpu_s:>9.1f} "
+              f"{r.meter_stall_ms:>15} {r.pv_stall_ms:>12} "
               f"{r.load[0]:>6.1f}/{r.load[1]:<6.1f}", flush=True)
 
 

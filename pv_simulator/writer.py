@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from common.clock import LocalDay, day_bounds_s, local_date
+from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
 from pv_simulator.summary import DayTotals
 
@@ -51,9 +52,10 @@ log = logging.getLogger(__name__)
 
 HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw\n"
 MAX_DAY_FILES = 4096
-"""Day files whose index stays in memory (about 11 kB each: one bit per second of the day and the
-running totals); the least recently used one that waits for nothing is dropped beyond this and
-reloaded from disk if touched again. 1,000 meters x 1 day or 1 meter x a year fit."""
+"""Day files whose index stays in memory (about 2.5 kB each with their totals and interval sums while readings
+arrive in step, see :class:`~pv_simulator.instants.HeldSeconds`; 10.8 kB more for a day whose seconds came out
+of step); the least recently used one that waits for nothing is dropped beyond this and reloaded from disk if
+touched again. 1,000 meters x 1 day or 1 meter x a year fit."""
 MAX_PV_DAYS = 8
 """Dates whose PV profile (one value per second) is kept; the profile functions cache them too."""
 SYNCFS_MIN_FILES = 8
@@ -175,7 +177,7 @@ class DayFile:
         # The PV profile is looked up per row (the store keeps a few dates), so a dormant file holds none.
         self._pv: Callable[[LocalDay], tuple[int, ...]] = pv_dw if callable(pv_dw) else (lambda _day: pv_dw)
         self._prefix = day.day.isoformat() + "T"
-        self._seconds = bytearray((day.length_s + 7) // 8)  # bit i (little-endian) set: start_s + i is held
+        self._seconds = HeldSeconds(day.start_s, day.end_s)  # the whole seconds held (compact while in step)
         self._subsecond: set[int] = set()  # epoch ms of instants that are not whole seconds
         self.rows = 0
         self.totals = DayTotals()
@@ -319,12 +321,8 @@ class DayFile:
             if ms in self._subsecond:
                 return False
             self._subsecond.add(ms)
-        else:
-            index = second - self.day.start_s
-            byte, bit = index >> 3, 1 << (index & 7)
-            if self._seconds[byte] & bit:
-                return False
-            self._seconds[byte] |= bit
+        elif not self._seconds.add(second):
+            return False
         if ms < self._last_ms:
             self.in_order = False
         self._last_ms = max(self._last_ms, ms)
@@ -332,13 +330,7 @@ class DayFile:
 
     def count_aligned(self, first_s: int, last_s: int, interval_s: int) -> int:
         """How many of the instants first_s, first_s + interval_s, ... <= last_s [epoch s] are held."""
-        start = self.day.start_s
-        lo = first_s if first_s >= start else first_s + -(-(start - first_s) // interval_s) * interval_s
-        hi = min(last_s, self.day.end_s - 1)
-        if hi < lo:
-            return 0
-        held = np.unpackbits(np.frombuffer(self._seconds, dtype=np.uint8), bitorder="little")
-        return int(held[lo - start : hi - start + 1 : interval_s].sum())
+        return self._seconds.count_on_grid(first_s, last_s, interval_s)
 
     def count_aligned_ms(self, first_ms: int, last_ms: int, interval_ms: int) -> int:
         """:meth:`count_aligned` for a grid in epoch ms that need not fall on whole seconds."""
@@ -348,9 +340,7 @@ class DayFile:
 
     def held_before(self, epoch_s: int) -> int | None:
         """The latest whole second [epoch s] held before ``epoch_s`` in this file, or None."""
-        stop = max(min(epoch_s, self.day.end_s) - self.day.start_s, 0)
-        held = np.flatnonzero(np.unpackbits(np.frombuffer(self._seconds, dtype=np.uint8), bitorder="little")[:stop])
-        return None if held.size == 0 else self.day.start_s + int(held[-1])
+        return self._seconds.latest_before(epoch_s)
 
     def read_interval_sums(self) -> IntervalSums:
         """The sums of every interval, counted from the rows this process knows to be in the file.
@@ -488,8 +478,8 @@ class DayFile:
     def _reload_all(self, handle: io.BufferedRandom) -> None:
         """Rebuild index and totals from the whole file plus the queued rows (the file was replaced)."""
         pending = list(self._queued_values())
-        held = bytes(self._seconds), set(self._subsecond)
-        self._seconds = bytearray(len(self._seconds))
+        held = self._seconds, self._subsecond  # replaced below, not changed
+        self._seconds = HeldSeconds(self.day.start_s, self.day.end_s)
         self._subsecond = set()
         self.totals = DayTotals()
         self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s)
@@ -500,17 +490,15 @@ class DayFile:
         self._inode = None  # a first load: lists nothing as foreign
         self._read_from(handle, 0)
         # Instants new to this process are foreign; the first load of _read_from did not list them.
-        self.foreign.extend(ms for ms in self._instants() if not _held_in(held, ms, self.day.start_s))
+        self.foreign.extend(ms for ms in self._instants() if not _held_in(held, ms))
         for values in pending:  # still to write: counted in the totals, in the interval sums once written
             if self._mark(values[0]):
                 self.totals.add(self._timestamp(values[0]), values[1], values[2])
                 self._pending_values.extend(values)
 
     def _instants(self) -> Iterator[int]:
-        start = self.day.start_s
-        bits = np.unpackbits(np.frombuffer(self._seconds, dtype=np.uint8), bitorder="little")
-        for index in np.flatnonzero(bits).tolist():
-            yield (start + index) * 1000
+        for second in self._seconds.seconds().tolist():
+            yield second * 1000
         yield from self._subsecond
 
 
@@ -549,10 +537,10 @@ class DayFile:
         log.info("%s: rows put back in timestamp order", self.path)
 
 
-def _held_in(held: tuple[bytes, set[int]], ms: int, start_s: int) -> bool:
+def _held_in(held: tuple[HeldSeconds, set[int]], ms: int) -> bool:
+    """Whether an instant [epoch ms] is in a day file's index as :meth:`DayFile._reload_all` kept it."""
     second, rest = divmod(ms, 1000)
-    index = second - start_s
-    return ms in held[1] if rest else bool(held[0][index >> 3] & (1 << (index & 7)))
+    return ms in held[1] if rest else second in held[0]
 
 
 def _write_or_busy(day_file: DayFile) -> FileBusy | None:
