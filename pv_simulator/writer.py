@@ -585,6 +585,7 @@ class CsvStore:
         self._pv_days: OrderedDict[date, tuple[int, ...]] = OrderedDict()
         self._pool: ThreadPoolExecutor | None = None
         self._sync_descriptor: int | None = None  # the output directory, for syncfs
+        _wall_clock_text()  # built now (80 ms), not inside the first delivery's callback
 
     def local_day(self, day: date) -> LocalDay:
         """The site's :class:`LocalDay` of ``day`` (one shared object per date)."""
