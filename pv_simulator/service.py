@@ -50,6 +50,9 @@ stays unacked until their results are confirmed while the next ones fill)."""
 BATCH_ROWS = 2000
 """Rows queued before a write + fsync + ack (at least; see ``ROWS_PER_FILE``)."""
 ROWS_PER_FILE = 8
+NEW_FILES_PER_FLUSH = 200
+"""Day files a flush creates at most: a run's first readings of 1,000 meters make 1,000 new folders and files,
+whose creation and first sync held the I/O loop for about 1 s in one flush; now they are spread over five."""
 """With many dirty day files, rows queued per file before a flush (up to ``PREFETCH // 2`` rows in all)."""
 FLUSH_INTERVAL_S = 0.1
 """Time between the periodic ticks, and the shortest time between two flushes [s]."""
@@ -192,7 +195,8 @@ class PvSimulatorService(AmqpService):
             log.exception("failed to handle delivery %d (%s); returning it to the queue", method.delivery_tag, key)
             channel.basic_reject(method.delivery_tag, requeue=True)  # counts towards the delivery limit
             self._settled.add(method.delivery_tag)
-        if self._queued >= BATCH_ROWS and self._queued >= self._batch_rows():  # the cheap test first: per delivery
+        if ((self._queued >= BATCH_ROWS and self._queued >= self._batch_rows())  # the cheap test first: per delivery
+                or self.store.new_dirty_files >= NEW_FILES_PER_FLUSH):
             self._flush()
 
     def _on_reading(self, body: bytes) -> None:

@@ -395,6 +395,11 @@ class DayFile:
         ).encode()
 
     @property
+    def is_new(self) -> bool:
+        """Whether this process has not seen the file on disk (its first write creates it)."""
+        return self._size == 0 and self._inode is None
+
+    @property
     def has_pending(self) -> bool:
         """Whether rows wait to be written."""
         return bool(self._pending_values)
@@ -580,6 +585,8 @@ class CsvStore:
         self._last: dict[str, DayFile] = {}  # meter id -> file of its last reading
         self._read_sums: OrderedDict[int, tuple[DayFile, int, IntervalSums]] = OrderedDict()  # id -> file, rows, sums
         self._dirty: dict[int, DayFile] = {}
+        self.new_dirty_files = 0
+        """Day files with queued rows that do not exist on disk yet (their first write creates them)."""
         self._busy_logged = -1e9
         self._local_days: dict[date, LocalDay] = {}
         self._pv_days: OrderedDict[date, tuple[int, ...]] = OrderedDict()
@@ -652,7 +659,11 @@ class CsvStore:
         day_file = self.day_file(meter_id, ms / 1000)
         if not day_file.add(ms, power_w):
             return None
-        self._dirty[id(day_file)] = day_file
+        key = id(day_file)
+        if key not in self._dirty:
+            self._dirty[key] = day_file
+            if day_file.is_new:
+                self.new_dirty_files += 1
         return day_file
 
     def dates_between(self, first_s: float, last_s: float) -> Iterable[tuple[date, int, int]]:
@@ -758,6 +769,7 @@ class CsvStore:
                 continue
             written.append(day_file)
             del self._dirty[key]
+        self.new_dirty_files = sum(1 for day_file in self._dirty.values() if day_file.is_new)  # busy ones
         return written
 
     def _append_and_syncfs(self, day_files: list[DayFile]) -> list[FileBusy | None]:

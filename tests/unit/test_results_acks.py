@@ -277,3 +277,20 @@ def test_a_turn_scheduled_on_a_lost_connection_does_not_hold_back_the_next_one(
     service._blocked.clear()
     service._flush()
     assert len(fresh.published) == 2 and len(loop.scheduled) == 1
+
+
+def test_a_flush_starts_once_enough_new_day_files_wait_to_be_created(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service_module, "NEW_FILES_PER_FLUSH", 2)
+    service, channel = service_on(tmp_path)
+    for tag, meter_id in enumerate(["meter-1", "meter-2", "meter-3"], start=1):
+        body = orjson.dumps({"schema": 1, "meter_id": meter_id, "seq": 0, "timestamp": format_utc(START),
+                             "power_w": 1.0})
+        service._on_message(service.channel, SimpleNamespace(  # type: ignore[arg-type]
+            delivery_tag=tag, routing_key=f"meter.{meter_id}.reading", redelivered=False), None, body)
+        if tag == 1:
+            assert channel.acks == [] and service.store.new_dirty_files == 1
+    # the second new file started a flush: both on disk and acked; the third waits for the next one
+    assert channel.acks == [(2, True)]
+    assert sorted(p.parent.name for p in tmp_path.glob("meter-*/*.csv")) == ["meter-1", "meter-2"]
+    assert service.store.new_dirty_files == 1

@@ -458,3 +458,21 @@ def test_running_totals_name_the_peaks_as_the_summary_of_the_file_does(tmp_path)
     path = tmp_path / "meter-1" / "2026-06-21.csv"
     assert day_file.totals.summary("meter-1", "2026-06-21", 60) == summarize_csv(path)
     assert day_file.totals.peak_import_at and day_file.totals.peak_export_at
+
+
+def test_the_store_counts_the_dirty_day_files_that_a_write_will_create(tmp_path: Path) -> None:
+    from pv_simulator.curve import ReferencePv
+
+    store = CsvStore(tmp_path, ZoneInfo("UTC"), ReferencePv())
+    start_ms = 1_782_000_000_000
+    store.add("meter-1", start_ms, 100.0)
+    store.write()
+    assert store.new_dirty_files == 0
+    store.add("meter-1", start_ms + 1000, 100.0)  # its file exists
+    store.add("meter-2", start_ms, 100.0)
+    store.add("meter-2", start_ms + 1000, 100.0)  # the same new file: counted once
+    store.add("meter-3", start_ms, 100.0)
+    assert store.new_dirty_files == 2
+    store.write()
+    assert store.new_dirty_files == 0
+    assert CsvStore(tmp_path, ZoneInfo("UTC"), ReferencePv()).day_file("meter-2", start_ms / 1000).is_new is False
