@@ -50,10 +50,11 @@ stays unacked until their results are confirmed while the next ones fill)."""
 BATCH_ROWS = 2000
 """Rows queued before a write + fsync + ack (at least; see ``ROWS_PER_FILE``)."""
 ROWS_PER_FILE = 8
-NEW_FILES_PER_FLUSH = 200
-"""Day files a flush creates at most: a run's first readings of 1,000 meters make 1,000 new folders and files,
-whose creation and first sync held the I/O loop for about 1 s in one flush; now they are spread over five."""
 """With many dirty day files, rows queued per file before a flush (up to ``PREFETCH // 2`` rows in all)."""
+NEW_FILES_PER_FLUSH = 200
+"""New day files waiting to be created that start a flush: a run's first readings of 1,000 meters make 1,000
+new folders and files, whose creation and first sync held the I/O loop for about 1 s in one flush; now they are
+spread over five."""
 FLUSH_INTERVAL_S = 0.1
 """Time between the periodic ticks, and the shortest time between two flushes [s]."""
 FLUSH_DUTY = 4.0
