@@ -1,0 +1,1 @@
+"""Load models: turn timestamps into a building's consumption [W]."""

@@ -1,0 +1,1 @@
+"""PV models: turn timestamps into PV AC power [kW]."""
