@@ -29,8 +29,15 @@ MAX_POWER_W = 9000.0
 """Upper bound of a meter reading [W], from the challenge brief (0 to 9000 W)."""
 
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
-LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-"""Readings must lie between these instants (any local date around them stays representable)."""
+LATEST = datetime(2261, 12, 31, tzinfo=UTC)
+"""Readings must lie between these instants, the one definition of the accepted range.
+
+Every local date around them, and the next local midnight after it, stays representable as a
+``datetime`` and as a pandas ``Timestamp`` (nanoseconds since 1970: the last is 2262-04-11), which
+the day files' closing, the report, the grid and the API compute with. The range once ended at
+9999-12-30: a run there crashed the PV simulator on every restart while closing its last day
+(``OverflowError`` at the next midnight of 9999-12-31), and pandas could not read its day file.
+"""
 
 MAX_METERS = 1000
 """Most meters in one run (the meter's ``--meters`` limit)."""

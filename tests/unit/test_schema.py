@@ -343,3 +343,25 @@ def test_an_inconsistent_or_dangerous_end_of_run_is_invalid(changes: dict) -> No
     with pytest.raises(InvalidMessage) as raised:
         parse_end_of_run(_end_body(**changes))
     assert raised.value.reason
+
+
+def test_the_accepted_range_ends_where_every_local_day_and_its_next_midnight_stay_representable() -> None:
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from common.clock import day_bounds_s, local_date
+    from common.schema import EARLIEST, LATEST
+
+    for edge in (EARLIEST, LATEST):
+        for zone in ("Pacific/Kiritimati", "Europe/Berlin", "Pacific/Pago_Pago"):
+            tz = ZoneInfo(zone)
+            start_s, end_s = day_bounds_s(local_date(edge.timestamp(), tz), tz)
+            assert end_s > start_s
+            assert pd.Timestamp(end_s, unit="s", tz="UTC") > pd.Timestamp(start_s, unit="s", tz="UTC")
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-30T00:00:00Z", "2262-01-01T00:00:00Z"])
+def test_readings_past_pandas_range_are_rejected_before_they_can_poison_a_run(stamp):
+    reason = rejects(body(timestamp=stamp))
+    assert "timestamp" in reason
