@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from common.clock import day_bounds_s
+from common.schema import EARLIEST, LATEST
 from common.settings import BrokerSettings, CommonSettings
 from meter.models import LoadParams
 from meter.plan import RunPlan
@@ -43,6 +44,19 @@ class RunSettings(CommonSettings):
         if 3600 % value:
             raise ValueError(f"interval_s must divide 3600 (1, 2, 5, 10, 15, 30, 60, ... s), got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _check_days_in_contract(self) -> RunSettings:
+        # Readings outside the wire contract's range would all be dead-lettered (and the far edge
+        # overflows dates): refuse before any work. Dates compare whole days, so no instant is computed.
+        first = self.first_day()
+        last = first + dt.timedelta(days=self.days - 1) if first < dt.date(9000, 1, 1) else dt.date.max
+        if not EARLIEST.date() < first or not last < LATEST.date():
+            raise ValueError(
+                f"the run's days from {first} ({self.days} days) leave the wire contract's range "
+                f"{EARLIEST.date()} to {LATEST.date()}; choose --date and --days inside it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_interval_fits_every_day(self) -> RunSettings:

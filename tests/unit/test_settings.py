@@ -270,3 +270,21 @@ def test_the_output_dir_check_creates_a_missing_folder_and_leaves_nothing_in_it(
 
     check_output_dir(tmp_path / "a" / "b")
     assert list((tmp_path / "a" / "b").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "days"), [("2300-01-01", 1), ("9999-12-31", 1), ("1970-01-01", 1), ("2261-12-01", 60)]
+)
+def test_a_run_whose_days_leave_the_wire_contract_is_refused_before_any_work(first, days):
+    from pydantic import ValidationError
+
+    from meter.settings import RunSettings
+
+    with pytest.raises(ValidationError, match="wire contract's range"):
+        RunSettings(date=first, days=days)
+
+
+def test_a_run_at_the_last_accepted_day_is_allowed():
+    from meter.settings import RunSettings
+
+    assert RunSettings(date="2261-12-30", days=1).days == 1
