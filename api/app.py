@@ -85,5 +85,6 @@ def create_app(settings: ApiSettings | None = None, flows: PowerFlows | None = N
     for router in (simulations_router, meters_router, grid_router, health_router, websocket_router,
                    dashboard_router):
         app.include_router(router)
-    app.include_router(graphql_router(settings.graphql_max_depth), prefix="/graphql", include_in_schema=False)
+    app.include_router(graphql_router(settings.graphql_max_depth, settings.graphql_max_aliases,
+                                      settings.graphql_max_cost), prefix="/graphql", include_in_schema=False)
     return app

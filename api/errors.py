@@ -6,6 +6,7 @@ Bad input → 4xx naming the field (never a 500 or a stack trace); an unreachabl
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -17,6 +18,11 @@ from api.power_flows import PowerFlowError
 from api.simulations import NotFound
 
 log = logging.getLogger(__name__)
+
+
+def new_request_id() -> str:
+    """A short id naming one failed request in the log and in the answer to its client."""
+    return uuid.uuid4().hex[:16]
 
 
 def describe_validation(errors: Any) -> str:
@@ -56,5 +62,7 @@ def install(app: FastAPI) -> None:
         if is_unavailable(error):
             return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"database unavailable: {describe(error)}",
                             **{"Retry-After": "5"})
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _problem(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error (logged by the service)")
+        request_id = new_request_id()
+        log.exception("request %s: unexpected error on %s %s", request_id, request.method, request.url.path)
+        return _problem(status.HTTP_500_INTERNAL_SERVER_ERROR,
+                        f"internal error (request id {request_id}, logged by the service)")

@@ -10,11 +10,24 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from common.schema import MeterId
+from common.schema import EARLIEST, LATEST, MeterId
 from grid.layout import FEEDER_NAMES
 
 MAX_LOAD_MW = 100.0
 """Largest load accepted on the assignment's network [MW] (far beyond what its 0.4 kV line carries)."""
+
+
+FIRST_DAY = EARLIEST.date() + dt.timedelta(days=1)
+LAST_DAY = LATEST.date() - dt.timedelta(days=1)
+"""First and last local day [date] whose every instant, in any timezone, lies within the wire
+contract's range (:data:`common.schema.EARLIEST` to :data:`common.schema.LATEST`)."""
+
+
+def day_problem(day: dt.date) -> str | None:
+    """What is wrong with ``day`` as a day of results, or ``None`` if it is within the wire contract's range."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return f"{day} is outside the days results can have: {FIRST_DAY} to {LAST_DAY}"
 
 
 class _Request(BaseModel):
@@ -38,6 +51,14 @@ class BuildingRequest(_Request):
     meter_id: MeterId
     timestamp: AwareDatetime = Field(description="an instant within a stored interval (ISO 8601 with offset)")
 
+    @field_validator("timestamp")
+    @classmethod
+    def _within_contract(cls, value: dt.datetime) -> dt.datetime:
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError(f"{value.isoformat()} is outside the instants results can have: "
+                             f"{EARLIEST.isoformat()} to {LATEST.isoformat()}")
+        return value
+
 
 class DayRequest(_Request):
     """The feeder's power flow over a local day of stored live results, with the day's summary."""
@@ -50,6 +71,14 @@ class DayRequest(_Request):
     def _known_feeder(cls, value: str) -> str:
         if value not in FEEDER_NAMES:
             raise ValueError(f"unknown feeder '{value}' (available: {', '.join(FEEDER_NAMES)})")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _within_contract(cls, value: dt.date) -> dt.date:
+        problem = day_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

@@ -44,6 +44,11 @@ class ApiSettings(BrokerSettings):
     )
     max_body_bytes: int = Field(65_536, ge=1024, description="largest accepted request body [bytes]")
     graphql_max_depth: int = Field(8, ge=1, le=64, description="deepest GraphQL query accepted")
+    graphql_max_aliases: int = Field(20, ge=0, description="most aliases in one GraphQL request")
+    graphql_max_cost: int = Field(
+        5000, ge=10, description="highest estimated GraphQL query cost: each field counts once per row of the "
+        "lists around it (a list's limit argument, else 100)"
+    )
     client_buffer: int = Field(
         4096, ge=16, description="messages buffered per live client; a client further behind is disconnected"
     )

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 from strawberry.experimental.pydantic import type as pydantic_type
-from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
@@ -32,6 +32,7 @@ from strawberry.types import Info
 from api.db import queries
 from api.db.engine import DatabaseUnavailable
 from api.errors import describe_validation
+from api.graphql.guards import MaskUnexpected, RequestLimits
 from api.live.hub import OVERFLOW
 from api.rest.meters import check_day
 from api.rest.simulations import Request, publish
@@ -39,6 +40,13 @@ from api.schemas import BuildingState, GridResultOut, IntervalOut, MeterOut, Sim
 from api.security import token_ok
 from api.services import Services, get_services
 from api.simulations import day_window, simulation_out
+
+
+class FellBehind(RuntimeError):
+    """A subscriber further behind than ``--client-buffer`` messages: it should subscribe again."""
+
+    def __init__(self) -> None:
+        super().__init__("subscriber fell too far behind; subscribe again")
 
 
 # The object types are generated from the REST models (api.schemas), so both APIs have one
@@ -189,7 +197,7 @@ class Subscription:
             while (message := await subscription.next()) is not OVERFLOW:
                 if message.payload["id"] > seen:
                     yield Simulation.from_pydantic(SimulationOut.model_validate(message.payload))
-            raise RuntimeError("subscriber fell too far behind; subscribe again")
+            raise FellBehind()
 
     @strawberry.subscription(description="Each meter's latest interval first, then every interval as it is stored.")
     async def intervals(self, info: Info, meter_id: str | None = None) -> AsyncGenerator[Interval, None]:
@@ -203,7 +211,7 @@ class Subscription:
             while (message := await subscription.next()) is not OVERFLOW:
                 if meter_id is None or message.payload["meter_id"] == meter_id:
                     yield Interval.from_pydantic(IntervalOut.model_validate(message.payload))
-            raise RuntimeError("subscriber fell too far behind; subscribe again")
+            raise FellBehind()
 
     @strawberry.subscription(description="The latest live grid result first (if any), then each new one.")
     async def grid_results(self, info: Info) -> AsyncGenerator[GridResult, None]:
@@ -216,7 +224,7 @@ class Subscription:
                 yield grid_result(current)
             while (message := await subscription.next()) is not OVERFLOW:
                 yield grid_result(GridResultOut.model_validate(message.payload))
-            raise RuntimeError("subscriber fell too far behind; subscribe again")
+            raise FellBehind()
 
 
 async def _context(services: Services = Depends(get_services)) -> dict[str, Any]:  # noqa: B008
@@ -229,23 +237,32 @@ UTC_DATETIME = strawberry.scalar(
     parse_value=lambda value: dt.datetime.fromisoformat(value),
 )
 
-EXPECTED_ERRORS = (ValueError, LookupError, PermissionError, DatabaseUnavailable)
-"""Errors that answer bad input (sent to the client, not logged with a stack trace)."""
+EXPECTED_ERRORS = (ValueError, LookupError, PermissionError, DatabaseUnavailable, FellBehind, GraphQLError)
+"""Errors that answer bad input (sent to the client, not logged with a stack trace); ``GraphQLError``:
+Strawberry's own, such as a refused permission."""
+
+MAX_TOKENS = 2000
+"""Most tokens in one GraphQL document (Strawberry's ``MaxTokensLimiter``)."""
 
 
 class _Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        unexpected = [error for error in errors if error.original_error is not None
-                      and not isinstance(error.original_error, EXPECTED_ERRORS)]
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
+        """Nothing: bad input is the client's to read, unexpected errors are logged by :class:`MaskUnexpected`."""
 
 
-def graphql_router(max_depth: int) -> GraphQLRouter[Any, Any]:
-    """The ``/graphql`` router (GraphiQL in a browser, graphql-transport-ws subscriptions)."""
+def graphql_router(max_depth: int, max_aliases: int = 20, max_cost: int = 5000) -> GraphQLRouter[Any, Any]:
+    """The ``/graphql`` router (GraphiQL in a browser, graphql-transport-ws subscriptions).
+
+    A request deeper than ``max_depth``, with more than ``max_aliases`` aliases, an estimated
+    cost over ``max_cost`` (:func:`api.graphql.guards.query_cost`) or more than one mutation
+    field is refused with an error naming the limit.
+    """
     schema = _Schema(
         query=Query, mutation=Mutation, subscription=Subscription,
-        extensions=[lambda: QueryDepthLimiter(max_depth=max_depth), lambda: MaxTokensLimiter(max_token_count=2000)],
+        extensions=[lambda: QueryDepthLimiter(max_depth=max_depth),
+                    lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+                    lambda: MaxAliasesLimiter(max_alias_count=max_aliases), lambda: RequestLimits(max_cost),
+                    lambda: MaskUnexpected(EXPECTED_ERRORS)],
         config=StrawberryConfig(scalar_map={dt.datetime: UTC_DATETIME, AwareDatetime: UTC_DATETIME}),
     )
     return GraphQLRouter(schema, context_getter=_context,

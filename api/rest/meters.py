@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
 from api.db import queries
-from api.schemas import IntervalOut, MeterDay, MeterOut, Problem
+from api.schemas import IntervalOut, MeterDay, MeterOut, Problem, day_problem
 from api.services import Services, get_services
 from api.simulations import NotFound, day_window
-from common.schema import EARLIEST, LATEST
 
 router = APIRouter(prefix="/api/meters", tags=["live results"])
 
@@ -22,8 +21,9 @@ DatePath = Annotated[dt.date, Path(description="local day in the site's timezone
 
 def check_day(day: dt.date) -> dt.date:
     """``day`` if it is within the instants the wire contract allows; :class:`NotFound` otherwise."""
-    if not EARLIEST.date() < day < LATEST.date():
-        raise NotFound(f"no results for {day}: days run from {EARLIEST.date()} to {LATEST.date()}")
+    problem = day_problem(day)
+    if problem:
+        raise NotFound(f"no results for {day}: {problem}")
     return day
 
 
