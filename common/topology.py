@@ -4,7 +4,7 @@
 
     meter --(meter.<id>.reading, meter.<id>.end)--> [pvsim: topic exchange]
         --(meter.*.reading, meter.*.end)--> (pvsim.pv_simulator: quorum queue) --> PV simulator
-    rejected / over delivery limit --> [pvsim.dead_letter: fanout] --> (pvsim.dead_letter queue)
+    rejected / over delivery limit --> [pvsim.dead_letter: fanout] --> (pvsim.dead_letter queue, capped)
     PV simulator --(result.<id>.interval, result.<id>.run)--> [pvsim.results: topic exchange] --> consumers' queues
 
 Declarations are idempotent: the same names and arguments every time.
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from pika.channel import Channel
+
+from common.schema import MAX_BODY_BYTES
 
 EXCHANGE = "pvsim"
 QUEUE = "pvsim.pv_simulator"
@@ -34,6 +36,41 @@ RUN_BINDING = "result.*.run"
 
 REASON_HEADER = "x-pvsim-reason"
 """Header naming why the PV simulator dead-lettered a message."""
+ROUTING_KEY_HEADER = "x-pvsim-routing-key"
+"""Header holding a dead letter's original routing key."""
+BODY_BYTES_HEADER = "x-pvsim-body-bytes"
+"""Header holding the size of the body a dead letter was made from [bytes]."""
+TRUNCATED_HEADER = "x-pvsim-truncated"
+"""Header set (true) on a dead letter that holds only the first ``DEAD_LETTER_COPY_BYTES`` of its body."""
+
+DEAD_LETTER_COPY_BYTES = 4096
+"""What a dead letter keeps of a body over the contract's ``MAX_BODY_BYTES`` [bytes]: enough to see what
+it was, never the whole of a multi-megabyte body (three 60 MB bodies once took 231 MB of queue)."""
+DEAD_LETTER_MAX_BYTES = 32 * 1024 * 1024
+"""Cap of the dead-letter queue's message bodies (``x-max-length-bytes``) [bytes]: 512 dead letters of the
+largest valid size, about 8,000 truncated ones. Beyond it the oldest are dropped (``drop-head``): the
+newest say what is wrong now, and ``reject-publish`` would nack the PV simulator's copy, so it would
+redeliver the bad message forever instead of going on."""
+
+
+def dead_letter_copy(body: bytes) -> tuple[bytes, dict[str, int | bool]]:
+    """The body a dead letter carries and the headers describing it.
+
+    Parameters
+    ----------
+    body : bytes
+        The body of the message being dead-lettered.
+
+    Returns
+    -------
+    tuple[bytes, dict[str, int | bool]]
+        ``body`` itself when it is at most ``MAX_BODY_BYTES`` (so it can be replayed), else its
+        first ``DEAD_LETTER_COPY_BYTES``; and the headers ``BODY_BYTES_HEADER`` (the original size)
+        and, when cut, ``TRUNCATED_HEADER``.
+    """
+    if len(body) <= MAX_BODY_BYTES:
+        return body, {BODY_BYTES_HEADER: len(body)}
+    return body[:DEAD_LETTER_COPY_BYTES], {BODY_BYTES_HEADER: len(body), TRUNCATED_HEADER: True}
 
 
 def reading_routing_key(meter_id: str) -> str:
@@ -81,8 +118,10 @@ DEAD_LETTER = QueueSpec(
     name=DEAD_LETTER_QUEUE,
     exchange=DEAD_LETTER_EXCHANGE,
     bindings=("",),
-    arguments={"x-queue-type": "quorum"},
+    arguments={"x-queue-type": "quorum", "x-max-length-bytes": DEAD_LETTER_MAX_BYTES, "x-overflow": "drop-head"},
 )
+"""The dead-letter queue. A broker that has it from a version without the cap refuses the declaration
+(PRECONDITION_FAILED, inequivalent arg 'x-max-length-bytes'): README, Wire contract, says how to migrate."""
 
 
 def declare(channel: Channel, on_done: Callable[[], None]) -> None:

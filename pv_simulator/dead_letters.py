@@ -3,7 +3,8 @@
 Listing leaves the messages in the queue. ``--replay`` republishes each message to the
 ``pvsim`` exchange with its original routing key (publisher confirms), then removes it
 from the dead-letter queue; messages that still break the contract come back with
-their reason.
+their reason. A dead letter made from a body over the contract's size limit holds only its first
+4 KiB (header ``x-pvsim-truncated``): it is listed, and left in the queue by ``--replay``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from common.settings import DEFAULT_AMQP_URL
 
 def original_routing_key(method_key: str, headers: dict[str, object]) -> str:
     """The routing key a dead letter was first published with (ours, or the broker's x-death)."""
-    ours = headers.get("x-pvsim-routing-key")
+    ours = headers.get(topology.ROUTING_KEY_HEADER)
     if isinstance(ours, str):
         return ours
     deaths = headers.get("x-death")
@@ -37,6 +38,13 @@ def original_routing_key(method_key: str, headers: dict[str, object]) -> str:
 def reason(headers: dict[str, object]) -> str:
     """Why a message was dead-lettered."""
     return str(headers.get(topology.REASON_HEADER) or headers.get("x-first-death-reason") or "unknown")
+
+
+def _cut_note(headers: dict[str, object]) -> str:
+    """`` (first 4096 of 62914560 bytes)`` for a truncated copy, else nothing."""
+    if not headers.get(topology.TRUNCATED_HEADER):
+        return ""
+    return f" (first {topology.DEAD_LETTER_COPY_BYTES} of {headers.get(topology.BODY_BYTES_HEADER)} bytes)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     channel = connection.channel()
     channel.confirm_delivery()
-    handled = 0
+    handled = kept = 0
     try:
         while handled < args.limit:
             method, properties, body = channel.basic_get(topology.DEAD_LETTER_QUEUE, auto_ack=False)
@@ -64,8 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             headers = dict(properties.headers or {})
             key = original_routing_key(method.routing_key, headers)
             handled += 1
-            print(f"{key}\t{reason(headers)}\t{body[:200]!r}")
-            if args.replay:
+            print(f"{key}\t{reason(headers)}\t{body[:200]!r}{_cut_note(headers)}")
+            if args.replay and headers.get(topology.TRUNCATED_HEADER):
+                kept += 1  # only its first bytes are here: left in the queue, to be read, not replayed
+            elif args.replay:
                 channel.basic_publish(topology.EXCHANGE, key, body, pika.BasicProperties(
                     content_type=properties.content_type or "application/json", delivery_mode=2))
                 channel.basic_ack(method.delivery_tag)
@@ -75,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if connection.is_open:
             connection.close()  # unacknowledged (listed) messages return to the queue
-    print(f"{handled} dead letter(s) {'replayed' if args.replay else 'listed'}", file=sys.stderr)
+    print(f"{handled - kept} dead letter(s) {'replayed' if args.replay else 'listed'}"
+          + (f"; {kept} truncated copies of oversized bodies kept in the queue (not replayable)" if kept else ""),
+          file=sys.stderr)
     return 0
 
 

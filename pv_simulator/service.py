@@ -245,15 +245,17 @@ class PvSimulatorService(AmqpService):
         if self._bad_logged < BAD_INPUT_LOG_LIMIT:
             self._bad_logged += 1
             log.warning("dead-lettering a message with routing key '%s': %s", method.routing_key, reason[:300])
+        kept, about_body = topology.dead_letter_copy(body)  # a multi-megabyte body keeps its first 4 KiB
         headers = dict(properties.headers or {})
         headers.update({
             topology.REASON_HEADER: reason[:1000],
-            "x-pvsim-routing-key": method.routing_key,
+            topology.ROUTING_KEY_HEADER: method.routing_key,
             "x-pvsim-rejected-at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **about_body,
         })
         copy = BasicProperties(content_type=properties.content_type, delivery_mode=2, headers=headers,
                                message_id=properties.message_id, timestamp=properties.timestamp)
-        channel.basic_publish(topology.DEAD_LETTER_EXCHANGE, method.routing_key, body, copy)
+        channel.basic_publish(topology.DEAD_LETTER_EXCHANGE, method.routing_key, kept, copy)
         self._publish_tag += 1
         self._blocked.add(self._publish_tag, method.delivery_tag)
 

@@ -220,6 +220,16 @@ def test_broker_is_the_official_management_image_with_a_healthcheck() -> None:
     assert {"interval", "timeout", "retries", "start_period"} <= set(check), check
 
 
+def test_broker_refuses_bodies_far_over_the_wire_contract() -> None:
+    from common.schema import MAX_BODY_BYTES
+
+    mounts = dict(bind_mounts(service(load_compose(), "rabbitmq")))
+    source = next(src for src, target in mounts.items() if target.startswith("/etc/rabbitmq/conf.d/"))
+    lines = [line.split("=", 1) for line in (ROOT / source).read_text().splitlines() if not line.startswith("#")]
+    settings = {key.strip(): value.strip() for key, value in (pair for pair in lines if len(pair) == 2)}
+    assert 4 * MAX_BODY_BYTES <= int(settings["max_message_size"]) <= 1024 * 1024, settings
+
+
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_services_wait_for_a_healthy_broker(name: str) -> None:
     depends_on = service(load_compose(), name).get("depends_on")

@@ -38,8 +38,10 @@ from common.topology import (
     INTERVAL_BINDING,
     REASON_HEADER,
     RESULTS_EXCHANGE,
+    ROUTING_KEY_HEADER,
     RUN_BINDING,
     QueueSpec,
+    dead_letter_copy,
 )
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,6 @@ API_QUEUE = QueueSpec(
 )
 """The web service's queue of live results."""
 
-ROUTING_KEY_HEADER = "x-pvsim-routing-key"
 CONNECT_TIMEOUT_S = 10.0
 """How long one connection attempt to a broker node may take [s]."""
 MAX_BATCH = 500
@@ -278,11 +279,11 @@ class ResultsConsumer:
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         assert self._dead_letter_exchange is not None
+        kept, about_body = dead_letter_copy(message.body)
         headers = dict(message.headers or {})
-        headers[REASON_HEADER] = reason
-        headers[ROUTING_KEY_HEADER] = message.routing_key or ""
+        headers.update({REASON_HEADER: reason, ROUTING_KEY_HEADER: message.routing_key or "", **about_body})
         await self._dead_letter_exchange.publish(
-            aio_pika.Message(message.body, headers=headers, content_type=message.content_type,
+            aio_pika.Message(kept, headers=cast(FieldTable, headers), content_type=message.content_type,
                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key="")
         self.state.dead_lettered += 1
