@@ -44,7 +44,8 @@ class FeederModel:
     ``sym_load`` and PV ``sym_gen`` (in ``placed.meter_ids`` order); ``building_nodes``:
     column of each building's bus in the node output; ``lv_nodes``: columns of the
     low-voltage buses; ``bus_nodes``: column of each bus in ``net.bus`` order;
-    ``trafo_rated_a``: (n_trafo, 2) rated current at each side [A].
+    ``trafo_rated_a``: (n_trafo, 2) rated current at each side [A]; ``line_index`` /
+    ``trafo_index``: pandapower index of each column of the line / transformer output.
     """
 
     placed: PlacedFeeder
@@ -55,6 +56,8 @@ class FeederModel:
     lv_nodes: npt.NDArray[np.int64]
     bus_nodes: npt.NDArray[np.int64]
     trafo_rated_a: Array
+    line_index: npt.NDArray[np.int64]
+    trafo_index: npt.NDArray[np.int64]
 
     @property
     def meter_ids(self) -> tuple[str, ...]:
@@ -92,7 +95,15 @@ def feeder_model(feeder: str, meter_ids: tuple[str, ...]) -> FeederModel:
         lv_nodes=np.array([column[int(bus_ids.loc[b])] for b in lv_buses], dtype=np.int64),
         bus_nodes=np.array([column[int(bus_ids.loc[b])] for b in net.bus.index], dtype=np.int64),
         trafo_rated_a=rated_a.astype(np.float64),
+        line_index=_pandapower_index(converter, "line", input_data[ComponentType.line]["id"]),
+        trafo_index=_pandapower_index(converter, "trafo", transformers["id"]),
     )
+
+
+def _pandapower_index(converter: PandaPowerConverter, table: str, pgm_ids: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """The pandapower index of each power-grid-model id of ``table`` (``"line"``, ``"trafo"``)."""
+    by_id = {int(pgm_id): int(index) for index, pgm_id in converter.idx[(table, None)].items()}
+    return np.array([by_id[int(pgm_id)] for pgm_id in pgm_ids], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -189,7 +200,7 @@ def solve_day(
     out = {name: np.empty(steps) for name in ("grid_p_kw", "grid_q_kvar", "vm_min_pu", "vm_max_pu",
                                              "trafo_loading_percent", "line_loading_max_percent")}
     vm = np.empty((steps, len(meter_ids)))
-    for chunk, result in _batches(model, meter, q, pv, _DAY_OUTPUTS, chunk_steps, threads):
+    for chunk, result in batch_results(model, meter, q, pv, _DAY_OUTPUTS, chunk_steps, threads):
         u = result[ComponentType.node]["u_pu"]
         lv = u[:, model.lv_nodes]
         out["grid_p_kw"][chunk] = result[ComponentType.source]["p"].sum(axis=1) / 1e3
@@ -219,14 +230,18 @@ def bus_voltages(feeder: str, meter_ids: Sequence[str], meter_kw: npt.ArrayLike,
     q = reactive_power(meter, power_factor)
     buses = model.placed.net.bus.index.to_numpy(dtype=np.int64)
     vm = np.empty((meter.shape[0], buses.shape[0]))
-    for chunk, result in _batches(model, meter, q, pv, {ComponentType.node: ["u_pu"]}, CHUNK_STEPS, 0):
+    for chunk, result in batch_results(model, meter, q, pv, {ComponentType.node: ["u_pu"]}, CHUNK_STEPS, 0):
         vm[chunk] = result[ComponentType.node]["u_pu"][:, model.bus_nodes]
     return buses, vm
 
 
-def _batches(model: FeederModel, meter: Array, q: Array, pv: Array, outputs: Outputs,
+def batch_results(model: FeederModel, meter: Array, q: Array, pv: Array, outputs: Outputs,
              chunk_steps: int, threads: int) -> Iterator[tuple[slice, dict[Any, Any]]]:
-    """power-grid-model batch results of ``outputs``, ``chunk_steps`` intervals at a time."""
+    """power-grid-model batch results of ``outputs``, ``chunk_steps`` intervals at a time.
+
+    ``meter``, ``q``, ``pv``: (T, B) load P [kW], load Q [kvar] and PV P [kW] of the buildings;
+    yields (rows of this chunk, power-grid-model batch output). Raises :class:`PowerFlowDiverged`.
+    """
     with _solve_lock:  # one batch on the cores at a time
         pgm = PowerGridModel(model.input_data)
         for start in range(0, meter.shape[0], chunk_steps):
