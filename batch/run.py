@@ -18,7 +18,8 @@ from batch.local import run_locally
 from batch.progress import DayProgress
 from batch.tasks import BatchJob
 from meter.plan import RunPlan
-from pv_simulator.writer import OutputError, PvProfile
+from models.pv.profile import PvProfile
+from pv_simulator.writer import OutputError
 
 log = logging.getLogger(__name__)
 

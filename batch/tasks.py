@@ -19,8 +19,9 @@ import numpy as np
 
 from batch.files import replace_atomically
 from meter.plan import RunPlan
+from models.pv.profile import PvProfile
 from pv_simulator.summary import DayTotals, summary_json
-from pv_simulator.writer import HEADER, OutputError, PvProfile, format_day_rows
+from pv_simulator.writer import HEADER, OutputError, format_day_rows
 
 
 @dataclass(frozen=True)

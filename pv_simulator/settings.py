@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
-from common.clock import LocalDay
 from common.settings import BrokerSettings, CommonSettings
-from pv_simulator.curve import ReferencePv
+from models.pv.profile import PvProfile
+from models.pv.registry import build_pv_profile, pv_model_names
+from models.pv.site import PvSite
 from pv_simulator.results import DEFAULT_INTERVAL_S as DEFAULT_RESULTS_INTERVAL_S
-
-if TYPE_CHECKING:
-    from pv_simulator.clearsky import PvSite
 
 
 class OutputSettings(CommonSettings):
@@ -26,33 +19,12 @@ class OutputSettings(CommonSettings):
     output_dir: Path = Field(Path("output"), description="directory of the daily CSVs, <dir>/<meter_id>/<date>.csv")
 
 
-@lru_cache(maxsize=16)
-def _clearsky_day_dw(site: PvSite, day: date) -> tuple[int, ...]:
-    from pv_simulator.clearsky import clearsky_day_kw
-
-    kw = clearsky_day_kw(LocalDay(day, ZoneInfo(site.timezone)), site)
-    return tuple((kw * 10_000).round().astype("int64").tolist())
-
-
-@dataclass(frozen=True)
-class ClearSkyPv:
-    """The pvlib clear-sky model of ``site`` as a PV profile: power per local wall-clock second [0.1 W].
-
-    Computed once per day (vectorised) and shared by every meter of that day.
-    """
-
-    site: PvSite
-
-    def __call__(self, day: LocalDay) -> tuple[int, ...]:
-        """PV power for each wall-clock second 0..86,399 of ``day`` [0.1 W]."""
-        return _clearsky_day_dw(self.site, day.day)
-
-
 class PvModelSettings(CommonSettings):
     """Which PV model gives the PV power, and the system it describes."""
 
-    pv_model: Literal["reference", "clearsky"] = Field(
-        "reference", description="PV model: reference (the challenge's curve) or clearsky (pvlib, site below)"
+    pv_model: str = Field(
+        "reference", description=f"PV model, one of {', '.join(pv_model_names())}: reference = the challenge's "
+                                 "curve, clearsky = pvlib for the site below"
     )
     pv_peak_kw: float | None = Field(
         None, gt=0, description="reference model: scale the curve to this peak [kW] (default: as digitized, 3.24)"
@@ -68,18 +40,25 @@ class PvModelSettings(CommonSettings):
     inverter_capacity_kw: float = Field(4.6, gt=0, description="clearsky: inverter AC limit [kW]")
     losses_percent: float = Field(14.0, ge=0, lt=100, description="clearsky: PVWatts system losses [%]")
 
-    def pv_profile(self) -> ReferencePv | ClearSkyPv:
-        """The PV model these settings describe (picklable, so batch workers can use it)."""
-        if self.pv_model == "reference":
-            return ReferencePv(self.pv_peak_kw)
-        from pv_simulator.clearsky import PvSite  # imports pvlib: only when asked for
+    @field_validator("pv_model")
+    @classmethod
+    def _check_pv_model(cls, value: str) -> str:
+        if value not in pv_model_names():
+            raise ValueError(f"unknown PV model '{value}' (choose from {', '.join(pv_model_names())})")
+        return value
 
-        return ClearSkyPv(PvSite(
+    def pv_site(self) -> PvSite:
+        """The PV system these settings describe."""
+        return PvSite(
             latitude=self.latitude_deg, longitude=self.longitude_deg, altitude=self.altitude_m,
             timezone=self.timezone, surface_tilt=self.surface_tilt_deg, surface_azimuth=self.surface_azimuth_deg,
             dc_capacity_kw=self.dc_capacity_kw, inverter_capacity_kw=self.inverter_capacity_kw,
             losses_percent=self.losses_percent,
-        ))
+        )
+
+    def pv_profile(self) -> PvProfile:
+        """The PV model these settings describe (picklable, so batch workers can use it)."""
+        return build_pv_profile(self.pv_model, self.pv_site(), peak_kw=self.pv_peak_kw)
 
 
 class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):

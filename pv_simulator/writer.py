@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from common.clock import LocalDay, day_bounds_s, local_date
+from models.pv.profile import PvProfile
 from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
 from pv_simulator.summary import DayTotals
@@ -67,10 +68,6 @@ commits concurrent fsyncs together: 1,000 files took 115-175 ms instead of 340-4
 
 MAX_READ_SUMS = 4
 """Day files whose interval sums, read back for late rows, are kept while the file is unchanged (46 kB each at 60 s)."""
-
-PvProfile = Callable[[LocalDay], tuple[int, ...]]
-"""Gives a day's PV power for each local wall-clock second, in 0.1 W units."""
-
 
 def _find_syncfs(release: str | None = None) -> Callable[[int], int] | None:
     """Linux's ``syncfs(fd)`` from the C library (0 on success, -1 and errno on failure), or None.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from meter.plan import RunPlan
-from pv_simulator.curve import reference_day_dw
+from models.pv.reference import reference_day_dw
 from pv_simulator.writer import HEADER
 
 

@@ -493,7 +493,7 @@ def test_dockerfile_installs_runtime_requirements_before_copying_the_code(name: 
     instructions = dockerfile(dockerfile_of(service(load_compose(), name)))
     sources = [s.rstrip("/") for s in copy_sources(instructions)]
     entrypoint = ["docker/entrypoint.sh"] if name == "pv_simulator" else []
-    assert sorted(sources) == sorted(["requirements.txt", "common", module, *entrypoint]), sources
+    assert sorted(sources) == sorted(["requirements.txt", "common", "models", module, *entrypoint]), sources
     copies = [i for i in instructions if i.keyword.upper() == "COPY"]
     installs = [n for n, i in enumerate(instructions) if i.keyword.upper() == "RUN" and "pip install" in i.args]
     assert len(installs) == 1, "expected one pip install"

@@ -10,7 +10,7 @@ import pytest
 
 from common.clock import Pacer
 from meter.service import MeterService
-from pv_simulator.curve import ReferencePv
+from models.pv.reference import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.writer import CsvStore

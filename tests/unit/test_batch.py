@@ -13,7 +13,7 @@ import batch.cluster
 import batch.local
 from batch.__main__ import main
 from batch.tasks import BatchJob, write_day
-from pv_simulator.curve import ReferencePv
+from models.pv.reference import ReferencePv
 from pv_simulator.writer import OutputError
 from tests.expect import assert_day_exact, plan_for
 

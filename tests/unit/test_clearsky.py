@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from common.clock import LocalDay
-from pv_simulator.clearsky import PvSite, clearsky_day_kw, clearsky_pv_kw
+from models.pv.clearsky import clearsky_day_kw, clearsky_pv_kw
+from models.pv.site import PvSite
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SITE = PvSite()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pv_simulator.curve import SECONDS_PER_DAY, reference_day_dw, reference_pv_kw
+from models.pv.profile import SECONDS_PER_DAY
+from models.pv.reference import reference_day_dw, reference_pv_kw
 
 H = 3600
 ALL_SECONDS = np.arange(SECONDS_PER_DAY)

@@ -11,8 +11,9 @@ import pytest
 
 from common.clock import LocalDay
 from meter.settings import MeterSettings
-from pv_simulator.curve import ReferencePv, reference_day_dw
-from pv_simulator.settings import ClearSkyPv, PvSimulatorSettings
+from models.pv.clearsky import ClearSkyPv
+from models.pv.reference import ReferencePv, reference_day_dw
+from pv_simulator.settings import PvSimulatorSettings
 
 JUNE = LocalDay(date(2026, 6, 21), ZoneInfo("Europe/Berlin"))
 

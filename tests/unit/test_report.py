@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from meter.plan import RunPlan
-from pv_simulator.curve import reference_day_dw
+from models.pv.reference import reference_day_dw
 from pv_simulator.report import find_csvs, format_table, main
 from pv_simulator.summary import summarize, summarize_csv
 

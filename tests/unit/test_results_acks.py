@@ -12,7 +12,7 @@ from pika.spec import Basic
 
 import pv_simulator.service as service_module
 from common.schema import format_utc
-from pv_simulator.curve import ReferencePv
+from models.pv.reference import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.writer import CsvStore

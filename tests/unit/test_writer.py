@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from common.clock import LocalDay
+from models.pv.reference import reference_day_dw
 from pv_simulator import writer as writer_module
-from pv_simulator.curve import reference_day_dw
 from pv_simulator.summary import summarize_csv
 from pv_simulator.writer import HEADER, CsvStore, OutputError, format_kw
 
@@ -461,7 +461,7 @@ def test_running_totals_name_the_peaks_as_the_summary_of_the_file_does(tmp_path)
 
 
 def test_the_store_counts_the_dirty_day_files_that_a_write_will_create(tmp_path: Path) -> None:
-    from pv_simulator.curve import ReferencePv
+    from models.pv.reference import ReferencePv
 
     store = CsvStore(tmp_path, ZoneInfo("UTC"), ReferencePv())
     start_ms = 1_782_000_000_000
