@@ -22,10 +22,11 @@ DESCRIPTION = (
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings, 1: database unreachable at start)."""
     settings = parse_settings(ApiSettings, argv, "api", DESCRIPTION)
-    require_modules("api", ("fastapi", "uvicorn", "strawberry", "sqlalchemy", "alembic", "aio_pika", *GRID_MODULES),
-                    "requirements-api.txt")
+    require_modules("api", ("fastapi", "uvicorn", "httptools", "strawberry", "sqlalchemy", "alembic", "aio_pika",
+                            *GRID_MODULES), "requirements-api.txt")
     import uvicorn
 
+    from api.server import uvicorn_config
     from grid.feeders import available_feeders
 
     if settings.feeder not in available_feeders():
@@ -48,9 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_app(settings, freeze_gc=True)
     log.info("serving on http://%s:%d (feeder %s, token %s)", settings.host, settings.port, settings.feeder,
              "required for mutations" if settings.token() else "not set")
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                            ws_max_size=settings.max_body_bytes, proxy_headers=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, settings))
     server.run()
     return 0 if server.started else 1
 

@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from api.db.engine import Database
 from api.live.consumer import ResultsConsumer
 from api.live.grid import LiveGrid
-from api.live.hub import Hub
+from api.live.hub import ClientSlots, Hub
 from api.power_flows import PowerFlows
 from api.schemas import LatestActivePower, LatestReactivePower, SimulationOut
 from api.settings import ApiSettings
@@ -57,6 +57,7 @@ class Services:
     grid: LiveGrid
     consumer: ResultsConsumer
     latest: LatestSimulation
+    sockets: ClientSlots
 
     @classmethod
     def build(cls, settings: ApiSettings, flows: PowerFlows) -> Services:
@@ -68,7 +69,7 @@ class Services:
                                    stats_interval_s=settings.stats_interval_s)
         return cls(settings=settings, db=db, hub=hub, flows=flows,
                    simulations=Simulations(db, flows, settings.feeder, settings.tz), grid=grid, consumer=consumer,
-                   latest=LatestSimulation())
+                   latest=LatestSimulation(), sockets=ClientSlots(settings.max_websocket_clients))
 
 
 async def get_services(connection: HTTPConnection) -> Services:

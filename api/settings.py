@@ -49,6 +49,20 @@ class ApiSettings(BrokerSettings):
         5000, ge=10, description="highest estimated GraphQL query cost: each field counts once per row of the "
         "lists around it (a list's limit argument, else 100)"
     )
+    max_connections: int = Field(
+        1000, ge=2, description="most open connections and requests in progress (WebSockets included); "
+        "beyond it, 503 Service Unavailable"
+    )
+    max_websocket_clients: int = Field(
+        500, ge=1, description="most clients of /ws/live and /ws/simulations at once; beyond it, close code 1013"
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="time a client has to send a request's header lines (from connecting or "
+        "from the previous response) before the connection is closed [s]"
+    )
+    keep_alive_timeout_s: int = Field(5, ge=1, le=300, description="idle time before a kept-alive connection "
+                                      "is closed [s]")
+    shutdown_timeout_s: int = Field(10, ge=1, description="longest wait for open connections at shutdown [s]")
     client_buffer: int = Field(
         4096, ge=16, description="messages buffered per live client; a client further behind is disconnected"
     )

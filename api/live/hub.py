@@ -36,6 +36,25 @@ class LiveMessage:
         return cls(type_, payload, orjson.dumps({"type": type_, **payload}).decode())
 
 
+class ClientSlots:
+    """At most ``limit`` live clients at once (one event loop: no lock needed)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.taken = 0
+
+    def take(self) -> bool:
+        """Take a slot; ``False`` when all ``limit`` are taken."""
+        if self.taken >= self.limit:
+            return False
+        self.taken += 1
+        return True
+
+    def give_back(self) -> None:
+        """Free a slot taken by :meth:`take`."""
+        self.taken -= 1
+
+
 OVERFLOW = LiveMessage("overflow", {}, "")
 """Put into a subscriber's queue after it fell more than its buffer behind: the last item it gets."""
 

@@ -3,7 +3,9 @@
 Each connection subscribes to the hub *before* reading the current values from the database,
 so nothing stored in between is missed, then sends the current values, then every new
 message in order. A client that falls more than ``--client-buffer`` messages behind is
-closed with code 1013 (try again later) instead of slowing anyone else down.
+closed with code 1013 (try again later) instead of slowing anyone else down. Beyond
+``--max-websocket-clients`` clients of both endpoints together, a new one is closed at once with
+code 1013 and a reason.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -70,9 +72,25 @@ async def serve(websocket: WebSocket, subscription: Subscription, current: list[
         subscription.close()
 
 
+async def admitted(websocket: WebSocket, services: Services, serve_client: Callable[[], Awaitable[None]]) -> None:
+    """``serve_client()`` in one of the live-client slots, or close with 1013 when all are taken."""
+    if not services.sockets.take():
+        await websocket.accept()
+        await websocket.close(TRY_AGAIN_LATER, f"{services.sockets.limit} live clients already; try again later")
+        return
+    try:
+        await serve_client()
+    finally:
+        services.sockets.give_back()
+
+
 @router.websocket("/ws/simulations")
 async def simulations_socket(websocket: WebSocket, services: Services = Depends(get_services)) -> None:  # noqa: B008
     """On connect the latest simulation (as ``GET /api/simulations/{id}``, or ``null``), then each new one."""
+    await admitted(websocket, services, lambda: _simulations(websocket, services))
+
+
+async def _simulations(websocket: WebSocket, services: Services) -> None:
     subscription = services.hub.subscribe(["simulation"])  # before the handshake completes: nothing slips
     await websocket.accept()
 
@@ -120,6 +138,10 @@ async def live_socket(
     On connect: each meter's latest interval, the latest grid result and simulation, and the
     pipeline counts (``stats``); then each new one as it is stored.
     """
+    await admitted(websocket, services, lambda: _live(websocket, types, services))
+
+
+async def _live(websocket: WebSocket, types: str | None, services: Services) -> None:
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else list(TOPICS)
     try:
         subscription = services.hub.subscribe(wanted)  # before the handshake completes: nothing slips

@@ -1,0 +1,75 @@
+"""How ``python -m api`` runs uvicorn: connection caps and the timeouts a slow client cannot stretch.
+
+uvicorn's ``timeout_keep_alive`` is reset by every byte received, and nothing bounds the time
+a client takes to send a request's header lines (or to send anything at all), so a client
+trickling header lines held a connection as long as it liked. :class:`HeaderTimeoutProtocol`
+closes a connection whose request head is not complete ``header_timeout_s`` after the
+connection opened or after the previous response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from api.settings import ApiSettings
+
+log = logging.getLogger(__name__)
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for each request head ([s], class attribute set per server)."""
+
+    header_timeout_s = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_deadline = self.loop.call_later(self.header_timeout_s, self._head_too_slow)
+
+    def _disarm(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing():
+            log.info("closed a connection from %s: no complete request head within %.0f s",
+                     self.client, self.header_timeout_s)
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request's head, on a kept-alive connection
+
+
+def uvicorn_config(app: Any, settings: ApiSettings) -> uvicorn.Config:
+    """The uvicorn configuration of ``app``: address, caps and timeouts from ``settings``."""
+    protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout_s": settings.header_timeout_s})
+    return uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_config=None, access_log=False, proxy_headers=False,
+        http=protocol, ws_max_size=settings.max_body_bytes,
+        limit_concurrency=settings.max_connections, timeout_keep_alive=settings.keep_alive_timeout_s,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+    )
