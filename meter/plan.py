@@ -18,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from common.clock import LocalDay
-from meter.models import LoadParams, day_shared, load_chunks, load_w, meter_rng
+from models.load.base import LoadParams, meter_rng
+from models.load.registry import day_shared, load_chunks, load_w
 
 CHUNK_VALUES = 262_144
 """Readings (of all meters together) a :class:`DayStream` holds at a time."""

@@ -11,8 +11,9 @@ from pydantic import Field, field_validator, model_validator
 from common.clock import day_bounds_s
 from common.schema import EARLIEST, LATEST
 from common.settings import BrokerSettings, CommonSettings
-from meter.models import LoadParams
 from meter.plan import RunPlan
+from models.load.base import LoadParams
+from models.load.registry import LOAD_MODELS
 
 
 class RunSettings(CommonSettings):
@@ -25,10 +26,10 @@ class RunSettings(CommonSettings):
     interval_s: int = Field(1, ge=1, le=3600, description="emulated time between readings [s]")
     meters: int = Field(1, ge=1, le=1000, description="number of meters, ids meter-1 ... meter-N")
     seed: int = Field(0, ge=0, description="random seed; the same seed gives the same readings")
-    model: Literal["random-walk", "uniform", "gaussian", "profile"] = Field(
+    model: str = Field(
         "random-walk",
-        description="load model: random-walk (building-like), uniform (0-9000 W draws), "
-        "gaussian (normal around --gaussian-mean-w) or profile (BDEW standard load profile)",
+        description=f"load model, one of {', '.join(LOAD_MODELS)}: random-walk (building-like), uniform "
+        "(0-9000 W draws), gaussian (normal around --gaussian-mean-w), profile (BDEW standard load profile)",
     )
     gaussian_mean_w: float = Field(3000.0, ge=0, le=9000, description="mean of the gaussian model [W]")
     gaussian_std_w: float = Field(1000.0, ge=0, description="standard deviation of the gaussian model [W]")
@@ -36,6 +37,13 @@ class RunSettings(CommonSettings):
     profile: Literal["H25", "G25"] = Field(
         "H25", description="BDEW 2025 profile class of the profile model: H25 household, G25 commercial"
     )
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        if value not in LOAD_MODELS:
+            raise ValueError(f"unknown load model '{value}' (choose from {', '.join(LOAD_MODELS)})")
+        return value
 
     @field_validator("interval_s")
     @classmethod

@@ -1,4 +1,4 @@
-"""Unit tests of the load models (meter/models.py)."""
+"""Unit tests of the load models (models/load/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import pytest
 
 from common.clock import LocalDay
 from common.schema import MAX_POWER_W
-from meter.models import MODELS, diurnal_mean_w, load_w, meter_rng, random_walk_w, uniform_w
+from models.load.base import meter_rng
+from models.load.random_walk import diurnal_mean_w, random_walk_w
+from models.load.registry import MODELS, load_w
+from models.load.uniform import uniform_w
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAYS = [date(2026, 6, 21), date(2026, 3, 29), date(2026, 10, 25), date(2026, 1, 1)]
@@ -144,7 +147,7 @@ def test_unknown_model_name_raises_value_error(name):
 def test_ar1_filter_matches_scipy_lfilter(interval_s: int) -> None:
     from scipy.signal import lfilter
 
-    from meter.models import ar1_filter
+    from models.load.random_walk import ar1_filter
 
     rng = np.random.default_rng(interval_s)
     decay = float(np.exp(-interval_s / 600.0))
@@ -154,7 +157,7 @@ def test_ar1_filter_matches_scipy_lfilter(interval_s: int) -> None:
 
 
 def test_ar1_filter_rejects_a_decay_outside_0_1() -> None:
-    from meter.models import ar1_filter
+    from models.load.random_walk import ar1_filter
 
     with pytest.raises(ValueError, match="decay"):
         ar1_filter(np.zeros(3), 1.0, 0.0)

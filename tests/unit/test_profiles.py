@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from meter.profiles import PROFILES, bdew_profile_w, gaussian_w, german_holidays
+from models.load.bdew import PROFILES, bdew_profile_w, german_holidays
+from models.load.gaussian import gaussian_w
 
 WALL = np.arange(86_400)
 HOUR = 3600

@@ -1,21 +1,19 @@
-"""Load models: pure, seeded, vectorised functions from local clock time to power [W].
+"""The random-walk load model: a mean-reverting random walk around a diurnal mean [W] (pure, seeded, vectorised).
 
-Every model returns active power drawn by the building [W], within
-[0, ``MAX_POWER_W``] and rounded to 0.1 W (the resolution the CSVs keep).
+A building-like load: a base load plus morning, midday and evening peaks, with an
+Ornstein-Uhlenbeck deviation sampled exactly at each reading. Returns active power drawn
+by the building [W] within [0, ``MAX_POWER_W``], rounded to 0.1 W.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import numpy.typing as npt
 
-from common.schema import MAX_POWER_W
-
-MODELS = ("random-walk", "uniform", "gaussian", "profile")
+from models.load.base import LoadModel, LoadParams, finish_w
 
 # Diurnal mean of the random-walk model: a base load plus morning, midday and evening
 # peaks, a shape typical of a small mixed-use building (illustrative values, not fitted).
@@ -60,7 +58,7 @@ def random_walk_w(
     shocks = rng.standard_normal(wall.shape[0]) * WALK_SIGMA_W * np.sqrt(1.0 - decay**2)
     start = rng.standard_normal() * WALK_SIGMA_W
     deviation = ar1_filter(shocks, decay, start)
-    return _finish(diurnal_mean_w(wall) + deviation)
+    return finish_w(diurnal_mean_w(wall) + deviation)
 
 
 def ar1_filter(shocks: npt.NDArray[np.float64], decay: float, start: float) -> npt.NDArray[np.float64]:
@@ -148,98 +146,14 @@ def random_walk_chunks(
     for begin in range(0, n, chunk):
         mean = mean_w[begin : begin + chunk]
         shocks = rng.standard_normal(mean.shape[0]) * WALK_SIGMA_W * np.sqrt(1.0 - decay**2)
-        yield _finish(mean + walk.step(shocks))
+        yield finish_w(mean + walk.step(shocks))
     rng.bit_generator.state = after
 
 
-def load_chunks(
-    model: str,
-    wall_seconds: npt.NDArray[np.int64],
-    interval_s: float,
-    rng: np.random.Generator,
-    day: date | None,
-    params: LoadParams,
-    chunk: int,
-    shared: npt.NDArray[np.float64] | None = None,
-) -> Iterator[npt.NDArray[np.float64]]:
-    """:func:`load_w` over a day's ``wall_seconds``, ``chunk`` readings at a time, with the same values.
-
-    Lets the meter hold one chunk of every meter instead of a whole day (about 4 GB
-    as Python floats at 1,000 meters and 1 s). Every model but ``random-walk`` draws
-    its random numbers reading by reading, so chunks of it are the day's values.
-    ``shared``: :func:`day_shared` of the day, computed once for all meters.
-    """
-    if model == "random-walk":
-        yield from random_walk_chunks(wall_seconds, interval_s, rng, chunk, shared)
-        return
-    for begin in range(0, wall_seconds.shape[0], chunk):
-        yield load_w(model, wall_seconds[begin : begin + chunk], interval_s, rng, day, params)
+def _day_w(wall_seconds: npt.NDArray[np.int64], interval_s: float, rng: np.random.Generator, day: date | None,
+           params: LoadParams) -> npt.NDArray[np.float64]:
+    return random_walk_w(wall_seconds, interval_s, rng)
 
 
-def day_shared(model: str, wall_seconds: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
-    """What every meter of a day shares for :func:`load_chunks` (the random walk's diurnal mean [W]), or None."""
-    return diurnal_mean_w(wall_seconds) if model == "random-walk" else None
-
-
-def uniform_w(n: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
-    """Independent uniform draws on [0, 9000] W, the challenge brief's plain meter. Shape ``(n,)``."""
-    return _finish(rng.uniform(0.0, MAX_POWER_W, n))
-
-
-def _finish(power_w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    clipped: npt.NDArray[np.float64] = np.clip(power_w, 0.0, MAX_POWER_W)
-    return np.round(clipped, 1)
-
-
-def meter_rng(seed: int, meter_number: int, ordinal_day: int) -> np.random.Generator:
-    """Independent random stream for one meter and one day (NumPy ``SeedSequence``).
-
-    A day's readings depend only on (seed, meter number, date), so any day can be
-    regenerated on its own: runs resume, and batch runs match broker runs.
-    """
-    return np.random.default_rng(np.random.SeedSequence([seed, meter_number, ordinal_day]))
-
-
-@dataclass(frozen=True)
-class LoadParams:
-    """Parameters of the ``gaussian`` and ``profile`` load models (the others take none)."""
-
-    mean_w: float = 3000.0
-    """Mean of the ``gaussian`` model [W]."""
-    std_w: float = 1000.0
-    """Standard deviation of the ``gaussian`` model [W]."""
-    annual_kwh: float = 4000.0
-    """Annual consumption the ``profile`` model is scaled to [kWh/a]."""
-    profile: str = "H25"
-    """BDEW profile class of the ``profile`` model: ``H25`` household or ``G25`` commercial."""
-
-
-def load_w(
-    model: str,
-    wall_seconds: npt.ArrayLike,
-    interval_s: float,
-    rng: np.random.Generator,
-    day: date | None = None,
-    params: LoadParams = LoadParams(),
-) -> npt.NDArray[np.float64]:
-    """Dispatch to the named load model: power [W] at each local wall-clock second.
-
-    ``day`` (the local date) is needed by ``profile``. Raises ``ValueError`` for an
-    unknown name or a ``profile`` without ``day``.
-    """
-    wall = np.atleast_1d(np.asarray(wall_seconds))
-    if model == "random-walk":
-        return random_walk_w(wall, interval_s, rng)
-    if model == "uniform":
-        return uniform_w(wall.shape[0], rng)
-    if model == "gaussian":
-        from meter.profiles import gaussian_w
-
-        return gaussian_w(wall.shape[0], params.mean_w, params.std_w, rng)
-    if model == "profile":
-        if day is None:
-            raise ValueError("the profile model needs the local date")
-        from meter.profiles import bdew_profile_w  # imports demandlib: only when asked for
-
-        return bdew_profile_w(day, wall, params.annual_kwh, params.profile, rng)
-    raise ValueError(f"unknown load model '{model}' (choose from {', '.join(MODELS)})")
+MODEL = LoadModel(power_w=_day_w, power_chunks=random_walk_chunks, day_shared=diurnal_mean_w)
+"""Registry entry ``random-walk``."""

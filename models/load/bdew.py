@@ -1,7 +1,7 @@
-"""More load models: Gaussian draws and the BDEW 2025 standard load profiles (pure, seeded, vectorised).
+"""The profile load model: the BDEW 2025 standard load profiles with noise [W] (pure, seeded, vectorised).
 
-Like :mod:`meter.models`, every function returns active power drawn by the building
-[W], within [0, ``MAX_POWER_W``] and rounded to 0.1 W.
+Returns active power drawn by the building [W], within [0, ``MAX_POWER_W``] and rounded
+to 0.1 W.
 
 References
 ----------
@@ -22,37 +22,12 @@ import numpy.typing as npt
 import pandas as pd
 from dateutil.easter import easter
 
-from meter.models import _finish
+from models.load.base import LoadModel, LoadParams, finish_w
 
 PROFILES = ("H25", "G25")
 """BDEW 2025 profiles offered: H25 household (dynamised over the year), G25 commercial."""
 QUARTER_S = 900
 """Resolution of the BDEW profiles [s]."""
-
-
-def gaussian_w(n: int, mean_w: float, std_w: float, rng: np.random.Generator) -> npt.NDArray[np.float64]:
-    """Independent normal draws of building load [W].
-
-    Parameters
-    ----------
-    n : int
-        Number of readings.
-    mean_w : float
-        Mean of the normal distribution [W].
-    std_w : float
-        Standard deviation [W], >= 0.
-    rng : numpy.random.Generator
-        Random stream; the result is deterministic for a given state.
-
-    Returns
-    -------
-    ndarray of float64, shape (n,)
-        Power [W], clipped to [0, 9000] W (so the mean shifts when the distribution
-        reaches past either bound) and rounded to 0.1 W.
-    """
-    if std_w < 0:
-        raise ValueError(f"std_w must be >= 0, got {std_w}")
-    return _finish(rng.normal(mean_w, std_w, n))
 
 
 def german_holidays(year: int) -> list[date]:
@@ -160,4 +135,15 @@ def bdew_profile_w(
     day_kw = _year_profile_kw_per_kwh(day.year, profile)[day.timetuple().tm_yday - 1]
     mean_w = day_kw[quarter] * (annual_kwh * 1000.0)
     noise = 1.0 + noise_fraction * rng.standard_normal(wall.shape[0])
-    return _finish(mean_w * noise)
+    return finish_w(mean_w * noise)
+
+
+def _day_w(wall_seconds: npt.NDArray[np.int64], interval_s: float, rng: np.random.Generator, day: date | None,
+           params: LoadParams) -> npt.NDArray[np.float64]:
+    if day is None:
+        raise ValueError("the profile model needs the local date")
+    return bdew_profile_w(day, wall_seconds, params.annual_kwh, params.profile, rng)
+
+
+MODEL = LoadModel(power_w=_day_w)
+"""Registry entry ``profile``."""
