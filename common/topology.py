@@ -18,7 +18,7 @@ from functools import partial
 
 from pika.channel import Channel
 
-from common.schema import MAX_BODY_BYTES
+from common.schema import MAX_BODY_BYTES, InvalidMessage
 
 EXCHANGE = "pvsim"
 QUEUE = "pvsim.pv_simulator"
@@ -91,6 +91,21 @@ def interval_routing_key(meter_id: str) -> str:
 def run_routing_key(meter_id: str) -> str:
     """Routing key of a run-complete notice: ``result.<meter_id>.run``."""
     return f"result.{meter_id}.run"
+
+
+def check_meter_word(routing_key: str, meter_id: str) -> None:
+    """Check that a body's ``meter_id`` is its routing key's meter word (``meter.<id>.reading``, ``result.<id>.run``).
+
+    Raises
+    ------
+    InvalidMessage
+        If the key has not three words or its second is not ``meter_id``: the message is dead-lettered,
+        never written under the body's id (keys appear in the reason through ``repr``, so a key with a
+        newline or a terminal escape cannot forge a log line).
+    """
+    words = routing_key.split(".")
+    if len(words) != 3 or words[1] != meter_id:
+        raise InvalidMessage(f"meter_id {meter_id!r} is not the meter word of the routing key {routing_key!r}")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """``python -m pv_simulator.dead_letters``: list the dead-letter queue, or replay it.
 
+Each line: routing key, reason and body (up to 200 bytes), each as a Python literal (``repr``).
 Listing leaves the messages in the queue. ``--replay`` republishes each message to the
 ``pvsim`` exchange with its original routing key (publisher confirms), then removes it
 from the dead-letter queue; messages that still break the contract come back with
@@ -44,7 +45,7 @@ def _cut_note(headers: dict[str, object]) -> str:
     """`` (first 4096 of 62914560 bytes)`` for a truncated copy, else nothing."""
     if not headers.get(topology.TRUNCATED_HEADER):
         return ""
-    return f" (first {topology.DEAD_LETTER_COPY_BYTES} of {headers.get(topology.BODY_BYTES_HEADER)} bytes)"
+    return f" (first {topology.DEAD_LETTER_COPY_BYTES} of {headers.get(topology.BODY_BYTES_HEADER)!r} bytes)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             headers = dict(properties.headers or {})
             key = original_routing_key(method.routing_key, headers)
             handled += 1
-            print(f"{key}\t{reason(headers)}\t{body[:200]!r}{_cut_note(headers)}")
+            # repr: a routing key or header with a newline or a terminal escape stays one visible line
+            print(f"{key!r}\t{reason(headers)!r}\t{body[:200]!r}{_cut_note(headers)}")
             if args.replay and headers.get(topology.TRUNCATED_HEADER):
                 kept += 1  # only its first bytes are here: left in the queue, to be read, not replayed
             elif args.replay:

@@ -182,29 +182,32 @@ class PvSimulatorService(AmqpService):
         key = method.routing_key
         try:
             if key.endswith(".reading"):
-                self._on_reading(body)
+                self._on_reading(key, body)
             elif key.endswith(".end"):
-                self.runs.announce(parse_end_of_run(body))
+                end = parse_end_of_run(body)
+                topology.check_meter_word(key, end.meter_id)
+                self.runs.announce(end)
             else:
-                raise InvalidMessage(f"unexpected routing key '{key}'")
+                raise InvalidMessage(f"unexpected routing key {key!r}")
         except InvalidMessage as error:
             self._dead_letter(channel, method, properties, body, error.reason)
         except OutputError:
             raise
         except Exception:
             # Unexpected: let the quorum queue redeliver it, up to its delivery limit.
-            log.exception("failed to handle delivery %d (%s); returning it to the queue", method.delivery_tag, key)
+            log.exception("failed to handle delivery %d (%r); returning it to the queue", method.delivery_tag, key)
             channel.basic_reject(method.delivery_tag, requeue=True)  # counts towards the delivery limit
             self._settled.add(method.delivery_tag)
         if ((self._queued >= BATCH_ROWS and self._queued >= self._batch_rows())  # the cheap test first: per delivery
                 or self.store.new_dirty_files >= NEW_FILES_PER_FLUSH):
             self._flush()
 
-    def _on_reading(self, body: bytes) -> None:
+    def _on_reading(self, key: str, body: bytes) -> None:
         """Queue a reading's row (or count it as a duplicate) and follow its results interval."""
         reading = parse_reading(body)
-        ms = round(reading.timestamp.timestamp() * 1000)
         meter_id = reading.meter_id
+        topology.check_meter_word(key, meter_id)
+        ms = round(reading.timestamp.timestamp() * 1000)
         if self.store.add(meter_id, ms, reading.power_w) is None:
             self.duplicates += 1
             first = self.results.row(meter_id, ms // 1000, new=False)
@@ -244,7 +247,7 @@ class PvSimulatorService(AmqpService):
         self.dead_lettered += 1
         if self._bad_logged < BAD_INPUT_LOG_LIMIT:
             self._bad_logged += 1
-            log.warning("dead-lettering a message with routing key '%s': %s", method.routing_key, reason[:300])
+            log.warning("dead-lettering a message with routing key %r: %s", method.routing_key, reason[:300])
         kept, about_body = topology.dead_letter_copy(body)  # a multi-megabyte body keeps its first 4 KiB
         headers = dict(properties.headers or {})
         headers.update({

@@ -41,6 +41,7 @@ from common.topology import (
     ROUTING_KEY_HEADER,
     RUN_BINDING,
     QueueSpec,
+    check_meter_word,
     dead_letter_copy,
 )
 
@@ -113,11 +114,15 @@ def parse_batch(messages: Sequence[AbstractIncomingMessage]) -> Parsed:
         key = message.routing_key or ""
         try:
             if key.startswith("result.") and key.endswith(".interval"):
-                parsed.intervals.append(parse_interval_result(message.body))
+                result = parse_interval_result(message.body)
+                check_meter_word(key, result.meter_id)
+                parsed.intervals.append(result)
             elif key.startswith("result.") and key.endswith(".run"):
-                parsed.runs.append(parse_run_complete(message.body))
+                notice = parse_run_complete(message.body)
+                check_meter_word(key, notice.meter_id)
+                parsed.runs.append(notice)
             else:
-                parsed.bad.append((message, f"unexpected routing key '{key}'"))
+                parsed.bad.append((message, f"unexpected routing key {key!r}"))
         except InvalidMessage as error:
             parsed.bad.append((message, error.reason))
     return parsed
@@ -287,7 +292,7 @@ class ResultsConsumer:
                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key="")
         self.state.dead_lettered += 1
-        log.warning("dead-lettered a live result (%s): %s", message.routing_key, reason)
+        log.warning("dead-lettered a live result (%r): %s", message.routing_key, reason)
 
     async def _report_stats_forever(self) -> None:
         while True:

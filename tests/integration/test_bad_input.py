@@ -216,3 +216,41 @@ def test_readings_that_arrive_out_of_order_end_up_in_timestamp_order_once_the_ru
     assert len(frame) == READINGS and frame["utc"].is_monotonic_increasing
     assert list(frame["meter_power_kw"]) == [round((1000.0 + s) / 1000, 4) for s in range(READINGS)]
     assert "rows put back in timestamp order" in log.read_text()
+
+
+def test_a_body_under_another_meters_routing_key_is_dead_lettered_and_no_key_can_forge_a_line(
+    amqp_url: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, service_env
+
+    forged = "FORGED 2026-01-01 ERROR the PV simulator stopped"
+    strays = {
+        topology.reading_routing_key("meter-1"): reading(0, meter_id="meter-2"),  # today written as meter-2
+        f"meter.meter-1\n{forged}.reading": reading(1),
+        "meter.\x1b[2J\x1b[31mmeter-1.end": end_of_run(),
+    }
+    key = topology.reading_routing_key("meter-1")
+    publish(amqp_url, [(key, reading(s)) for s in range(READINGS)] + list(strays.items())
+            + [(topology.end_routing_key("meter-1"), end_of_run())])
+    log = tmp_path / "pv.log"
+    pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--output-dir", str(tmp_path / "out"),
+                       log_path=log)
+    assert pv.wait(timeout=60) == 0, log.read_text()
+    assert not (tmp_path / "out" / "meter-2").exists()
+    assert len(read_day(tmp_path / "out" / "meter-1" / "2026-06-21.csv")) == READINGS
+    text = log.read_text()
+    assert "\x1b" not in text and not any(line.startswith("FORGED") for line in text.splitlines()), text
+    assert f"{len(strays)} messages dead-lettered" in text
+
+    listed = subprocess.run([sys.executable, "-m", "pv_simulator.dead_letters"], cwd=ROOT,
+                            env=service_env(amqp_url), capture_output=True, text=True, timeout=60, check=True)
+    assert "\x1b" not in listed.stdout and not any(line.startswith("FORGED") for line in listed.stdout.splitlines())
+    assert len(listed.stdout.splitlines()) == len(strays), listed.stdout
+    letters = dead_letters(amqp_url)
+    reasons = {headers[topology.ROUTING_KEY_HEADER]: headers[topology.REASON_HEADER] for _, headers in letters}
+    assert set(reasons) == set(strays)
+    for key, why in reasons.items():
+        assert "is not the meter word of the routing key" in why and repr(key) in why
