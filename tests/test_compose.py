@@ -365,6 +365,50 @@ def compose_binary() -> list[str] | None:
     return None
 
 
+def test_credentials_come_from_the_env_example_and_default_to_the_development_ones(tmp_path: Path) -> None:
+    """`.env.example` made into a .env (its documented generator) reaches broker, database and every client."""
+    binary = compose_binary()
+    assert binary is not None, "no Compose v2 CLI: bash .ci/docker-engine installs one (fails, never skips)"
+    example = (ROOT / ".env.example").read_text()
+    generator = next(line.strip().lstrip("#").strip() for line in example.splitlines() if "token_hex" in line)
+    (tmp_path / ".env.example").write_text(example)
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_FILE.read_text())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PVSIM_", "COMPOSE_")) and k != "AMQP_URL"}
+    subprocess.run(["bash", "-c", generator], cwd=tmp_path, env=env, check=True, timeout=30)
+    values = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines()
+                  if "=" in line and not line.startswith("#"))
+    secrets = {key: value for key, value in values.items() if "PASSWORD" in key}
+    assert len(secrets) == 2 and len(set(secrets.values())) == 2, values
+    assert all(re.fullmatch(r"[0-9a-f]{48}", value) for value in secrets.values()), values
+
+    def config(directory: Path) -> dict:
+        done = subprocess.run([*binary, "--project-directory", str(directory), "--profile", "scale", "config",
+                               "--no-path-resolution", "--format", "json"],
+                              cwd=directory, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["services"]
+
+    user, password = values["PVSIM_RABBITMQ_USER"], values["PVSIM_RABBITMQ_PASSWORD"]
+    resolved = config(tmp_path)
+    assert resolved["rabbitmq"]["environment"] == {"RABBITMQ_DEFAULT_USER": user, "RABBITMQ_DEFAULT_PASS": password}
+    assert resolved["postgres"]["environment"]["POSTGRES_PASSWORD"] == values["PVSIM_POSTGRES_PASSWORD"]
+    for name in ("meter", "pv_simulator", "api"):
+        assert resolved[name]["environment"]["AMQP_URL"] == f"amqp://{user}:{password}@rabbitmq:5672/%2F"
+    assert f":{values['PVSIM_POSTGRES_PASSWORD']}@postgres:" in resolved["api"]["environment"]["PVSIM_DATABASE_URL"]
+    plain = tmp_path / "without-env"  # no .env: `docker compose up` still works, with the development defaults
+    plain.mkdir()
+    (plain / "docker-compose.yml").write_text(COMPOSE_FILE.read_text())
+    assert config(plain)["meter"]["environment"]["AMQP_URL"] == "amqp://guest:guest@rabbitmq:5672/%2F"
+
+
+def test_only_the_web_service_and_the_dask_dashboard_are_published_and_only_on_loopback() -> None:
+    published = {name: [with_defaults(port) for port in svc.get("ports") or []]
+                 for name, svc in load_compose()["services"].items()}
+    assert {name for name, ports in published.items() if ports} == {"api", "dask-scheduler"}, published
+    assert published["dask-scheduler"] == ["127.0.0.1:8787:8787"]  # the scheduler's 8786 stays on the network
+    assert all(port.startswith("127.0.0.1:") for ports in published.values() for port in ports), published
+
+
 def test_values_from_an_env_file_reach_every_service(tmp_path: Path) -> None:
     """What Compose itself makes of a .env next to the file (`config`, no engine): every setting gets through."""
     binary = compose_binary()

@@ -47,8 +47,7 @@ def test_api_environment_names_real_settings_and_reaches_both_services(monkeypat
         if key.startswith("PVSIM_") or key == "AMQP_URL":
             monkeypatch.delenv(key)
     for key, value in env.items():
-        resolved = value.replace("${PVSIM_POSTGRES_PASSWORD:-pvsim}", "pvsim")
-        resolved = resolved.split(":-", 1)[1].rstrip("}") if resolved.startswith("${") else resolved
+        resolved = with_defaults(value)
         if resolved:
             monkeypatch.setenv(key, resolved)
     settings = ApiSettings()  # type: ignore[call-arg]
