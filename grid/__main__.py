@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from common.cli import parse_settings, require_modules
 from grid import REQUIRED_MODULES
@@ -16,12 +18,19 @@ DESCRIPTION = (
     "as a load at --power-factor plus its PV at unity power factor, solves every interval with power-grid-model "
     "and writes <output-dir>/grid/<feeder>/<date>.csv, <date>.buildings.csv and <date>.summary.json. "
     "Exit 2 on bad settings or input (missing or unreadable CSVs, more meters than loads), 1 if the output "
-    "cannot be written."
+    "cannot be written. `python -m grid hosting-capacity --help`: the feeder's stochastic PV hosting capacity."
 )
+
+SUBCOMMANDS = {"hosting-capacity": "grid.hosting.run"}
+"""``python -m grid <name> ...`` runs that module's ``main`` with the rest of the arguments."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings or input, 1: output failure)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in SUBCOMMANDS:
+        module: Any = importlib.import_module(SUBCOMMANDS[args[0]])
+        return int(module.main(args[1:]))
     settings = parse_settings(GridSettings, argv, "grid", DESCRIPTION)
     require_modules("grid", REQUIRED_MODULES, "requirements-grid.txt")
     from grid.run import solve_days

@@ -81,6 +81,15 @@ def write_day(directory: Path, inputs: DayInputs, result: DayResult, summary: di
             (building_rows(timestamps, result, slice(start, start + step)) for start in range(0, result.steps, step))),
         summary_json: ((json.dumps(summary, indent=1) + "\n").encode(),),
     }
+    return write_files(directory, parts)
+
+
+def write_files(directory: Path, parts: dict[Path, Iterable[bytes]]) -> list[Path]:
+    """Write each file of ``parts`` (path -> its bytes in chunks) into ``directory`` (created) all-or-nothing.
+
+    Every file goes to ``<name>.tmp`` first and is synced; only then are they all renamed
+    into place. Returns the paths. Raises :class:`OutputError` naming the path.
+    """
     written: list[Path] = []
     try:
         directory.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from common.clock import day_bounds_s
 from common.settings import CommonSettings
-from grid.layout import FEEDER_NAMES
+from grid.layout import FEEDER_NAMES, check_feeder_name
 
 DEFAULT_FEEDER = "1-LV-semiurb4"
 
@@ -29,9 +29,7 @@ class FeederSettings(CommonSettings):
     @field_validator("feeder")
     @classmethod
     def _check_feeder(cls, value: str | None) -> str | None:
-        if value is not None and value not in FEEDER_NAMES:
-            raise ValueError(f"unknown feeder '{value}' (available: {', '.join(FEEDER_NAMES)})")
-        return value
+        return value if value is None else check_feeder_name(value)
 
     @field_validator("resolution_s")
     @classmethod
