@@ -21,13 +21,21 @@ DESCRIPTION = (
     "or on a Dask cluster (--scheduler-address), and write the same <output-dir>/<meter_id>/<YYYY-MM-DD>.csv "
     "files as the broker pipeline (byte-identical for the same settings). Existing day files are replaced, "
     "each whole. On a cluster the output directory must be on a filesystem shared by every worker, "
-    "at the same path."
+    "at the same path. `python -m batch sweep --help`: sizing sweeps of PV and battery."
 )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (2: bad settings, 1: output or cluster failure)."""
-    settings = parse_settings(BatchSettings, argv, "batch", DESCRIPTION)
+    """Entry point; returns the exit code (2: bad settings, 1: output or cluster failure).
+
+    ``python -m batch sweep ...`` runs a sizing sweep instead (:mod:`batch.sweep`).
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["sweep"]:
+        from batch.sweep import main as sweep_main
+
+        return sweep_main(arguments[1:])
+    settings = parse_settings(BatchSettings, arguments, "batch", DESCRIPTION)
     if settings.feeder is not None:  # checked now, not after the days are computed
         require_modules("batch", REQUIRED_MODULES, "requirements-grid.txt")
     settings.configure_logging()
