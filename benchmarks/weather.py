@@ -15,9 +15,10 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from common.clock import LocalDay
+from models.pv.clearsky import clearsky_day_kw
+from models.pv.site import PvSite
 from models.pv.try_data import load_try
 from models.pv.weather import hourly_year_kw, weather_day_kw
-from pv_simulator.clearsky import PvSite, clearsky_day_kw
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.settings import BrokerSettings, CommonSettings
 from models.pv.profile import PvProfile
@@ -24,7 +24,8 @@ class PvModelSettings(CommonSettings):
 
     pv_model: str = Field(
         "reference", description=f"PV model, one of {', '.join(pv_model_names())}: reference = the challenge's "
-                                 "curve, clearsky = pvlib for the site below"
+                                 "curve, clearsky = pvlib for the site below, weather = the site below under the DWD "
+                                 "test reference year of its region (Datenbasis: Deutscher Wetterdienst)"
     )
     pv_peak_kw: float | None = Field(
         None, gt=0, description="reference model: scale the curve to this peak [kW] (default: as digitized, 3.24)"
@@ -39,6 +40,10 @@ class PvModelSettings(CommonSettings):
     dc_capacity_kw: float = Field(5.0, gt=0, description="clearsky: DC nameplate power at STC [kWp]")
     inverter_capacity_kw: float = Field(4.6, gt=0, description="clearsky: inverter AC limit [kW]")
     losses_percent: float = Field(14.0, ge=0, lt=100, description="clearsky: PVWatts system losses [%]")
+    weather_region: int | None = Field(
+        None, ge=1, le=15, description="weather: DWD TRY2010 climate region 1..15 (default: the one containing "
+                                       "--latitude-deg/--longitude-deg; Berlin is 4, Potsdam)"
+    )
 
     @field_validator("pv_model")
     @classmethod
@@ -46,6 +51,14 @@ class PvModelSettings(CommonSettings):
         if value not in pv_model_names():
             raise ValueError(f"unknown PV model '{value}' (choose from {', '.join(pv_model_names())})")
         return value
+
+    @model_validator(mode="after")
+    def _check_the_site_has_a_weather_region(self) -> PvModelSettings:
+        if self.pv_model == "weather" and self.weather_region is None:
+            from models.pv.try_data import region_at
+
+            region_at(self.latitude_deg, self.longitude_deg)  # raises for a site outside Germany's regions
+        return self
 
     def pv_site(self) -> PvSite:
         """The PV system these settings describe."""
@@ -58,7 +71,8 @@ class PvModelSettings(CommonSettings):
 
     def pv_profile(self) -> PvProfile:
         """The PV model these settings describe (picklable, so batch workers can use it)."""
-        return build_pv_profile(self.pv_model, self.pv_site(), peak_kw=self.pv_peak_kw)
+        return build_pv_profile(self.pv_model, self.pv_site(), peak_kw=self.pv_peak_kw,
+                                weather_region=self.weather_region)
 
 
 class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):

@@ -29,6 +29,7 @@ PvModelFactory = Callable[..., PvProfile]
 PV_MODELS: dict[str, str | PvModelFactory] = {
     "reference": "models.pv.reference:reference_model",
     "clearsky": "models.pv.clearsky:clearsky_model",
+    "weather": "models.pv.weather:weather_model",
 }
 """Name -> factory, or the ``"module:attribute"`` path of one (imported when first chosen)."""
 

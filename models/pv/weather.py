@@ -17,7 +17,7 @@ Two layers:
    Fresnel incidence-angle modifier on the beam; SAPM cell temperature [4]_ from the
    plane-of-array irradiance, the TRY's air temperature (2 m) and wind (10 m, the SAPM's
    reference height); PVWatts DC power, a flat loss factor and the PVWatts inverter [5]_.
-   The parameters are the clear-sky model's (:class:`pv_simulator.clearsky.PvSite`).
+   The parameters are the clear-sky model's (:class:`models.pv.site.PvSite`).
 2. :func:`weather_day_kw`, one value per second of a local day: the clear-sky index of
    the AC power (hourly weather power / clear-sky power over the same interval) is
    interpolated linearly between the intervals' midpoints and multiplied by the clear-sky
@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -53,8 +54,10 @@ import pandas as pd
 import pvlib
 
 from common.clock import LocalDay
-from models.pv.try_data import TryYear, midpoints_utc
-from pv_simulator.clearsky import DAY_STEP_S, PvSite, clearsky_day_kw
+from models.pv.clearsky import DAY_STEP_S, clearsky_day_kw
+from models.pv.profile import day_dw
+from models.pv.site import PvSite
+from models.pv.try_data import TryYear, load_try, midpoints_utc, region_at
 
 SECONDS_PER_DAY = 86_400
 MAX_CLEARSKY_INDEX = 3.0
@@ -263,3 +266,36 @@ def _scaled(index: npt.NDArray[np.float64], midpoints_s: npt.NDArray[np.float64]
     """Clear-sky power times the capped index interpolated to ``seconds_s``, within the limit [kW]."""
     index = np.minimum(index, MAX_CLEARSKY_INDEX)
     return np.minimum(np.interp(seconds_s, midpoints_s, index) * clearsky_kw, limit_kw)
+
+
+@lru_cache(maxsize=32)
+def _weather_day_dw(site: PvSite, region: int, day: date) -> tuple[int, ...]:
+    return day_dw(weather_day_kw(load_try(region), LocalDay(day, ZoneInfo(site.timezone)), site))
+
+
+@dataclass(frozen=True)
+class WeatherPv:
+    """The weather model of ``site`` in TRY ``region`` as a PV profile: power per local wall-clock second [0.1 W].
+
+    Computed once per date and shared by every meter of that date.
+    """
+
+    site: PvSite
+    region: int
+
+    def __call__(self, day: LocalDay) -> tuple[int, ...]:
+        """PV power for each wall-clock second 0..86,399 of ``day`` [0.1 W]."""
+        return _weather_day_dw(self.site, self.region, day.day)
+
+
+def weather_model(site: PvSite, weather_region: int | None = None, **_options: object) -> WeatherPv:
+    """Registry factory: the weather model of ``site`` in ``weather_region`` (default: the region containing it).
+
+    Raises
+    ------
+    ValueError
+        If the region is not 1..15, or none is given and the site lies outside Germany's TRY regions.
+    """
+    region = region_at(site.latitude, site.longitude) if weather_region is None else weather_region
+    load_try(region)  # checks the region, and reads it once before the workers need it
+    return WeatherPv(site, region)

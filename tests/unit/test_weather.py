@@ -17,9 +17,9 @@ from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 
 from common.clock import LocalDay
+from models.pv.site import PvSite
 from models.pv.try_data import load_try
 from models.pv.weather import HourlyWeather, hourly_ac_kw, hourly_weather, hourly_year_kw, weather_day_kw
-from pv_simulator.clearsky import PvSite
 from tests.unit.test_try_data import clear_days
 
 POTSDAM_SYSTEM = PvSite(surface_tilt=35.0)  # the anchor: 5 kWp, 35°, south, 14 % losses, in Berlin
@@ -121,3 +121,17 @@ def test_29_february_has_28_februarys_weather_and_its_own_sun() -> None:
     before = weather_day_kw(year, LocalDay(date(2028, 2, 28), BERLIN), site)
     assert leap.sum() / 3600 == pytest.approx(before.sum() / 3600, rel=0.05)
     assert np.flatnonzero(leap > 0)[0] < np.flatnonzero(before > 0)[0]  # a day later, the sun rises earlier
+
+
+def test_the_registry_builds_the_weather_model_for_the_sites_region() -> None:
+    from models.pv.registry import build_pv_profile
+
+    profile = build_pv_profile("weather", POTSDAM_SYSTEM, peak_kw=None, weather_region=None)
+    assert profile.region == 4  # Berlin lies in Potsdam's region
+    day = LocalDay(date(2026, 6, 10), BERLIN)
+    values = profile(day)
+    assert len(values) == 86_400 and all(isinstance(v, int) for v in values[:10])
+    assert sum(values) / 10_000 / 3600 == pytest.approx(weather_day_kw(load_try(4), day, POTSDAM_SYSTEM).sum() / 3600)
+    assert build_pv_profile("weather", POTSDAM_SYSTEM, weather_region=12).region == 12
+    with pytest.raises(ValueError, match=r"1\.\.15"):
+        build_pv_profile("weather", POTSDAM_SYSTEM, weather_region=16)
