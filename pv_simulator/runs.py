@@ -17,20 +17,17 @@ about 30 us; only a day file not in memory is read from disk.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.schema import EndOfRun
-from pv_simulator.writer import CsvStore, OutputError, fsync_directory
+from pv_simulator import run_records as records
+from pv_simulator.writer import CsvStore, OutputError
 
 log = logging.getLogger(__name__)
-
-_RECORD_FIELDS = ("run_id", "meter_id", "first_ms", "last_ms", "interval_s", "readings")
 
 
 @dataclass
@@ -80,6 +77,8 @@ class Run:
     abandoned: bool = False
     closed: bool = False
     """Complete, and its day files sorted and summarised (recorded as complete)."""
+    failed: str | None = None
+    """Why counting or closing the run failed (recorded, so no later start works on it again)."""
 
     @property
     def counting(self) -> bool:
@@ -105,7 +104,9 @@ class RunTracker:
         self._by_meter: dict[str, list[MeterEnd]] = {}
         self._to_count: deque[MeterEnd] = deque()
         self._unsaved: dict[str, Run] = {}
-        self._finished: set[str] = set()  # run ids complete or abandoned (on disk or popped here)
+        self._finished: set[str] = set()  # run ids complete, abandoned or failed (on disk or popped here)
+        self.failures = 0
+        """Runs announced to this process that failed (records of earlier starts that fail are not counted)."""
         self.seen = False  # some run was announced, or resumed from disk
         self.announced = False  # some run was announced to this process
         loaded = self._load()
@@ -113,31 +114,46 @@ class RunTracker:
             log.info("resuming %d unfinished run(s) from %s", loaded, self.state_dir)
 
     def _load(self) -> int:
-        """Track the unfinished runs recorded on disk that this tracker does not know; returns how many."""
+        """Track the unfinished runs recorded on disk that this tracker does not know; returns how many.
+
+        A record that cannot be used (unreadable, not a run record, instants outside the wire
+        contract's range) is logged once, marked failed on disk and skipped: no record stops a start.
+        """
         if not self.state_dir.is_dir():
             return 0
         loaded = 0
         for path in sorted(self.state_dir.glob("*.json")):
             if path.stem in self.runs or path.stem in self._finished:
                 continue
+            record = None
             try:
-                record = json.loads(path.read_text())
-            except (OSError, ValueError) as error:
-                log.warning("ignoring unreadable run record %s: %s", path, error)
+                record = records.read(path)
+                if records.finished(record):
+                    self._finished.add(path.stem)
+                    continue
+                meters, ends = records.ends_of(record, path.stem)
+            except records.BadRecord as error:
+                self._set_aside(path, record, str(error))
                 continue
-            if record.get("complete") or record.get("abandoned"):
-                self._finished.add(path.stem)
-                continue
-            run = self._run(record["run_id"], tuple(record["meters"]))
+            run = self._run(path.stem, meters)
             run.resumed = True
             loaded += 1
-            for end in record["ends"].values():
-                if "first_ms" not in end:  # records written before instants were kept in ms
-                    end = dict(end, first_ms=end["first_s"] * 1000, last_ms=end["last_s"] * 1000)
-                self._track(run, MeterEnd(**{k: end[k] for k in _RECORD_FIELDS}))
+            for end in ends:
+                self._track(run, MeterEnd(**end))  # type: ignore[arg-type]
         if loaded:
             self.seen = True
         return loaded
+
+    def _set_aside(self, path: Path, record: dict | None, reason: str) -> None:
+        """A stored record cannot be used: log it once, mark it failed on disk, never read it again."""
+        self._finished.add(path.stem)
+        try:
+            where = records.mark_failed(path, record, reason)
+        except OutputError as error:
+            log.error("run record %s cannot be used (%s), nor marked failed (%s); skipped until the next start",
+                      path, reason, error)
+            return
+        log.error("run %r: its record cannot be used (%s); marked failed in %s, skipped", path.stem, reason, where)
 
     def unknown_records(self) -> bool:
         """Whether ``state_dir`` holds a record this tracker has not read (another PV simulator's)."""
@@ -203,14 +219,22 @@ class RunTracker:
         """Count held instants day by day until ``time.monotonic()`` passes ``deadline``; True if work is left.
 
         At least one day is counted per call. Raises :class:`OutputError` if a day file
-        that is not in memory cannot be read.
+        that is not in memory cannot be read; any other error fails that run (:meth:`fail`).
         """
         while self._to_count:
             end = self._to_count[0]
             if not end.counting:
                 self._to_count.popleft()
                 continue
-            self._count_one_day(end)
+            try:
+                self._count_one_day(end)
+            except OutputError:
+                raise
+            except Exception as error:  # this run's failure, not the service's
+                self._to_count.popleft()
+                run = self.runs.get(end.run_id)
+                if run is not None:
+                    self.fail(run, f"counting the readings of {end.meter_id} failed: {error!r}")
             if time.monotonic() >= deadline:
                 break
         return bool(self._to_count)
@@ -246,23 +270,12 @@ class RunTracker:
                 "meters": list(run.meters),
                 "complete": run.closed,
                 "abandoned": run.abandoned,
-                "ends": {m: {k: getattr(e, k) for k in (*_RECORD_FIELDS, "remaining")}
+                "ends": {m: {k: getattr(e, k) for k in (*records.END_FIELDS, "remaining")}
                          for m, e in run.ends.items()},
             }
-            path = self.state_dir / f"{run_id}.json"
-            try:
-                if not self.state_dir.exists():
-                    self.state_dir.mkdir(parents=True)
-                    fsync_directory(self.state_dir.parent)
-                temporary = path.with_suffix(".tmp")
-                with temporary.open("w") as handle:
-                    json.dump(record, handle, indent=1)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temporary, path)
-                fsync_directory(self.state_dir)
-            except OSError as error:
-                raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
+            if run.failed is not None:
+                record["failed"] = run.failed
+            records.write(self.state_dir / f"{run_id}.json", record)
         self._unsaved.clear()
 
     def pop_complete(self, record: bool = True) -> list[Run]:
@@ -308,11 +321,34 @@ class RunTracker:
                         ", ".join(f"{m}: {n} missing" for m, n in missing.items()) or "end not announced",
                         self.state_dir)
             run.abandoned = True
-            del self.runs[run.run_id]
-            self._finished.add(run.run_id)
-            self._unsaved[run.run_id] = run
-            for meter_id in run.ends:
-                self._by_meter[meter_id] = [e for e in self._by_meter.get(meter_id, []) if e.run_id != run.run_id]
+            self._drop(run)
+
+    def fail(self, run: Run, reason: str) -> None:
+        """Counting or closing ``run`` failed: log it once, stop working on it, record it failed at the next save.
+
+        Its rows stay on disk. To try again, delete the record's ``failed`` field and restart.
+        """
+        log.error("run %s failed: %s; recorded as failed in %s, every other run goes on",
+                  run.run_id, reason, self.state_dir / f"{run.run_id}.json")
+        run.failed = reason
+        if not run.resumed:
+            self.failures += 1
+        self._drop(run)
+
+    @property
+    def failed_unsaved(self) -> bool:
+        """Some run failed and its record is not written yet."""
+        return any(run.failed is not None for run in self._unsaved.values())
+
+    def _drop(self, run: Run) -> None:
+        """Stop following ``run`` (abandoned or failed); its record is written at the next save."""
+        self.runs.pop(run.run_id, None)
+        self.closing.pop(run.run_id, None)
+        self._finished.add(run.run_id)
+        self._unsaved[run.run_id] = run
+        for meter_id in run.ends:
+            self._by_meter[meter_id] = [e for e in self._by_meter.get(meter_id, []) if e.run_id != run.run_id]
+        self._to_count = deque(e for e in self._to_count if e.run_id != run.run_id)
 
     @property
     def all_done(self) -> bool:

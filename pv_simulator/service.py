@@ -363,7 +363,7 @@ class PvSimulatorService(AmqpService):
             else:  # completed on disk by an earlier process that may have crashed before publishing
                 self._recover_results(end.meter_id, end.last_ms // 1000)
                 self.results.mark(end.meter_id, end.last_ms // 1000)
-            self._run_notices.append((run, end))
+        self._run_notices.extend((run, end) for end in run.ends.values())  # after anything that may raise
         self._notices_left[id(run)] = self._notices_left.get(id(run), 0) + len(run.ends)
 
     def _notice_confirmed(self, run: Run) -> bool:
@@ -461,14 +461,21 @@ class PvSimulatorService(AmqpService):
         self._start_closing()
         while self._closing and time.monotonic() < deadline:
             run, steps = self._closing[0]
-            if next(steps, StopIteration) is StopIteration:
+            try:
+                if next(steps, StopIteration) is StopIteration:
+                    self._closing.pop(0)
+                    self._close_results(run)  # recorded complete once its notices are confirmed
+            except Exception as error:  # this run's failure (a day, a summary, a date): every other run goes on
                 self._closing.pop(0)
-                self._close_results(run)  # recorded complete once its notices are confirmed
+                self.runs.fail(run, f"closing it failed: {error!r}")
+        if self.runs.failed_unsaved:
+            self._write_or_fail()  # a failed run is recorded so at once: no later start works on it again
 
     def _close_steps(self, run: Run) -> Iterator[None]:
         """Put each day file of a complete run in timestamp order, write ``<date>.summary.json``, log it.
 
-        Yields after each day, so a long run is closed over several ticks.
+        Yields after each day, so a long run is closed over several ticks. Raises :class:`OSError` if a
+        summary cannot be written (the run fails, :meth:`_run_work`).
         """
         for end in run.ends.values():
             for day, _start, _end in self.store.dates_between(end.first_ms / 1000, end.last_ms / 1000):
@@ -487,11 +494,7 @@ class PvSimulatorService(AmqpService):
         except OutputError as error:
             log.error("%s; its rows stay in arrival order", error)
         summary = day_file.totals.summary(meter_id, day_file.day.day.isoformat(), interval_s)
-        try:
-            write_summary_json(summary, day_file.path.parent)
-        except OSError as error:
-            log.error("cannot write the summary beside %s: %s", day_file.path, error)
-            return
+        write_summary_json(summary, day_file.path.parent)
         log.info("%s %s: consumed %.2f kWh, PV %.2f kWh, imported %.2f kWh, exported %.2f kWh, "
                  "self-consumption %s, self-sufficiency %s, %d rows", meter_id, summary.day,
                  summary.consumed_kwh, summary.pv_kwh, summary.imported_kwh, summary.exported_kwh,
@@ -538,6 +541,11 @@ class PvSimulatorService(AmqpService):
             return
         if self.runs.all_done:
             self.runs.save()
+            if self.runs.failures:
+                log.error("every announced run is finished, %d of them failed: %s", self.runs.failures,
+                          self._summary())
+                self.finish(1)
+                return
             log.info("every announced run is complete: %s", self._summary())
             self.finish(0)
         elif self.runs.stale() and self._nothing_in_flight() and self.channel is not None:

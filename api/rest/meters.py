@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
 from api.db import queries
-from api.schemas import IntervalOut, MeterDay, MeterOut, Problem, day_problem
+from api.schemas import IntervalOut, MeterDay, MeterOut, Problem
 from api.services import Services, get_services
 from api.simulations import NotFound, day_window
+from common.schema import EARLIEST, LATEST
 
 router = APIRouter(prefix="/api/meters", tags=["live results"])
 
@@ -20,10 +21,15 @@ DatePath = Annotated[dt.date, Path(description="local day in the site's timezone
 
 
 def check_day(day: dt.date) -> dt.date:
-    """``day`` if it is within the instants the wire contract allows; :class:`NotFound` otherwise."""
-    problem = day_problem(day)
-    if problem:
-        raise NotFound(f"no results for {day}: {problem}")
+    """``day`` if, in some timezone, it holds instants the wire contract allows; :class:`NotFound` otherwise.
+
+    The edge days themselves are served (readings at ``EARLIEST`` and ``LATEST`` are valid), and so is
+    the local day either side of them, which holds those instants west or east of UTC (a simulation
+    request needs whole days inside the range: :func:`api.schemas.day_problem`).
+    """
+    if not EARLIEST.date() - dt.timedelta(days=1) <= day <= LATEST.date() + dt.timedelta(days=1):
+        raise NotFound(f"no results for {day}: readings lie between {EARLIEST:%Y-%m-%d %H:%M} and "
+                       f"{LATEST:%Y-%m-%d %H:%M} UTC")
     return day
 
 

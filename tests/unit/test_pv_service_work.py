@@ -109,3 +109,55 @@ def test_an_end_of_run_of_3000_days_is_counted_over_ticks_not_in_its_callback(tm
         assert ticks < 1000
     assert service.runs.runs["run-1"].ends["meter-1"].remaining == 3000 * 24
     assert not service.finished
+
+
+def test_a_run_whose_closing_fails_is_recorded_failed_and_the_other_run_still_completes(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import pv_simulator.service as service_module
+
+    day = LocalDay(date(2026, 6, 21), BERLIN)
+    real_write = service_module.write_summary_json
+
+    def write_summary(summary: Any, folder: Path) -> Path:
+        if summary.meter_id == "meter-1":
+            raise OSError(28, "No space left on device")
+        return real_write(summary, folder)
+
+    monkeypatch.setattr(service_module, "write_summary_json", write_summary)
+    service = service_on(tmp_path, exit_when_done=True)
+    for n, meter_id in enumerate(("meter-1", "meter-2"), start=1):
+        for k in range(24):
+            service.store.add(meter_id, (day.start_s + k * 3600) * 1000, 500.0)
+        body = json.loads(end_body(day.start_s, 24, 3600))
+        body.update(meter_id=meter_id, run_id=f"run-{n}", meters=[meter_id])
+        deliver(service, n, f"meter.{meter_id}.end", json.dumps(body).encode())
+    for _ in range(5):
+        service._tick()
+        service._flushed_at = 0.0
+    confirm_all(service)
+    runs = tmp_path / ".pvsim" / "runs"
+    assert "No space left on device" in json.loads((runs / "run-1.json").read_text())["failed"]
+    assert json.loads((runs / "run-2.json").read_text())["complete"] is True
+    published = service.channel.published  # type: ignore[union-attr]
+    assert ("pvsim.results", "result.meter-2.run") in published
+    assert ("pvsim.results", "result.meter-1.run") not in published
+    assert service.finished and service.exit_code == 1  # a run announced to this process failed
+
+
+def test_a_run_whose_counting_fails_is_recorded_failed_and_the_service_goes_on(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    service = service_on(tmp_path, exit_when_done=False)
+    day = LocalDay(date(2026, 6, 21), BERLIN)
+    deliver(service, 1, "meter.meter-1.end", end_body(day.start_s, 24, 3600))
+
+    def overflow(*_args: Any) -> Any:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(service.store, "dates_between", overflow)
+    service._tick()
+    assert not service.finished and not service.runs.counting and "run-1" not in service.runs.runs
+    record = json.loads((tmp_path / ".pvsim" / "runs" / "run-1.json").read_text())
+    assert "OverflowError" in record["failed"]
+    assert RunTracker(tmp_path / ".pvsim" / "runs", service.store).runs == {}  # a restart does not retry it
