@@ -5,7 +5,8 @@ or on the process it runs in, so any executor (a local process pool, Dask worker
 other machines) can run it, and running it again rewrites the same bytes. The files are
 byte-identical to what the broker pipeline writes for the same settings (rows in
 timestamp order): the readings come from the same :class:`~meter.plan.RunPlan` and the
-rows from the same formatting (:func:`~pv_simulator.writer.format_day_rows`).
+rows from the same model chain (:class:`~models.chain.ModelChain`) and formatting
+(:func:`~pv_simulator.writer.format_rows`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
-
 from batch.files import replace_atomically
 from meter.plan import RunPlan
+from models.balance import DayTotals
+from models.chain import ModelChain
 from models.pv.profile import PvProfile
-from pv_simulator.summary import DayTotals, summary_json
-from pv_simulator.writer import HEADER, OutputError, format_day_rows
+from pv_simulator.summary import summary_json
+from pv_simulator.writer import HEADER, OutputError, format_rows
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,12 @@ def write_day(job: BatchJob, index: int) -> int:
     plan = job.plan
     readings = plan.day(index)
     day = readings.day
-    pv_dw = job.pv_profile(day)
-    pv_row_dw = np.asarray(pv_dw, dtype=np.int64)[day.wall_seconds(readings.timestamps_s)]
+    chain = ModelChain(job.pv_profile)
     for meter, meter_id in enumerate(plan.meter_ids):
         path = job.output_dir / meter_id / f"{day.day.isoformat()}.csv"
-        body = format_day_rows(meter_id, day, readings.timestamps_s, readings.power_w[meter], pv_dw)
-        meter_dw = np.rint(readings.power_w[meter] * 10).astype(np.int64)
-        totals = DayTotals.of_arrays(meter_dw, pv_row_dw, _timestamps_of(body))
+        power = chain.run(day, readings.timestamps_s, readings.power_w[meter])
+        body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, power.pv_dw)
+        totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, _timestamps_of(body))
         summary = totals.summary(meter_id, day.day.isoformat(), plan.interval_s)
         try:
             replace_atomically([(path, (HEADER.encode(), body)),

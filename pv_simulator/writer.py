@@ -44,10 +44,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from common.clock import LocalDay, day_bounds_s, local_date
+from models.balance import DayTotals
+from models.chain import ModelChain
 from models.pv.profile import PvProfile
 from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
-from pv_simulator.summary import DayTotals
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ MAX_DAY_FILES = 4096
 arrive in step, see :class:`~pv_simulator.instants.HeldSeconds`; 10.8 kB more for a day whose seconds came out
 of step); the least recently used one that waits for nothing is dropped beyond this and reloaded from disk if
 touched again. 1,000 meters x 1 day or 1 meter x a year fit."""
-MAX_PV_DAYS = 8
-"""Dates whose PV profile (one value per second) is kept; the profile functions cache them too."""
 SYNCFS_MIN_FILES = 8
 """Dirty day files from which one flush makes them durable with one ``syncfs`` instead of an fsync each
 (300 files of 8 rows: 1-4 ms instead of 15-90 ms of wall time, a tenth of the CPU, measured here)."""
@@ -163,16 +162,14 @@ def format_kw(value_dw: int) -> str:
 class DayFile:
     """The CSV of one meter and one local day, with the index of instants it holds."""
 
-    def __init__(self, path: Path, meter_id: str, day: LocalDay,
-                 pv_dw: tuple[int, ...] | Callable[[LocalDay], tuple[int, ...]],
+    def __init__(self, path: Path, meter_id: str, day: LocalDay, chain: ModelChain,
                  results_interval_s: int = DEFAULT_INTERVAL_S) -> None:
         self.path = path
         self._path_text = str(path)
         self._folder_ready = False  # the meter's folder is known to exist
         self.meter_id = meter_id
         self.day = day
-        # The PV profile is looked up per row (the store keeps a few dates), so a dormant file holds none.
-        self._pv: Callable[[LocalDay], tuple[int, ...]] = pv_dw if callable(pv_dw) else (lambda _day: pv_dw)
+        self._chain = chain  # the building's models: a row's PV power comes from it (a dormant file holds none)
         self._prefix = day.day.isoformat() + "T"
         self._seconds = HeldSeconds(day.start_s, day.end_s)  # the whole seconds held (compact while in step)
         self._subsecond: set[int] = set()  # epoch ms of instants that are not whole seconds
@@ -365,9 +362,7 @@ class DayFile:
         """Queue the row of a reading at ``ms`` [epoch ms] with meter power [W]; False if a duplicate."""
         if not self._mark(ms):
             return False
-        second = ms // 1000
-        meter_dw = round(power_w * 10)
-        pv_dw = self._pv(self.day)[(second + self.day.offset_at_s(second)) % 86_400]
+        meter_dw, pv_dw = self._chain.reading(self.day, ms // 1000, power_w)
         self._pending_values.extend((ms, meter_dw, pv_dw))  # the row's text is made when written (vectorised)
         # Interval sums: once written. The timestamp text is made only for a new peak.
         self.totals.add(partial(self._timestamp, ms), meter_dw, pv_dw)
@@ -384,7 +379,7 @@ class DayFile:
         """The CSV rows of the queued readings, in queue order (vectorised for many whole-second rows)."""
         values = np.frombuffer(self._pending_values, dtype=np.int64).reshape(-1, 3)
         if len(values) >= SMALL_BATCH_ROWS and not (values[:, 0] % 1000).any():
-            return _format_rows(self.meter_id, self.day, values[:, 0] // 1000, values[:, 1], values[:, 2])
+            return format_rows(self.meter_id, self.day, values[:, 0] // 1000, values[:, 1], values[:, 2])
         return "".join(
             f"{self._timestamp(ms)},{self.meter_id},"
             f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
@@ -568,16 +563,16 @@ class CsvStore:
     """All day files under ``output_dir``; finds the file of each reading and keeps the index of recent ones.
 
     Up to :data:`MAX_DAY_FILES` day files stay in memory with their compact index and
-    totals, so a long run or many meters never re-read a file they wrote; the PV
-    profile is kept for :data:`MAX_PV_DAYS` dates only.
+    totals, so a long run or many meters never re-read a file they wrote. ``building``: the
+    :class:`~models.chain.ModelChain` that gives each row's PV power, or just its PV model.
     """
 
-    def __init__(self, output_dir: Path, tz: ZoneInfo, pv_profile: PvProfile,
+    def __init__(self, output_dir: Path, tz: ZoneInfo, building: ModelChain | PvProfile,
                  results_interval_s: int = DEFAULT_INTERVAL_S) -> None:
         self.output_dir = output_dir
         self.tz = tz
         self.results_interval_s = results_interval_s
-        self._pv_profile = pv_profile
+        self.chain = building if isinstance(building, ModelChain) else ModelChain(building)
         self._files: OrderedDict[tuple[str, date], DayFile] = OrderedDict()
         self._last: dict[str, DayFile] = {}  # meter id -> file of its last reading
         self._read_sums: OrderedDict[int, tuple[DayFile, int, IntervalSums]] = OrderedDict()  # id -> file, rows, sums
@@ -586,7 +581,6 @@ class CsvStore:
         """Day files with queued rows that do not exist on disk yet (their first write creates them)."""
         self._busy_logged = -1e9
         self._local_days: dict[date, LocalDay] = {}
-        self._pv_days: OrderedDict[date, tuple[int, ...]] = OrderedDict()
         self._pool: ThreadPoolExecutor | None = None
         self._sync_descriptor: int | None = None  # the output directory, for syncfs
         _wall_clock_text()  # built now (80 ms), not inside the first delivery's callback
@@ -596,14 +590,6 @@ class CsvStore:
         found = self._local_days.get(day)
         if found is None:
             found = self._local_days[day] = LocalDay(day, self.tz)
-        return found
-
-    def _pv_of(self, local_day: LocalDay) -> tuple[int, ...]:
-        found = self._pv_days.get(local_day.day)
-        if found is None:
-            found = self._pv_days[local_day.day] = self._pv_profile(local_day)
-            if len(self._pv_days) > MAX_PV_DAYS:
-                self._pv_days.popitem(last=False)
         return found
 
     def path_of(self, meter_id: str, day: date) -> Path:
@@ -624,7 +610,7 @@ class CsvStore:
         found = self._files.get(key)
         if found is None:
             self._evict()
-            found = DayFile(self.path_of(meter_id, day), meter_id, self.local_day(day), self._pv_of,
+            found = DayFile(self.path_of(meter_id, day), meter_id, self.local_day(day), self.chain,
                             self.results_interval_s)
             self._files[key] = found
         else:
@@ -840,23 +826,11 @@ def _as_matrix(column: np.ndarray, rows: int) -> np.ndarray:
     return np.frombuffer(column.tobytes(), dtype=np.uint8).reshape(rows, column.dtype.itemsize)
 
 
-def format_day_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, power_w: np.ndarray,
-                    pv_dw: tuple[int, ...]) -> bytes:
-    """CSV rows of whole-second readings of one meter and day, vectorised; the same bytes as :meth:`DayFile.add`.
-
-    ``timestamps_s`` (n,) epoch [s] within ``day``; ``power_w`` (n,) meter power [W];
-    ``pv_dw`` PV power per local wall-clock second [0.1 W]. Returns the rows (no header).
-    Used by batch mode, which must write byte-identical files to the broker pipeline.
-    """
-    wall = (timestamps_s + day.utc_offset_s(timestamps_s)) % 86_400
-    meter_dw = np.rint(power_w * 10).astype(np.int64)  # half to even, like round()
-    return _format_rows(meter_id, day, timestamps_s, meter_dw, np.asarray(pv_dw, dtype=np.int64)[wall])
-
-
-def _format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw: np.ndarray,
-                 pv: np.ndarray) -> bytes:
+def format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw: np.ndarray,
+                pv: np.ndarray) -> bytes:
     """CSV rows (no header) of whole-second instants (n,) [epoch s] within ``day`` with meter and PV power (n,)
-    [0.1 W] each: the same bytes as :meth:`DayFile.add` gives them one by one."""
+    [0.1 W] each (:class:`~models.chain.BuildingPower`), vectorised: the same bytes as :meth:`DayFile.add`
+    gives them one by one. Batch mode writes its files with it, byte-identical to the broker pipeline's."""
     rows = timestamps_s.shape[0]
     offsets_s = day.utc_offset_s(timestamps_s)
     wall = (timestamps_s + offsets_s) % 86_400

@@ -147,7 +147,7 @@ def test_json_of_a_day_without_readings_is_refused(tmp_path: Path) -> None:
 
 
 def test_running_totals_give_the_same_summary_as_the_arrays() -> None:
-    from pv_simulator.summary import DayTotals
+    from models.balance import DayTotals
 
     stamps = [f"2026-06-21T12:{m:02d}:00+02:00" for m in range(6)]
     meter_dw = [12_000, 8_000, 500, 0, 30_000, 15_000]
