@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import errors
 from api.dashboard import router as dashboard_router
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 DESCRIPTION = """Power-flow simulations (pandapower, through pvsim's `grid` package) and pvsim's live results.
 
 - REST under `/api` (this page), GraphQL at `/graphql`, WebSockets at `/ws/simulations` and `/ws/live`.
-- Every mutation needs `Authorization: Bearer <PVSIM_API_TOKEN>` when the service has a token.
+- Every mutation needs `Content-Type: application/json`, and `Authorization: Bearer <PVSIM_API_TOKEN>` when
+  the service has a token.
 - Errors are `{"detail": "..."}`: 4xx for bad input, 503 while the database is unreachable.
 """
 
@@ -82,9 +84,11 @@ def create_app(settings: ApiSettings | None = None, flows: PowerFlows | None = N
     app.state.services = services
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_list(), www_redirect=False)  # outermost
     for router in (simulations_router, meters_router, grid_router, health_router, websocket_router,
                    dashboard_router):
         app.include_router(router)
     app.include_router(graphql_router(settings.graphql_max_depth, settings.graphql_max_aliases,
-                                      settings.graphql_max_cost), prefix="/graphql", include_in_schema=False)
+                                      settings.graphql_max_cost, settings.origin_list()),
+                       prefix="/graphql", include_in_schema=False)
     return app

@@ -1,6 +1,7 @@
 """Exception handlers: every error is a JSON ``{"detail": "<what is wrong>"}`` with a fitting status.
 
-Bad input → 4xx naming the field (never a 500 or a stack trace); an unreachable database → 503.
+Bad input → 4xx naming the field (never a 500 or a stack trace); an unreachable database → 503,
+whose answer does not say where the database is (the log does, without its password).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from api.db.engine import DatabaseUnavailable, describe, is_unavailable
 from api.power_flows import PowerFlowError
 from api.simulations import NotFound
+from common.redact import redact_urls
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,16 @@ def describe_validation(errors: Any) -> str:
         loc = ".".join(str(part) for part in item.get("loc", ()) if not str(part).startswith("function-")) or "body"
         parts.append(f"{loc}: {item.get('msg', 'invalid')}")
     return "; ".join(parts[:10]) + (f"; and {len(parts) - 10} more" if len(parts) > 10 else "")
+
+
+DATABASE_UNAVAILABLE = "database unavailable"
+"""What clients learn of a database outage: not its host, port or name."""
+
+
+def database_unavailable(error: BaseException) -> str:
+    """Log why the database is unreachable (once per call, passwords redacted); the client's one-line answer."""
+    log.warning("database unreachable: %s", redact_urls(describe(error)))
+    return DATABASE_UNAVAILABLE
 
 
 def _problem(status_code: int, detail: str, **headers: str) -> JSONResponse:
@@ -55,12 +67,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseUnavailable)
     async def _database(_request: Request, error: DatabaseUnavailable) -> JSONResponse:
-        return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"{error}; try again shortly", **{"Retry-After": "5"})
+        return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"{database_unavailable(error)}; try again shortly",
+                        **{"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         if is_unavailable(error):
-            return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"database unavailable: {describe(error)}",
+            return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"{database_unavailable(error)}; try again shortly",
                             **{"Retry-After": "5"})
         request_id = new_request_id()
         log.exception("request %s: unexpected error on %s %s", request_id, request.method, request.url.path)

@@ -1,13 +1,15 @@
-"""Guards: the optional bearer token on every mutation, and the request body size limit."""
+"""Guards: the optional bearer token and a JSON body on every mutation, WebSocket origins, the body size limit."""
 
 from __future__ import annotations
 
 import secrets
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, Header, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
 from api.services import Services, get_services
 
@@ -32,6 +34,29 @@ async def require_token(  # async: see api.services.get_services
     if not token_ok(services.settings.token(), header):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid bearer token is required (Authorization: Bearer …)",
                             headers={"WWW-Authenticate": "Bearer"})
+
+
+async def require_json(content_type: str | None = Header(None, include_in_schema=False)) -> None:
+    """Dependency of every mutating route: 415 unless ``Content-Type`` is ``application/json``.
+
+    A page on another site can send a form or text POST without asking the browser first; a
+    JSON one needs a CORS preflight, which this service does not grant. So a cross-site page
+    cannot launch simulations even when the service has no token.
+    """
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                            "send Content-Type: application/json (and a JSON body, or {})")
+
+
+def origin_allowed(connection: HTTPConnection, allowed: list[str]) -> bool:
+    """Whether a WebSocket handshake may proceed: no ``Origin`` (not a browser), same origin, or ``allowed``.
+
+    The same rule as Strawberry's for GraphQL over WebSocket (``strawberry.http.websocket_origin``).
+    """
+    origin = connection.headers.get("origin")
+    if origin is None or is_same_origin(origin, connection.headers.get("host")):
+        return True
+    return "*" in allowed or normalize_origin(origin) in allowed
 
 
 class BodySizeLimit:

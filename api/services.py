@@ -58,6 +58,7 @@ class Services:
     consumer: ResultsConsumer
     latest: LatestSimulation
     sockets: ClientSlots
+    allowed_origins: list[str]
 
     @classmethod
     def build(cls, settings: ApiSettings, flows: PowerFlows) -> Services:
@@ -69,7 +70,8 @@ class Services:
                                    stats_interval_s=settings.stats_interval_s)
         return cls(settings=settings, db=db, hub=hub, flows=flows,
                    simulations=Simulations(db, flows, settings.feeder, settings.tz), grid=grid, consumer=consumer,
-                   latest=LatestSimulation(), sockets=ClientSlots(settings.max_websocket_clients))
+                   latest=LatestSimulation(), sockets=ClientSlots(settings.max_websocket_clients),
+                   allowed_origins=settings.origin_list())
 
 
 async def get_services(connection: HTTPConnection) -> Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from common.settings import BrokerSettings
 
@@ -40,7 +40,20 @@ class ApiSettings(BrokerSettings):
     )
     feeder: str = Field("seed", description="feeder of the live grid and of building simulations (grid.feeders)")
     api_token: SecretStr | None = Field(
-        None, description="bearer token required by every mutation (POST, GraphQL mutation); unset: none required"
+        None, description="bearer token required by every mutation (POST, GraphQL mutation); unset: none required "
+        "(visible in ps as a flag: prefer --api-token-file)"
+    )
+    api_token_file: Path | None = Field(
+        None, description="file holding the bearer token (its first line), instead of --api-token"
+    )
+    allowed_hosts: str = Field(
+        "localhost,127.0.0.1,[::1]", min_length=1,
+        description="comma-separated host names the service answers to (Host header; *.example.com for "
+        "subdomains, * for any); others get 400: no DNS rebinding",
+    )
+    allowed_origins: str = Field(
+        "", description="comma-separated origins (https://example.com:8443) whose pages may open WebSockets "
+        "(/ws/live, /ws/simulations, /graphql) besides the service's own; * for any",
     )
     max_body_bytes: int = Field(65_536, ge=1024, description="largest accepted request body [bytes]")
     graphql_max_depth: int = Field(8, ge=1, le=64, description="deepest GraphQL query accepted")
@@ -85,6 +98,39 @@ class ApiSettings(BrokerSettings):
             raise ValueError(f"unsupported database '{url.get_backend_name()}' (use sqlite or postgresql+psycopg)")
         return value
 
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        from strawberry.http.websocket_origin import normalize_allowed_origins
+
+        normalize_allowed_origins(_items(value))  # ValueError naming a malformed origin
+        return value
+
+    @model_validator(mode="after")
+    def _read_token_file(self) -> ApiSettings:
+        if self.api_token_file is None:
+            return self
+        if self.api_token is not None:
+            raise ValueError("give the token once: --api-token or --api-token-file, not both")
+        try:
+            lines = self.api_token_file.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ValueError(f"cannot read the token file {self.api_token_file}: {error.strerror}") from None
+        if not lines or not lines[0].strip():
+            raise ValueError(f"the token file {self.api_token_file} is empty")
+        object.__setattr__(self, "api_token", SecretStr(lines[0].strip()))  # frozen settings, set once here
+        return self
+
+    def host_list(self) -> list[str]:
+        """``allowed_hosts`` as a list."""
+        return _items(self.allowed_hosts)
+
+    def origin_list(self) -> list[str]:
+        """``allowed_origins`` as a list, each as a browser sends it (lowercase, no default port)."""
+        from strawberry.http.websocket_origin import normalize_allowed_origins
+
+        return sorted(normalize_allowed_origins(_items(self.allowed_origins)))
+
     def resolved_database_url(self) -> str:
         """The database URL: ``database_url``, or a SQLite file in ``output_dir``."""
         if self.database_url:
@@ -94,3 +140,7 @@ class ApiSettings(BrokerSettings):
     def token(self) -> str | None:
         """The bearer token, or ``None`` when mutations are open."""
         return self.api_token.get_secret_value() if self.api_token else None
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]

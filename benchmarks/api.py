@@ -103,10 +103,10 @@ def bench_post(api: Api, posts: int) -> list[float]:
     latencies = []
     with httpx.Client(base_url=api.base, timeout=30) as client:
         for _ in range(10):  # warm the connection and the code paths
-            client.post("/api/simulations").raise_for_status()
+            client.post("/api/simulations", json={}).raise_for_status()
         for _ in range(posts):
             start = time.perf_counter()
-            client.post("/api/simulations").raise_for_status()
+            client.post("/api/simulations", json={}).raise_for_status()
             latencies.append((time.perf_counter() - start) * 1000)
     return latencies
 

@@ -15,6 +15,8 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pythonjsonlogger.json import JsonFormatter
 
+from common.redact import RedactingFilter
+
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -70,6 +72,7 @@ class CommonSettings(BaseSettings):
                                                rename_fields={"levelname": "level"}, timestamp="time"))
         else:
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())  # a URL with a password never reaches the log
         logging.basicConfig(level=self.log_level, handlers=[handler], force=True)
         # pika logs connection failures at ERROR; ours say the same once with what to do.
         logging.getLogger("pika").setLevel(logging.DEBUG if self.log_level == "DEBUG" else logging.CRITICAL)

@@ -20,6 +20,7 @@ from pika.exceptions import AMQPError
 
 from common import topology
 from common.amqp import node_parameters
+from common.redact import redact_urls
 from common.settings import DEFAULT_AMQP_URL
 
 
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         connection = pika.BlockingConnection(node_parameters(url))  # a cluster's nodes, tried in turn
     except AMQPError as error:
-        print(f"pv_simulator.dead_letters: error: cannot connect to {url}: {error!r}", file=sys.stderr)
+        print(redact_urls(f"pv_simulator.dead_letters: error: cannot connect to {url}: {error!r}"), file=sys.stderr)
         return 1
     channel = connection.channel()
     channel.confirm_delivery()

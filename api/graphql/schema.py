@@ -250,12 +250,14 @@ class _Schema(strawberry.Schema):
         """Nothing: bad input is the client's to read, unexpected errors are logged by :class:`MaskUnexpected`."""
 
 
-def graphql_router(max_depth: int, max_aliases: int = 20, max_cost: int = 5000) -> GraphQLRouter[Any, Any]:
+def graphql_router(max_depth: int, max_aliases: int = 20, max_cost: int = 5000,
+                   allowed_origins: list[str] | None = None) -> GraphQLRouter[Any, Any]:
     """The ``/graphql`` router (GraphiQL in a browser, graphql-transport-ws subscriptions).
 
     A request deeper than ``max_depth``, with more than ``max_aliases`` aliases, an estimated
     cost over ``max_cost`` (:func:`api.graphql.guards.query_cost`) or more than one mutation
-    field is refused with an error naming the limit.
+    field is refused with an error naming the limit. WebSocket handshakes from pages on other
+    origins than the service's own and ``allowed_origins`` are refused (Strawberry's check).
     """
     schema = _Schema(
         query=Query, mutation=Mutation, subscription=Subscription,
@@ -265,5 +267,5 @@ def graphql_router(max_depth: int, max_aliases: int = 20, max_cost: int = 5000) 
                     lambda: MaskUnexpected(EXPECTED_ERRORS)],
         config=StrawberryConfig(scalar_map={dt.datetime: UTC_DATETIME, AwareDatetime: UTC_DATETIME}),
     )
-    return GraphQLRouter(schema, context_getter=_context,
+    return GraphQLRouter(schema, context_getter=_context, allowed_origins=allowed_origins or (),
                          subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL])

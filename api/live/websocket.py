@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from api.db import queries
 from api.live.hub import OVERFLOW, TOPICS, LiveMessage, Subscription
 from api.schemas import GridResultOut, IntervalOut
+from api.security import origin_allowed
 from api.services import Services, get_services
 from api.simulations import simulation_out
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
 
 TRY_AGAIN_LATER = 1013
+POLICY_VIOLATION = 1008
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription,
@@ -73,7 +75,14 @@ async def serve(websocket: WebSocket, subscription: Subscription, current: list[
 
 
 async def admitted(websocket: WebSocket, services: Services, serve_client: Callable[[], Awaitable[None]]) -> None:
-    """``serve_client()`` in one of the live-client slots, or close with 1013 when all are taken."""
+    """``serve_client()`` in one of the live-client slots, or close with 1013 when all are taken.
+
+    A handshake from a page on a foreign origin (not ``--allowed-origins``) is refused (HTTP 403).
+    """
+    if not origin_allowed(websocket, services.allowed_origins):
+        log.warning("refused a WebSocket to %s from origin %r", websocket.url.path, websocket.headers.get("origin"))
+        await websocket.close(POLICY_VIOLATION)  # before accepting: the handshake gets 403
+        return
     if not services.sockets.take():
         await websocket.accept()
         await websocket.close(TRY_AGAIN_LATER, f"{services.sockets.limit} live clients already; try again later")
@@ -147,7 +156,7 @@ async def _live(websocket: WebSocket, types: str | None, services: Services) -> 
         subscription = services.hub.subscribe(wanted)  # before the handshake completes: nothing slips
     except ValueError as error:
         await websocket.accept()
-        await websocket.close(1008, str(error)[:120])
+        await websocket.close(POLICY_VIOLATION, str(error)[:120])
         return
     await websocket.accept()
     try:

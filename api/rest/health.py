@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import text
 
 from api.db.engine import DatabaseUnavailable
+from api.errors import DATABASE_UNAVAILABLE, database_unavailable
 from api.services import Services, get_services
 
 router = APIRouter(prefix="/api", tags=["health"])
@@ -20,10 +21,10 @@ def health(response: Response, services: Services = Depends(get_services)) -> di
         services.db.run(lambda session: session.execute(text("SELECT 1")))
         database = "ok"
     except DatabaseUnavailable as error:
-        database = str(error)
+        database = database_unavailable(error)
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return {
-        "status": "ok" if database == "ok" else "database unavailable",
+        "status": "ok" if database == "ok" else DATABASE_UNAVAILABLE,
         "database": database, "feeder": services.settings.feeder,
         "live": services.consumer.stats(), "grid_results_computed": services.grid.computed,
     }

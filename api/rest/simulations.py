@@ -22,7 +22,7 @@ from api.schemas import (
     SimulationOut,
     SimulationPage,
 )
-from api.security import require_token
+from api.security import require_json, require_token
 from api.services import LatestSimulation, Services, get_services
 from api.simulations import NotFound, simulation_out
 
@@ -68,18 +68,24 @@ def publish(services: Services, simulation: SimulationOut) -> None:
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=SimulationOut, dependencies=[Depends(require_token)],
+    "", status_code=status.HTTP_201_CREATED, response_model=SimulationOut,
+    dependencies=[Depends(require_token), Depends(require_json)],
     responses={status.HTTP_401_UNAUTHORIZED: {"model": Problem}, status.HTTP_404_NOT_FOUND: {"model": Problem},
+               status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: {"model": Problem},
                status.HTTP_422_UNPROCESSABLE_CONTENT: {"model": Problem},
                status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Problem}},
 )
 async def launch_simulation(
-    body: Annotated[Request | None, Body(description=f"one of {FORMS}; no body = {{}}")] = None,
+    body: Annotated[Request | None, Body(description=f"one of {FORMS} (Content-Type: application/json); "
+                                               "an empty body = {}")] = None,
     services: Services = Depends(get_services),  # noqa: B008
 ) -> SimulationOut:
     """Run a power flow and store it: 201 with the load's P [MW] and Q [Mvar], bus voltages and loadings.
 
-    - no body or ``{}``: the assignment's network (a 0.1 MW / 0.05 Mvar load);
+    Needs ``Content-Type: application/json`` (415 otherwise), so that a page on another site
+    cannot launch one without a CORS preflight.
+
+    - ``{}`` (or an empty body): the assignment's network (a 0.1 MW / 0.05 Mvar load);
     - ``{"p_mw", "q_mvar"}``: that load on the same network;
     - ``{"meter_id", "timestamp"}``: that building's stored interval at that instant on the configured feeder;
     - ``{"feeder", "date"}``: the day's time series from stored live results, with its summary.

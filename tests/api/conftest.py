@@ -49,7 +49,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> ApiSettings:
     """Settings of a test's service: its database, its output dir, nothing from the environment."""
     values: dict[str, Any] = {"database_url": database_url, "output_dir": tmp_path, "timezone": "Europe/Berlin",
-                              "api_token": None, "feeder": "seed", "stats_interval_s": 0.5}
+                              "api_token": None, "feeder": "seed", "stats_interval_s": 0.5,
+                              "allowed_hosts": "testserver,localhost,127.0.0.1"}  # testserver: TestClient's
     values.update(overrides)
     return ApiSettings(**values)
 

@@ -54,7 +54,7 @@ def test_database_outage_answers_503_keeps_the_feed_unacked_and_loses_nothing(
     settings = settings_for(postgres_node.url, tmp_path, amqp_url=amqp_url, database_timeout_s=30)
     with TestClient(create_app(settings, FakePowerFlows())) as client:
         wait_for(lambda: client.get("/api/health").json()["live"]["broker"] == "connected", what="the consumer")
-        client.post("/api/simulations")
+        client.post("/api/simulations", json={})
         publish(amqp_url, [(key, encode(r)) for r in results[:10]])
         wait_for(lambda: stored(client) == 10, what="the first ten intervals")
 
@@ -64,7 +64,7 @@ def test_database_outage_answers_503_keeps_the_feed_unacked_and_loses_nothing(
             assert down.status_code == 503, (path, down.text)
         # the latest simulation is kept in memory (this service writes every simulation)
         assert client.get("/api/simulations/latest/active-power").json()["active_power_mw"] == 0.1
-        refused = client.post("/api/simulations")
+        refused = client.post("/api/simulations", json={})
         assert refused.status_code == 503
         assert refused.json()["detail"].startswith("database unavailable")
         publish(amqp_url, [(key, encode(r)) for r in results[10:20]])

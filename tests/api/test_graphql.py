@@ -84,7 +84,7 @@ def _next(ws: WebSocketTestSession) -> Any:
 
 
 def test_simulation_subscription_yields_current_then_new(client: TestClient) -> None:
-    first = client.post("/api/simulations").json()
+    first = client.post("/api/simulations", json={}).json()
     with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         _subscribe(ws, "subscription { simulations { id activePowerMw } }")
         assert _next(ws) == {"simulations": {"id": first["id"], "activePowerMw": 0.1}}

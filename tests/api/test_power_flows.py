@@ -20,7 +20,7 @@ def grid_client(make_client: Callable[..., TestClient]) -> TestClient:
 
 
 def test_the_assignment_network_through_post_and_get(grid_client: TestClient) -> None:
-    created = grid_client.post("/api/simulations")
+    created = grid_client.post("/api/simulations", json={})
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["active_power_mw"] == pytest.approx(0.1)

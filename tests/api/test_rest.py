@@ -17,13 +17,13 @@ from tests.api.helpers import day_of_intervals, interval, store_intervals
 BERLIN_MIDNIGHT = datetime(2026, 6, 20, 22, 0, tzinfo=UTC)  # 2026-06-21 00:00 in Berlin
 
 
-def test_post_without_body_runs_the_assignment_network_and_latest_reads_it(client: TestClient) -> None:
+def test_an_empty_json_post_runs_the_assignment_network_and_latest_reads_it(client: TestClient) -> None:
     for path in ("/api/simulations/latest/active-power", "/api/simulations/latest/reactive-power"):
         missing = client.get(path)
         assert missing.status_code == 404
         assert "no simulation yet" in missing.json()["detail"]
 
-    created = client.post("/api/simulations")
+    created = client.post("/api/simulations", headers={"content-type": "application/json"})  # no body: {}
     assert created.status_code == 201
     body = created.json()
     assert body["kind"] == "assignment"
@@ -172,7 +172,7 @@ def test_latest_of_a_restarted_service_comes_from_the_database(make_client: Call
     assert restarted.get("/api/simulations/latest/active-power").json() == {
         "active_power_mw": 0.3, "simulation_id": stored["id"], "launched_at": stored["launched_at"]}
     assert restarted.get("/api/simulations/latest/reactive-power").headers["content-type"] == "application/json"
-    newer = restarted.post("/api/simulations").json()
+    newer = restarted.post("/api/simulations", json={}).json()
     assert restarted.get("/api/simulations/latest/reactive-power").json()["simulation_id"] == newer["id"]
 
 

@@ -25,10 +25,23 @@ def test_flags_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Non
     assert "s3cret" not in repr(settings)
 
 
+def test_the_token_can_come_from_a_file_so_that_ps_does_not_show_it(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("PVSIM_API_TOKEN", raising=False)
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret\n")
+    monkeypatch.setenv("PVSIM_API_TOKEN_FILE", str(token_file))
+    assert parse_settings(ApiSettings, [], "api", "").token() == "s3cret"
+    monkeypatch.delenv("PVSIM_API_TOKEN_FILE")
+    assert parse_settings(ApiSettings, ["--api-token-file", str(token_file)], "api", "").token() == "s3cret"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--database-url", "mysql://db/x"], "--database-url / PVSIM_DATABASE_URL: unsupported database 'mysql'"),
     (["--port", "0"], "--port / PVSIM_API_PORT"),
     (["--feeder", "atlantis"], "--feeder / PVSIM_FEEDER: unknown feeder 'atlantis'"),
+    (["--api-token-file", "/nonexistent/token"], "cannot read the token file /nonexistent/token"),
+    (["--allowed-origins", "evil.example"], "--allowed-origins / PVSIM_ALLOWED_ORIGINS: Invalid origin"),
 ])
 def test_bad_settings_end_with_one_line_and_exit_2(args: list[str], message: str) -> None:
     done = subprocess.run([sys.executable, "-m", "api", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -15,14 +15,14 @@ BERLIN_MIDNIGHT = datetime(2026, 6, 20, 22, 0, tzinfo=UTC)
 def test_simulations_socket_sends_null_then_each_new_simulation(client: TestClient) -> None:
     with client.websocket_connect("/ws/simulations") as ws:
         assert ws.receive_json() is None
-        created = client.post("/api/simulations").json()
+        created = client.post("/api/simulations", json={}).json()
         assert ws.receive_json() == created
         second = client.post("/api/simulations", json={"p_mw": 0.2, "q_mvar": 0.1}).json()
         assert ws.receive_json() == second
 
 
 def test_simulations_socket_sends_the_latest_on_connect(client: TestClient) -> None:
-    client.post("/api/simulations")
+    client.post("/api/simulations", json={})
     latest = client.post("/api/simulations", json={"p_mw": 0.3, "q_mvar": 0.0}).json()
     with client.websocket_connect("/ws/simulations") as ws:
         assert ws.receive_json() == client.get(f"/api/simulations/{latest['id']}").json()
@@ -31,7 +31,7 @@ def test_simulations_socket_sends_the_latest_on_connect(client: TestClient) -> N
 def test_live_socket_sends_current_values_then_typed_messages(client: TestClient) -> None:
     store_intervals(client, day_of_intervals("meter-1", BERLIN_MIDNIGHT, 2)
                     + day_of_intervals("meter-2", BERLIN_MIDNIGHT, 1))
-    simulation = client.post("/api/simulations").json()
+    simulation = client.post("/api/simulations", json={}).json()
     with client.websocket_connect("/ws/live") as ws:
         current = [ws.receive_json() for _ in range(4)]
         assert [m["type"] for m in current] == ["interval", "interval", "simulation", "stats"]
@@ -47,7 +47,7 @@ def test_live_socket_sends_current_values_then_typed_messages(client: TestClient
 def test_live_socket_filters_by_type(client: TestClient) -> None:
     hub = client.app.state.services.hub  # type: ignore[attr-defined]
     with client.websocket_connect("/ws/live?types=run") as ws:
-        client.post("/api/simulations")
+        client.post("/api/simulations", json={})
         client.portal.call(hub.publish, LiveMessage.of("run", {"run_id": "r1"}))  # type: ignore[union-attr]
         assert ws.receive_json() == {"type": "run", "run_id": "r1"}
     with client.websocket_connect("/ws/live?types=weather") as ws:
