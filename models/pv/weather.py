@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -154,14 +154,15 @@ def _hourly_ac_kw(weather: HourlyWeather, site: PvSite) -> npt.NDArray[np.float6
 def _wall_seconds_utc(day: LocalDay) -> npt.NDArray[np.float64]:
     """UTC epoch [s] of each local wall-clock second 0..86,399 of ``day``, as ``clearsky_day_kw`` maps them.
 
-    Clocks change on the hour, so the 25 full hours are localized (pandas' ``tz_localize`` with
-    an ``ambiguous`` array costs about 30 ms for a day of minutes) and the seconds interpolated.
+    Clocks change on the hour, so each hour's first and last second is converted and the
+    seconds in between interpolated. ``fold=0`` gives the repeated hour its summer-time
+    instants, as ``clearsky_day_kw``'s ``tz_localize`` does (which costs about 10 ms even for
+    a few values); the skipped hour, which no reading has and which is night, differs.
     """
-    hours_s = np.arange(0, SECONDS_PER_DAY + 3600, 3600)
-    wall = pd.DatetimeIndex(pd.Timestamp(day.day) + pd.to_timedelta(hours_s, unit="s"))
-    local = wall.tz_localize(day.tz, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_forward")
-    epoch = local.tz_convert("UTC").as_unit("s").asi8.astype(np.float64)
-    return np.interp(np.arange(SECONDS_PER_DAY, dtype=np.float64), hours_s.astype(np.float64), epoch)
+    wall_s = np.sort(np.concatenate([np.arange(0, SECONDS_PER_DAY, 3600), np.arange(3599, SECONDS_PER_DAY, 3600)]))
+    midnight = datetime.combine(day.day, time())
+    epoch = [(midnight + timedelta(seconds=int(s))).replace(tzinfo=day.tz).timestamp() for s in wall_s]
+    return np.interp(np.arange(SECONDS_PER_DAY, dtype=np.float64), wall_s.astype(np.float64), np.asarray(epoch))
 
 
 @lru_cache(maxsize=8)
@@ -224,7 +225,7 @@ def spread_hours_kw(
     hourly_kw : ndarray, shape (n,)
         Mean power of each hour [kW].
     seconds_s : ndarray, shape (m,)
-        The instants wanted, non-decreasing, 1 s apart in wall-clock time [s, UTC epoch].
+        The instants wanted, sorted, 1 s apart in wall-clock time [s, UTC epoch].
     clearsky_kw : ndarray, shape (m,)
         Clear-sky power at ``seconds_s`` [kW]: the shape within each hour.
     limit_kw : float
@@ -240,9 +241,11 @@ def spread_hours_kw(
         darker than both its neighbours). Hours whose clear-sky power is zero get none.
     """
     edges = (midpoints_s[1:] + midpoints_s[:-1]) / 2.0
-    hour_of = np.searchsorted(edges, seconds_s)
     n = len(midpoints_s)
-    target = hourly_kw * np.minimum(np.bincount(hour_of, minlength=n), 3600)  # energy inside ``seconds_s`` [kW s]
+    # seconds_s is sorted: find where each hour starts in it (n searches, not m)
+    starts = np.concatenate([[0], np.searchsorted(seconds_s, edges, side="right"), [len(seconds_s)]])
+    hour_of = np.repeat(np.arange(n), np.diff(starts))
+    target = hourly_kw * np.minimum(np.diff(starts), 3600)  # energy of the hours inside ``seconds_s`` [kW s]
     # the passes run on every DAY_STEP_S-th second (the clear-sky model's own step), the last step on all
     coarse = slice(None, None, DAY_STEP_S)
     coarse_hour, coarse_clear = hour_of[coarse], clearsky_kw[coarse]
