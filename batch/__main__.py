@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         rows = run_batch(plan, settings.output_dir, settings.pv_profile(), settings.workers,
-                         settings.scheduler_address)
+                         settings.scheduler_address, settings.battery_spec(settings.pv_kwp()),
+                         settings.initial_soc_kwh())
     except (OutputError, ClusterError) as error:
         log.error("%s", error)
         return 1

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from batch.tasks import BatchJob, write_day
+from batch.tasks import BatchJob, run_task
 from pv_simulator.writer import OutputError
 
 if TYPE_CHECKING:
@@ -69,8 +69,8 @@ def run_on_dask(job: BatchJob, address: str, run_id: str) -> Iterator[int]:
         # A plan that built its days carries megabytes of them; ship a fresh one (workers rebuild theirs).
         fresh = replace(job, plan=replace(job.plan))
         job_future = client.submit(_the_job, fresh, key=f"pvsim-job-{run_id}")
-        keys = [f"pvsim-day-{day.isoformat()}-{run_id}" for day in job.day_dates()]
-        futures = client.map(write_day, [job_future] * len(keys), range(len(keys)), key=keys)
+        keys = [f"pvsim-{name}-{run_id}" for name in job.task_keys()]
+        futures = client.map(run_task, [job_future] * len(keys), range(len(keys)), key=keys)
         for future in as_completed(futures, loop=client.loop):
             try:
                 rows = future.result()

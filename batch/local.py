@@ -12,7 +12,7 @@ import multiprocessing
 import signal
 from collections.abc import Iterator
 
-from batch.tasks import BatchJob, write_day
+from batch.tasks import BatchJob, run_task
 
 _JOB: BatchJob | None = None  # the run, set once per worker process
 
@@ -28,18 +28,19 @@ def _init_worker(job: BatchJob) -> None:
 
 def _work(index: int) -> int:
     assert _JOB is not None
-    return write_day(_JOB, index)
+    return run_task(_JOB, index)
 
 
 def run_locally(job: BatchJob, workers: int) -> Iterator[int]:
-    """Write every day of ``job`` with ``workers`` processes (in this one if 1); yields rows per day, as done.
+    """Run every task of ``job`` (its days, or its meters with a battery) with ``workers`` processes (in this one
+    if 1); yields rows per task, as done.
 
-    Raises :class:`~pv_simulator.writer.OutputError` from the first day that fails.
+    Raises :class:`~pv_simulator.writer.OutputError` from the first task that fails.
     """
-    days = job.plan.days
-    if workers == 1 or days == 1:
-        for index in range(days):
-            yield write_day(job, index)
+    tasks = job.tasks
+    if workers == 1 or tasks == 1:
+        for index in range(tasks):
+            yield run_task(job, index)
         return
-    with multiprocessing.get_context("fork").Pool(min(workers, days), _init_worker, (job,)) as pool:
-        yield from pool.imap_unordered(_work, range(days))
+    with multiprocessing.get_context("fork").Pool(min(workers, tasks), _init_worker, (job,)) as pool:
+        yield from pool.imap_unordered(_work, range(tasks))

@@ -13,22 +13,23 @@ log = logging.getLogger(__name__)
 
 
 class DayProgress:
-    """Counts written days (in any order) and the rows they hold.
+    """Counts written days (in any order; or meters, ``unit``, when a task is a meter) and the rows they hold.
 
     On a terminal (``stream.isatty()``): a tqdm bar of days with rows/s. Otherwise
     (containers, CI, files): one log line each time another tenth of the days is done,
     and at the end.
     """
 
-    def __init__(self, days: int, stream: TextIO | None = None) -> None:
+    def __init__(self, days: int, stream: TextIO | None = None, unit: str = "days") -> None:
         self.days = days
+        self.unit = unit
         self.done = 0
         self.rows = 0
         self._step = max(1, days // 10)
         self._started = time.monotonic()
         stream = stream or sys.stderr
         self._bar: tqdm | None = (  # type: ignore[type-arg]
-            tqdm(total=days, unit=" days", file=stream, dynamic_ncols=True, mininterval=0.2)
+            tqdm(total=days, unit=f" {unit}", file=stream, dynamic_ncols=True, mininterval=0.2)
             if stream.isatty() else None
         )
 
@@ -41,7 +42,7 @@ class DayProgress:
             self._bar.set_postfix_str(f"{rate:,.0f} rows/s", refresh=False)
             self._bar.update(1)
         elif self.done % self._step == 0 or self.done == self.days:
-            log.info("%d of %d days written (%d rows, %.0f rows/s)", self.done, self.days, self.rows, rate)
+            log.info("%d of %d %s written (%d rows, %.0f rows/s)", self.done, self.days, self.unit, self.rows, rate)
 
     def close(self) -> None:
         """Finish the bar, if any."""

@@ -18,6 +18,7 @@ from batch.local import run_locally
 from batch.progress import DayProgress
 from batch.tasks import BatchJob
 from meter.plan import RunPlan
+from models.battery import BatterySpec
 from models.pv.profile import PvProfile
 from pv_simulator.writer import OutputError
 
@@ -25,10 +26,13 @@ log = logging.getLogger(__name__)
 
 
 def run_batch(plan: RunPlan, output_dir: Path, pv_profile: PvProfile, workers: int = 1,
-              scheduler_address: str | None = None) -> int:
+              scheduler_address: str | None = None, battery: BatterySpec | None = None,
+              initial_soc_kwh: float = 0.0) -> int:
     """Write every day file of ``plan`` under ``output_dir``; returns the rows written. Logs progress.
 
-    With ``scheduler_address`` the days run on that Dask cluster (``output_dir`` must be a
+    With a ``battery`` (starting at ``initial_soc_kwh`` [kWh]) each meter is one task, its days in order, since
+    the battery's state carries across days; otherwise each day is one task. With ``scheduler_address`` the
+    tasks run on that Dask cluster (``output_dir`` must be a
     shared filesystem at the same path on every worker), otherwise in ``workers`` local
     processes. Raises :class:`OutputError` naming the path if a file cannot be written,
     and :class:`batch.cluster.ClusterError` if the cluster cannot run the job.
@@ -41,8 +45,8 @@ def run_batch(plan: RunPlan, output_dir: Path, pv_profile: PvProfile, workers: i
         marker.touch()
     except OSError as error:
         raise OutputError(f"cannot write {marker.parent}: {error.strerror or error}") from error
-    job = BatchJob(plan, output_dir, pv_profile, marker)
-    progress = DayProgress(plan.days)
+    job = BatchJob(plan, output_dir, pv_profile, marker, battery, initial_soc_kwh)
+    progress = DayProgress(job.tasks, unit="days" if battery is None else "meters")
     try:
         for rows in _days_written(job, workers, scheduler_address, run_id):
             progress.day_written(rows)

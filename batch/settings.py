@@ -9,12 +9,13 @@ from pydantic import Field, field_validator
 
 from grid.settings import FeederSettings
 from meter.settings import RunSettings
+from pv_simulator.battery_settings import BatterySettings
 from pv_simulator.settings import OutputSettings, PvModelSettings
 
 _SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
 
 
-class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings):
+class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings, BatterySettings):
     """Everything batch mode needs; see ``python -m batch --help``."""
 
     workers: int = Field(os.cpu_count() or 1, ge=1, le=256,

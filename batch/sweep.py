@@ -83,15 +83,6 @@ class SweepSettings(RunSettings, OutputSettings, PvModelSettings, BatterySetting
             raise ValueError("give one or more values, each >= 0")
         return value
 
-    def base_kwp(self) -> float:
-        """The peak power the PV model's output stands for [kWp] (the clear-sky DC capacity, or the reference
-        curve's peak)."""
-        if self.pv_model == "reference":
-            from models.pv.reference import reference_day_dw
-
-            return self.pv_peak_kw or max(reference_day_dw()) / 10_000
-        return self.dc_capacity_kw
-
 
 @dataclass(frozen=True)
 class Period:
@@ -108,7 +99,7 @@ class Period:
 def period_of(settings: SweepSettings, annual_kwh: float) -> Period:
     """Run the load and PV models over the sweep's period for one annual consumption."""
     plan = settings.model_copy(update={"annual_kwh": annual_kwh, "meters": 1}).plan()
-    pv_profile, base_kwp = settings.pv_profile(), settings.base_kwp()
+    pv_profile, base_kwp = settings.pv_profile(), settings.pv_kwp()
     meter, pv, hour = [], [], []
     for index in range(plan.days):
         readings = plan.day(index)

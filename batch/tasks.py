@@ -1,4 +1,5 @@
-"""The work of a batch run as tasks: one task writes one local day of every meter.
+"""The work of a batch run as tasks: one task writes one local day of every meter, or, with a battery (whose
+state carries from one reading to the next, across days), every day of one meter.
 
 A task depends only on its :class:`BatchJob` and its day index, never on other tasks
 or on the process it runs in, so any executor (a local process pool, Dask workers on
@@ -16,13 +17,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from batch.files import replace_atomically
+from common.clock import LocalDay
 from meter.plan import RunPlan
 from models.balance import DayTotals
+from models.battery import BatteryDevice, BatterySpec
 from models.chain import ModelChain
 from models.pv.profile import PvProfile
 from pv_simulator.summary import summary_json
-from pv_simulator.writer import HEADER, OutputError, format_rows
+from pv_simulator.writer import BATTERY_HEADER, HEADER, OutputError, format_rows
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,21 @@ class BatchJob:
     output_dir: Path
     pv_profile: PvProfile
     marker: Path
+    battery: BatterySpec | None = None
+    """The battery of every meter (None: no battery)."""
+    initial_soc_kwh: float = 0.0
+    """Its state of charge before the first reading [kWh]."""
+
+    @property
+    def tasks(self) -> int:
+        """How many tasks the run has: one per day, or one per meter with a battery."""
+        return self.plan.days if self.battery is None else len(self.plan.meter_ids)
+
+    def task_keys(self) -> list[str]:
+        """A readable name of each task, by index."""
+        if self.battery is None:
+            return [f"day-{day.isoformat()}" for day in self.day_dates()]
+        return [f"meter-{meter_id}" for meter_id in self.plan.meter_ids]
 
     def day_dates(self) -> list[date]:
         """The local date of each task, by day index (without building the plan's days)."""
@@ -49,6 +69,17 @@ class BatchJob:
         return [self.output_dir / meter_id for meter_id in self.plan.meter_ids]
 
 
+def run_task(job: BatchJob, index: int) -> int:
+    """Run task ``index`` of ``job`` (see :attr:`BatchJob.tasks`); returns the rows written."""
+    return write_day(job, index) if job.battery is None else write_meter(job, index)
+
+
+def _check_marker(job: BatchJob) -> None:
+    if not job.marker.exists():
+        raise OutputError(f"{job.output_dir} on this worker is not the run's output folder ({job.marker.name} "
+                          "missing): the output directory must be on a filesystem shared by every worker")
+
+
 def write_day(job: BatchJob, index: int) -> int:
     """Write every meter's CSV and summary of day ``index`` (replacing existing files); returns rows written.
 
@@ -57,25 +88,45 @@ def write_day(job: BatchJob, index: int) -> int:
     :class:`OutputError` naming the path if a file cannot be written or the output
     folder is not the run's (``marker`` missing: not a shared filesystem).
     """
-    if not job.marker.exists():
-        raise OutputError(f"{job.output_dir} on this worker is not the run's output folder ({job.marker.name} "
-                          "missing): the output directory must be on a filesystem shared by every worker")
-    plan = job.plan
-    readings = plan.day(index)
-    day = readings.day
+    _check_marker(job)
+    readings = job.plan.day(index)
     chain = ModelChain(job.pv_profile)
-    for meter, meter_id in enumerate(plan.meter_ids):
-        path = job.output_dir / meter_id / f"{day.day.isoformat()}.csv"
-        power = chain.run(day, readings.timestamps_s, readings.power_w[meter])
-        body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, power.pv_dw)
-        totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, _timestamps_of(body))
-        summary = totals.summary(meter_id, day.day.isoformat(), plan.interval_s)
-        try:
-            replace_atomically([(path, (HEADER.encode(), body)),
-                                (path.with_name(f"{summary.day}.summary.json"), (summary_json(summary).encode(),))])
-        except OSError as error:
-            raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}") from error
-    return readings.timestamps_s.shape[0] * len(plan.meter_ids)
+    for meter, meter_id in enumerate(job.plan.meter_ids):
+        _write_meter_day(job, chain, meter_id, readings.day, readings.timestamps_s, readings.power_w[meter])
+    return readings.timestamps_s.shape[0] * len(job.plan.meter_ids)
+
+
+def write_meter(job: BatchJob, meter: int) -> int:
+    """Write every day of meter index ``meter`` in order, its battery's state carried across midnight by the
+    chain's battery device; returns rows written. Files and errors as :func:`write_day`."""
+    _check_marker(job)
+    assert job.battery is not None
+    battery = BatteryDevice(job.battery, job.plan.interval_s, job.initial_soc_kwh)
+    chain, rows = ModelChain(job.pv_profile, [battery]), 0
+    for index in range(job.plan.days):
+        readings = job.plan.day(index, meter)
+        _write_meter_day(job, chain, job.plan.meter_ids[meter], readings.day, readings.timestamps_s,
+                         readings.power_w[0], battery)
+        rows += readings.timestamps_s.shape[0]
+    return rows
+
+
+def _write_meter_day(job: BatchJob, chain: ModelChain, meter_id: str, day: LocalDay, timestamps_s: np.ndarray,
+                     power_w: np.ndarray, battery: BatteryDevice | None = None) -> None:
+    """Run the chain over one meter-day and write its CSV and summary."""
+    path = job.output_dir / meter_id / f"{day.day.isoformat()}.csv"
+    power = chain.run(day, timestamps_s, power_w)
+    columns = None if battery is None else (power.device_dw, battery.soc_dw)
+    body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, power.pv_dw, columns)
+    totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, _timestamps_of(body),
+                                 None if battery is None else power.device_dw)
+    summary = totals.summary(meter_id, day.day.isoformat(), job.plan.interval_s)
+    header = HEADER if battery is None else BATTERY_HEADER
+    try:
+        replace_atomically([(path, (header.encode(), body)),
+                            (path.with_name(f"{summary.day}.summary.json"), (summary_json(summary).encode(),))])
+    except OSError as error:
+        raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}") from error
 
 
 def _timestamps_of(body: bytes) -> Callable[[int], str]:

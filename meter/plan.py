@@ -144,8 +144,9 @@ class RunPlan:
         day = bisect_right(self.day_starts, seq) - 1
         return day, seq - self.day_starts[day], meter
 
-    def day(self, index: int) -> DayReadings:
-        """Generate (deterministically) the readings of day ``index`` for every meter."""
+    def day(self, index: int, meter: int | None = None) -> DayReadings:
+        """Generate (deterministically) the readings of day ``index`` for every meter, or only for the meter of
+        index ``meter`` (0-based; ``power_w`` then has one row)."""
         local_day = self.local_days[index]
         timestamps = local_day.timestamps_s(self.interval_s)
         wall = local_day.wall_seconds(timestamps)
@@ -154,7 +155,7 @@ class RunPlan:
             [
                 load_w(self.model, wall, self.interval_s, meter_rng(self.seed, number, ordinal), local_day.day,
                        self.load)
-                for number in range(1, len(self.meter_ids) + 1)
+                for number in (range(1, len(self.meter_ids) + 1) if meter is None else [meter + 1])
             ]
         )
         return DayReadings(local_day, self.day_starts[index], timestamps, power)

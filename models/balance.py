@@ -194,13 +194,14 @@ class DayTotals:
 
     @classmethod
     def of_arrays(cls, meter_dw: npt.NDArray[np.int64], pv_dw: npt.NDArray[np.int64],
-                  timestamp_at: Callable[[int], str]) -> DayTotals:
+                  timestamp_at: Callable[[int], str], device_dw: npt.NDArray[np.int64] | None = None) -> DayTotals:
         """The totals of whole rows at once (vectorised), the same as adding them one by one.
 
         ``meter_dw``, ``pv_dw``: (n,) powers in row order [0.1 W]; ``timestamp_at(i)``: the
-        timestamp text of row ``i`` (asked only for the peaks).
+        timestamp text of row ``i`` (asked only for the peaks); ``device_dw``: (n,) the power of the devices
+        behind the meter (a battery, positive while charging), added to the net [0.1 W].
         """
-        net = meter_dw - pv_dw
+        net = meter_dw - pv_dw if device_dw is None else meter_dw - pv_dw + device_dw
         totals = cls(rows=int(net.shape[0]), meter_dw=int(meter_dw.sum()), pv_dw=int(pv_dw.sum()),
                      import_dw=int(net[net > 0].sum()), export_dw=int(-net[net < 0].sum()))
         if totals.import_dw:

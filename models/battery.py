@@ -43,7 +43,10 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from common.clock import LocalDay
+
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 DEFAULT_EFFICIENCY = 0.95
 """One-way efficiency of charging and of discharging [1]: HTW Berlin's calculator assumes 95 % for the battery [1]_."""
@@ -229,3 +232,38 @@ def dispatch(meter_power_kw: npt.ArrayLike, pv_power_kw: npt.ArrayLike, interval
         float(spec.efficiency), float(soc_kwh), float(export_cap_kw), float(spec.charge_end_hour),
         power, soc, curtailed)
     return Dispatch(power, soc, curtailed, float(final))
+
+
+class BatteryDevice:
+    """A battery as a device of the building's model chain (:class:`models.chain.Device`), its state carried from
+    one day's readings to the next.
+
+    Parameters
+    ----------
+    spec : BatterySpec
+        The battery and its strategy.
+    interval_s : float
+        Length of each reading [s].
+    soc_kwh : float
+        State of charge before the first reading [kWh].
+
+    Attributes
+    ----------
+    soc_kwh : float
+        State of charge after the last reading run so far [kWh].
+    soc_dw : ndarray of int64
+        State of charge at the end of each reading of the last day run [0.1 Wh], as the day files keep it.
+    """
+
+    def __init__(self, spec: BatterySpec, interval_s: float, soc_kwh: float = 0.0) -> None:
+        self.spec, self.interval_s, self.soc_kwh = spec, interval_s, soc_kwh
+        self.soc_dw: IntArray = np.zeros(0, dtype=np.int64)
+
+    def power_dw(self, day: LocalDay, timestamps_s: IntArray, meter_dw: IntArray, pv_dw: IntArray) -> IntArray:
+        """The battery's power at each reading [0.1 W], positive while charging; dispatched on the powers as the
+        day files hold them (0.1 W), so a file's own columns reproduce it."""
+        result = dispatch(meter_dw / 10_000, pv_dw / 10_000, self.interval_s, self.spec, self.soc_kwh,
+                          day.wall_seconds(timestamps_s) / 3600)
+        self.soc_kwh = result.soc_kwh
+        self.soc_dw = np.rint(result.battery_soc_kwh * 10_000).astype(np.int64)
+        return np.rint(result.battery_power_kw * 10_000).astype(np.int64)

@@ -74,6 +74,14 @@ class PvModelSettings(CommonSettings):
         return build_pv_profile(self.pv_model, self.pv_site(), peak_kw=self.pv_peak_kw,
                                 weather_region=self.weather_region)
 
+    def pv_kwp(self) -> float:
+        """The peak power the PV model's output stands for [kWp]: the DC capacity, or the reference curve's peak."""
+        if self.pv_model == "reference":
+            from models.pv.reference import reference_day_dw
+
+            return self.pv_peak_kw or max(reference_day_dw()) / 10_000
+        return self.dc_capacity_kw
+
 
 class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):
     """Everything the PV simulator needs; see ``python -m pv_simulator --help``."""

@@ -53,6 +53,8 @@ from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
 log = logging.getLogger(__name__)
 
 HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw\n"
+BATTERY_HEADER = HEADER.removesuffix("\n") + ",battery_power_kw,battery_soc_kwh\n"
+"""Header of a day file with a battery: net = meter - PV + battery; battery power positive while charging."""
 MAX_DAY_FILES = 4096
 """Day files whose index stays in memory (about 2.5 kB each with their totals and interval sums while readings
 arrive in step, see :class:`~pv_simulator.instants.HeldSeconds`; 10.8 kB more for a day whose seconds came out
@@ -827,10 +829,13 @@ def _as_matrix(column: np.ndarray, rows: int) -> np.ndarray:
 
 
 def format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw: np.ndarray,
-                pv: np.ndarray) -> bytes:
+                pv: np.ndarray, battery: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
     """CSV rows (no header) of whole-second instants (n,) [epoch s] within ``day`` with meter and PV power (n,)
     [0.1 W] each (:class:`~models.chain.BuildingPower`), vectorised: the same bytes as :meth:`DayFile.add`
-    gives them one by one. Batch mode writes its files with it, byte-identical to the broker pipeline's."""
+    gives them one by one. Batch mode writes its files with it, byte-identical to the broker pipeline's.
+
+    ``battery``: (power [0.1 W], state of charge [0.1 Wh]) of each row (n,), appended as two columns and added
+    to the net (see :data:`BATTERY_HEADER`)."""
     rows = timestamps_s.shape[0]
     offsets_s = day.utc_offset_s(timestamps_s)
     wall = (timestamps_s + offsets_s) % 86_400
@@ -845,7 +850,8 @@ def format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw
         np.array(b","),
         _kw_matrix(pv),
         np.array(b","),
-        _kw_matrix(meter_dw - pv),
+        _kw_matrix(meter_dw - pv + (0 if battery is None else battery[0])),
+        *([] if battery is None else [np.array(b","), _kw_matrix(battery[0]), np.array(b","), _kw_matrix(battery[1])]),
         np.array(b"\n"),
     ]
     matrix = np.hstack([_as_matrix(column, rows) for column in columns])

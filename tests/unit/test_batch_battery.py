@@ -1,0 +1,97 @@
+"""Batch mode with a home battery: day files with the battery's columns, checked against a re-computation from
+the files' own meter and PV columns, the state carried across days, the same bytes with any number of workers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from batch.__main__ import main as batch_main
+from tests.unit.test_battery import reference_self_consumption
+
+RUN = ["--date", "2026-06-20", "--days", "2", "--meters", "2", "--interval-s", "60", "--pv-model", "clearsky",
+       "--seed", "3"]
+BATTERY = ["--battery-kwh", "6", "--battery-kw", "2.5", "--battery-efficiency", "0.9",
+           "--battery-initial-soc-percent", "50"]
+
+
+def run(tmp_path, name, *extra):
+    output = tmp_path / name
+    assert batch_main(["--output-dir", str(output), "--log-level", "WARNING", *RUN, *extra]) == 0
+    return output
+
+
+def meter_days(output, meter_id="meter-1"):
+    return pd.concat([pd.read_csv(path) for path in sorted((output / meter_id).glob("*.csv"))], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def with_battery(tmp_path_factory):
+    return run(tmp_path_factory.mktemp("battery"), "one-worker", *BATTERY, "--workers", "1")
+
+
+def test_the_battery_columns_match_a_recomputation_from_the_files_own_columns(with_battery):
+    for meter_id in ("meter-1", "meter-2"):
+        frame = meter_days(with_battery, meter_id)
+        assert list(frame.columns[-2:]) == ["battery_power_kw", "battery_soc_kwh"]
+        powers, socs = reference_self_consumption(frame.meter_power_kw.tolist(), frame.pv_power_kw.tolist(),
+                                                  [60.0] * len(frame), 6.0, 2.5, 0.9, 3.0)
+        np.testing.assert_allclose(frame.battery_power_kw, powers, rtol=0, atol=0.5e-4 + 1e-9)
+        np.testing.assert_allclose(frame.battery_soc_kwh, socs, rtol=0, atol=0.5e-4 + 1e-9)
+        assert frame.battery_soc_kwh.max() > 4.5 and frame.battery_soc_kwh.min() == 0.0  # it works both ends
+
+
+def test_net_includes_the_battery_and_the_days_balance_closes(with_battery):
+    frame = meter_days(with_battery)
+    net_dw = np.rint(frame.net_power_kw * 10_000)
+    assert np.array_equal(net_dw, np.rint((frame.meter_power_kw - frame.pv_power_kw + frame.battery_power_kw)
+                                          * 10_000))
+    to_kwh = 60 / 3600
+    imported = frame.net_power_kw.clip(lower=0).sum() * to_kwh
+    exported = -frame.net_power_kw.clip(upper=0).sum() * to_kwh
+    charged = frame.battery_power_kw.clip(lower=0).sum() * to_kwh
+    discharged = -frame.battery_power_kw.clip(upper=0).sum() * to_kwh
+    consumed, pv = frame.meter_power_kw.sum() * to_kwh, frame.pv_power_kw.sum() * to_kwh
+    assert consumed + charged + exported == pytest.approx(imported + pv + discharged, abs=1e-9)
+    assert charged > 5 and discharged > 5
+    soc_change = frame.battery_soc_kwh.iloc[-1] - 3.0
+    assert soc_change == pytest.approx(0.9 * charged - discharged / 0.9, abs=1e-4 * len(frame))
+    summary = json.loads((with_battery / "meter-1" / "2026-06-21.summary.json").read_text())
+    day = frame[frame.timestamp.str.startswith("2026-06-21")]
+    assert summary["imported_kwh"] == pytest.approx(day.net_power_kw.clip(lower=0).sum() * to_kwh, abs=1e-6)
+
+
+def test_the_state_carries_across_midnight(tmp_path):
+    big = run(tmp_path, "big", "--battery-kwh", "40", "--battery-kw", "5", "--meters", "1", "--model", "gaussian",
+              "--gaussian-mean-w", "300", "--gaussian-std-w", "100")
+    first = pd.read_csv(big / "meter-1" / "2026-06-20.csv")
+    assert first.battery_soc_kwh.iloc[-1] > 5  # the night did not empty it: something to carry
+    frame = meter_days(big)
+    powers, socs = reference_self_consumption(frame.meter_power_kw.tolist(), frame.pv_power_kw.tolist(),
+                                              [60.0] * len(frame), 40.0, 5.0, 0.95, 0.0)
+    np.testing.assert_allclose(frame.battery_soc_kwh, socs, rtol=0, atol=0.5e-4 + 1e-9)
+    np.testing.assert_allclose(frame.battery_power_kw, powers, rtol=0, atol=0.5e-4 + 1e-9)
+
+
+def test_the_same_bytes_with_two_workers(with_battery, tmp_path):
+    other = run(tmp_path, "two-workers", *BATTERY, "--workers", "2")
+    for path in sorted(with_battery.glob("meter-*/*")):
+        assert (other / path.relative_to(with_battery)).read_bytes() == path.read_bytes(), path
+
+
+def test_without_a_battery_the_files_are_todays(tmp_path):
+    plain, zero = run(tmp_path, "plain"), run(tmp_path, "zero", "--battery-kwh", "0", "--battery-kw", "3")
+    paths = sorted(plain.glob("meter-*/*"))
+    assert paths and pd.read_csv(paths[0]).columns[-1] == "net_power_kw"
+    for path in paths:
+        assert (zero / path.relative_to(plain)).read_bytes() == path.read_bytes()
+
+
+def test_a_bad_battery_setting_is_one_line_and_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        batch_main(["--output-dir", str(tmp_path), "--battery-efficiency", "1.5"])
+    assert stop.value.code == 2
+    assert "--battery-efficiency / PVSIM_BATTERY_EFFICIENCY" in capsys.readouterr().err
