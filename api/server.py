@@ -60,7 +60,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
+        waiting = self.cycle is None or self.cycle.response_complete  # not serving a pipelined request
+        if waiting and not self.transport.is_closing():
             self._arm()  # the next request's head, on a kept-alive connection
 
 
