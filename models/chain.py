@@ -105,6 +105,7 @@ class ModelChain:
         self.pv = pv
         self.devices = tuple(devices)
         self._pv_days: OrderedDict[date, tuple[tuple[int, ...], IntArray]] = OrderedDict()
+        self._pv_tuples: dict[date, tuple[int, ...]] = {}  # the same days' tuples, for one reading's lookup
 
     def pv_day_dw(self, day: LocalDay) -> tuple[int, ...]:
         """PV power at each local wall-clock second 0..86,399 of ``day`` [0.1 W] (kept for :data:`PV_DAYS_KEPT`
@@ -120,8 +121,9 @@ class ModelChain:
             array = np.asarray(values, dtype=np.int64)
             array.setflags(write=False)
             found = self._pv_days[day.day] = values, array
+            self._pv_tuples[day.day] = values
             if len(self._pv_days) > PV_DAYS_KEPT:
-                self._pv_days.popitem(last=False)
+                del self._pv_tuples[self._pv_days.popitem(last=False)[0]]
         return found
 
     def run(self, day: LocalDay, timestamps_s: npt.ArrayLike, power_w: npt.ArrayLike) -> BuildingPower:
@@ -161,5 +163,7 @@ class ModelChain:
         """
         if self.devices:
             raise ValueError("a chain with devices runs over a day's readings in order (ModelChain.run)")
-        pv = (self._pv_days.get(day.day) or self._pv_day(day))[0]
+        pv = self._pv_tuples.get(day.day)
+        if pv is None:
+            pv = self._pv_day(day)[0]
         return round(power_w * 10), pv[(epoch_s + day.offset_at_s(epoch_s)) % 86_400]
