@@ -2,9 +2,10 @@
 
 uvicorn's ``timeout_keep_alive`` is reset by every byte received, and nothing bounds the time
 a client takes to send a request's header lines (or to send anything at all), so a client
-trickling header lines held a connection as long as it liked. :class:`HeaderTimeoutProtocol`
-closes a connection whose request head is not complete ``header_timeout_s`` after the
-connection opened or after the previous response.
+trickling header lines held a connection as long as it liked, and httptools takes header
+lines of any total size. :class:`HeaderTimeoutProtocol` closes a connection whose request head
+is not complete ``header_timeout_s`` after the connection opened or after the previous
+response, and answers 400 to a head (URL and header lines) over ``max_header_bytes``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,36 @@ log = logging.getLogger(__name__)
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a deadline for each request head ([s], class attribute set per server)."""
+    """uvicorn's httptools protocol with a deadline [s] and a size limit [bytes] for each request head.
+
+    Both are class attributes, set per server by :func:`uvicorn_config`.
+    """
 
     header_timeout_s = 10.0
+    max_header_bytes = 32_768
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > self.max_header_bytes:
+            # raised inside the parser's callback: uvicorn answers 400 and closes
+            raise ValueError(f"request head over {self.max_header_bytes} bytes")
+
+    def on_message_begin(self) -> None:
+        self._head_bytes = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
 
     def _arm(self) -> None:
         self._disarm()
@@ -67,7 +91,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
 def uvicorn_config(app: Any, settings: ApiSettings) -> uvicorn.Config:
     """The uvicorn configuration of ``app``: address, caps and timeouts from ``settings``."""
-    protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout_s": settings.header_timeout_s})
+    protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,),
+                    {"header_timeout_s": settings.header_timeout_s, "max_header_bytes": settings.max_header_bytes})
     return uvicorn.Config(
         app, host=settings.host, port=settings.port, log_config=None, access_log=False, proxy_headers=False,
         http=protocol, ws_max_size=settings.max_body_bytes,

@@ -73,6 +73,8 @@ class ApiSettings(BrokerSettings):
         10.0, gt=0, le=300, description="time a client has to send a request's header lines (from connecting or "
         "from the previous response) before the connection is closed [s]"
     )
+    max_header_bytes: int = Field(32_768, ge=4096, description="largest request head (URL and header lines) "
+                                  "accepted; beyond it, 400 [bytes]")
     keep_alive_timeout_s: int = Field(5, ge=1, le=300, description="idle time before a kept-alive connection "
                                       "is closed [s]")
     shutdown_timeout_s: int = Field(10, ge=1, description="longest wait for open connections at shutdown [s]")

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.integration]
 @pytest.fixture
 def small_api(amqp_url: str, tmp_path: Path) -> Iterator[str]:
     process, base = start_api(amqp_url, tmp_path, max_connections="12", max_websocket_clients="3",
-                              header_timeout_s="2", keep_alive_timeout_s="1")
+                              header_timeout_s="2", keep_alive_timeout_s="1", max_header_bytes="8192")
     yield base
     process.terminate()
     process.wait(timeout=30)
@@ -55,6 +55,11 @@ def test_slow_heads_and_idle_connections_are_closed_and_connections_beyond_the_c
     trickler = _connect(small_api)
     trickler.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     assert _closed_by_server(trickler, 12, trickle=b"X-Slow: 1\r\n")
+    # a head over the size limit (8 KiB here) is answered 400 and closed
+    bulky = _connect(small_api)
+    bulky.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Bulk: " + b"x" * 20_000 + b"\r\n\r\n")
+    assert bulky.recv(65536).startswith(b"HTTP/1.1 400")
+    assert _closed_by_server(bulky, 12)
     # a client that connects and says nothing, too
     assert _closed_by_server(_connect(small_api), 12)
     # a kept-alive connection idle after its response is closed after the 1 s keep-alive timeout

@@ -87,3 +87,19 @@ def test_a_query_costing_more_than_the_limit_is_refused(make_client: Callable[..
         "variables": {"n": 500}}).json()
     assert "estimated cost 1001 is over 1000" in by_variable["errors"][0]["message"]
     assert gql(client, "{ simulations(limit: 100) { id kind launchedAt } }") == {"data": {"simulations": []}}
+
+
+def test_an_unexpected_rest_error_is_a_500_with_the_request_id_of_its_log_line(
+        client: TestClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    services = client.app.state.services  # type: ignore[attr-defined]
+
+    def broken(*_args: Any) -> Any:
+        raise OverflowError("date value out of range at /secret/path")
+
+    monkeypatch.setattr(services.simulations, "launch", broken)
+    client_500 = TestClient(client.app, raise_server_exceptions=False)
+    with caplog.at_level(logging.ERROR, logger="api.errors"):
+        answer = client_500.post("/api/simulations", json={})
+    assert answer.status_code == 500 and "/secret" not in answer.text
+    request_id = answer.json()["detail"].split("request id ")[1].split(",")[0]
+    assert any(request_id in record.getMessage() and record.exc_info for record in caplog.records)
