@@ -23,7 +23,8 @@ from batch.files import replace_atomically
 from common.clock import LocalDay
 from meter.plan import RunPlan
 from models.balance import DayTotals
-from models.battery import BatteryDevice, BatterySpec
+from models.battery import BatteryDevice, BatterySpec, Dispatch
+from models.battery_summary import battery_balance, battery_day_fields
 from models.chain import ModelChain
 from models.pv.profile import PvProfile
 from pv_simulator.summary import summary_json
@@ -121,10 +122,17 @@ def _write_meter_day(job: BatchJob, chain: ModelChain, meter_id: str, day: Local
     totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, _timestamps_of(body),
                                  None if battery is None else power.device_dw)
     summary = totals.summary(meter_id, day.day.isoformat(), job.plan.interval_s)
-    header = HEADER if battery is None else BATTERY_HEADER
+    header, figures = HEADER, None
+    if battery is not None:
+        header = BATTERY_HEADER
+        result = Dispatch(power.device_dw / 10_000, battery.soc_dw / 10_000, np.zeros(power.device_dw.shape),
+                          battery.soc_kwh)
+        balance = battery_balance(power.meter_power_kw, power.pv_power_kw, job.plan.interval_s, result,
+                                  battery.spec.capacity_kwh, battery.day_start_soc_kwh)
+        figures = battery_day_fields(balance, battery.day_start_soc_kwh)
     try:
-        replace_atomically([(path, (header.encode(), body)),
-                            (path.with_name(f"{summary.day}.summary.json"), (summary_json(summary).encode(),))])
+        replace_atomically([(path, (header.encode(), body)), (path.with_name(f"{summary.day}.summary.json"),
+                                                              (summary_json(summary, figures).encode(),))])
     except OSError as error:
         raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}") from error
 

@@ -4,15 +4,20 @@ A synthetic year (a half-sine of PV from 06:00 to 18:00 with random clouds, a no
 :func:`models.battery.dispatch` in two ways: one call over the whole year, and one call per day carrying
 the state of charge across midnight (as a run writes day files). The compile of each strategy is
 timed apart (each process pays it once). Prints the CPU and
-wall seconds per simulated year, best of ``--repeats``::
+wall seconds per simulated year, best of ``--repeats``. With ``--sweep`` it times ``python -m batch sweep`` too
+(default: 4 PV sizes x 5 capacities over a year at 60 s, clear-sky PV), wall and CPU of the command::
 
     python -m benchmarks.battery
-    python -m benchmarks.battery --days 30 --repeats 5
+    python -m benchmarks.battery --days 30 --repeats 5 --sweep
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -42,6 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365, help="days of readings at 1 s (default 365)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case; the best is shown")
+    parser.add_argument("--sweep", action="store_true", help="also time python -m batch sweep (a year at 60 s)")
+    parser.add_argument("--pv-model", default="clearsky", help="PV model of the sweep (default clearsky)")
     args = parser.parse_args()
     meter_kw, pv_kw, hour = _year(args.days)
     scale = 365 / args.days
@@ -64,6 +71,21 @@ def main() -> None:
             cpu_s, wall_s = min(_timed(call) for _ in range(args.repeats))
             print(f"{name:<18} {case:<16} {cpu_s * scale:>10.3f} {wall_s * scale:>11.3f} {compile_s:>9.2f}",
                   flush=True)
+
+    if args.sweep:
+        _time_sweep(args.pv_model)
+
+
+def _time_sweep(pv_model: str) -> None:
+    with tempfile.TemporaryDirectory() as output:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "batch", "sweep", "--output-dir", output, "--date", "2025-01-01",
+                        "--pv-model", pv_model, "--log-level", "WARNING"], check=True, stdout=subprocess.DEVNULL)
+        wall_s = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    print(f"sweep 4 PV x 5 battery sizes, a year at 60 s, {pv_model} PV: {wall_s:.1f} s wall, {cpu_s:.1f} s CPU")
 
 
 if __name__ == "__main__":

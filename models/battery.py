@@ -253,10 +253,13 @@ class BatteryDevice:
         State of charge after the last reading run so far [kWh].
     soc_dw : ndarray of int64
         State of charge at the end of each reading of the last day run [0.1 Wh], as the day files keep it.
+    day_start_soc_kwh : float
+        State of charge before the first reading of the last day run [kWh].
     """
 
     def __init__(self, spec: BatterySpec, interval_s: float, soc_kwh: float = 0.0) -> None:
         self.spec, self.interval_s, self.soc_kwh = spec, interval_s, soc_kwh
+        self.day_start_soc_kwh = soc_kwh
         self.soc_dw: IntArray = np.zeros(0, dtype=np.int64)
 
     def power_dw(self, day: LocalDay, timestamps_s: IntArray, meter_dw: IntArray, pv_dw: IntArray) -> IntArray:
@@ -264,6 +267,6 @@ class BatteryDevice:
         day files hold them (0.1 W), so a file's own columns reproduce it."""
         result = dispatch(meter_dw / 10_000, pv_dw / 10_000, self.interval_s, self.spec, self.soc_kwh,
                           day.wall_seconds(timestamps_s) / 3600)
-        self.soc_kwh = result.soc_kwh
+        self.day_start_soc_kwh, self.soc_kwh = self.soc_kwh, result.soc_kwh
         self.soc_dw = np.rint(result.battery_soc_kwh * 10_000).astype(np.int64)
         return np.rint(result.battery_power_kw * 10_000).astype(np.int64)

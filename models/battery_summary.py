@@ -115,3 +115,21 @@ def battery_balance(meter_power_kw: npt.ArrayLike, pv_power_kw: npt.ArrayLike, i
         pv_only_self_consumption_percent=_percent(pv_kwh - alone_exported, pv_kwh),
         pv_only_self_sufficiency_percent=_percent(consumed - alone_imported, consumed),
     )
+
+
+def battery_day_fields(balance: BatteryBalance, soc_start_kwh: float) -> dict[str, float | None]:
+    """The battery's part of a day summary (``"battery"`` in ``<date>.summary.json``): energies [kWh] rounded to
+    6 decimals, cycles and shares [%] to 4."""
+    def share(value: float | None) -> float | None:
+        return None if value is None else round(value, 4)
+
+    return {
+        "charged_kwh": round(balance.charged_kwh, 6), "discharged_kwh": round(balance.discharged_kwh, 6),
+        "losses_kwh": round(balance.losses_kwh, 6), "soc_start_kwh": round(soc_start_kwh, 6),
+        "soc_end_kwh": round(soc_start_kwh + balance.soc_change_kwh, 6),
+        "equivalent_full_cycles": round(balance.equivalent_full_cycles, 4),
+        "pv_only_imported_kwh": round(balance.pv_only_imported_kwh, 6),
+        "pv_only_exported_kwh": round(balance.pv_only_exported_kwh, 6),
+        "pv_only_self_consumption_percent": share(balance.pv_only_self_consumption_percent),
+        "pv_only_self_sufficiency_percent": share(balance.pv_only_self_sufficiency_percent),
+    }

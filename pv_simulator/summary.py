@@ -88,9 +88,13 @@ def summarize_csv(path: str | os.PathLike[str]) -> DaySummary:
     )
 
 
-def summary_json(summary: DaySummary) -> str:
-    """The text of a ``<YYYY-MM-DD>.summary.json`` file: the :class:`DaySummary` fields as indented JSON."""
-    return json.dumps(asdict(summary), indent=2) + "\n"
+def summary_json(summary: DaySummary, battery: dict[str, float | None] | None = None) -> str:
+    """The text of a ``<YYYY-MM-DD>.summary.json`` file: the :class:`DaySummary` fields as indented JSON, and with
+    a battery its figures under ``"battery"`` (:func:`models.battery_summary.battery_day_fields`)."""
+    fields: dict[str, object] = dict(asdict(summary))
+    if battery is not None:
+        fields["battery"] = battery
+    return json.dumps(fields, indent=2) + "\n"
 
 
 def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -> Path:

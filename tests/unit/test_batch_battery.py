@@ -95,3 +95,20 @@ def test_a_bad_battery_setting_is_one_line_and_exit_2(tmp_path, capsys):
         batch_main(["--output-dir", str(tmp_path), "--battery-efficiency", "1.5"])
     assert stop.value.code == 2
     assert "--battery-efficiency / PVSIM_BATTERY_EFFICIENCY" in capsys.readouterr().err
+
+
+def test_the_day_summary_gives_the_batterys_energies_and_pv_alone(with_battery):
+    frame = pd.read_csv(with_battery / "meter-2" / "2026-06-21.csv")
+    summary = json.loads((with_battery / "meter-2" / "2026-06-21.summary.json").read_text())
+    battery, to_kwh = summary["battery"], 60 / 3600
+    charged = frame.battery_power_kw.clip(lower=0).sum() * to_kwh
+    discharged = -frame.battery_power_kw.clip(upper=0).sum() * to_kwh
+    assert battery["charged_kwh"] == pytest.approx(charged, abs=1e-6) and charged > 1
+    assert battery["discharged_kwh"] == pytest.approx(discharged, abs=1e-6) and discharged > 1
+    assert battery["losses_kwh"] == pytest.approx(0.1 * charged + (1 / 0.9 - 1) * discharged, abs=1e-3)
+    assert battery["equivalent_full_cycles"] == pytest.approx(discharged / 6.0, abs=1e-4)
+    assert battery["soc_end_kwh"] == pytest.approx(frame.battery_soc_kwh.iloc[-1], abs=1e-6)
+    alone = (frame.meter_power_kw - frame.pv_power_kw).clip(lower=0).sum() * to_kwh
+    assert battery["pv_only_imported_kwh"] == pytest.approx(alone, abs=1e-6)
+    assert summary["imported_kwh"] < battery["pv_only_imported_kwh"]
+    assert summary["self_sufficiency_percent"] > battery["pv_only_self_sufficiency_percent"]
