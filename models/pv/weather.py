@@ -200,7 +200,7 @@ def weather_day_kw(year: TryYear, day: LocalDay, site: PvSite) -> npt.NDArray[np
     Returns
     -------
     ndarray of float64, shape (86400,)
-        AC power [kW] by local wall-clock second, like :func:`pv_simulator.clearsky.clearsky_day_kw`:
+        AC power [kW] by local wall-clock second, like :func:`models.pv.clearsky.clearsky_day_kw`:
         the clear-sky power times the interpolated clear-sky index (module docstring, layer 2),
         never above the inverter limit. Each TRY hour's energy equals :func:`hourly_ac_kw`'s
         (to well under 1 % where the hour holds more than a few Wh).

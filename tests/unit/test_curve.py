@@ -1,4 +1,4 @@
-"""Unit tests of the reference PV curve (pv_simulator/curve.py)."""
+"""Unit tests of the reference PV curve (models/pv/reference.py)."""
 
 from __future__ import annotations
 

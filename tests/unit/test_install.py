@@ -58,7 +58,7 @@ def test_pvsim_meter_help_is_python_m_meter_help(installed: Path, tmp_path: Path
 
 
 def test_the_installed_code_is_imported_not_the_checkout(installed: Path, tmp_path: Path) -> None:
-    done = run([str(installed / "python"), "-c", "import meter, pv_simulator.curve as c; print(meter.__file__)"],
+    done = run([str(installed / "python"), "-c", "import meter, models.pv.reference as c; print(meter.__file__)"],
                tmp_path)
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).is_relative_to(installed.parent), done.stdout
