@@ -537,16 +537,16 @@ def test_dockerfile_installs_runtime_requirements_before_copying_the_code(name: 
     instructions = dockerfile(dockerfile_of(service(load_compose(), name)))
     sources = [s.rstrip("/") for s in copy_sources(instructions)]
     entrypoint = ["docker/entrypoint.sh"] if name == "pv_simulator" else []
-    assert sorted(sources) == sorted(["requirements.txt", "common", "models", module, *entrypoint]), sources
+    assert sorted(sources) == sorted(["requirements.lock", "common", "models", module, *entrypoint]), sources
     copies = [i for i in instructions if i.keyword.upper() == "COPY"]
     installs = [n for n, i in enumerate(instructions) if i.keyword.upper() == "RUN" and "pip install" in i.args]
     assert len(installs) == 1, "expected one pip install"
     install = instructions[installs[0]]
-    assert "--no-cache-dir" in install.args and "-r requirements.txt" in install.args
+    assert "--no-cache-dir" in install.args and "--require-hashes -r requirements.lock" in install.args
     assert "requirements-dev" not in " ".join(i.args for i in instructions)
     assert instructions.index(copies[0]) < installs[0] < instructions.index(copies[-1]), \
-        "requirements.txt must be copied and installed before the code"
-    assert "requirements.txt" in copies[0].args
+        "requirements.lock must be copied and installed before the code"
+    assert "requirements.lock" in copies[0].args
 
 
 def dockerignored(path: str, patterns: list[str]) -> bool:
@@ -571,7 +571,8 @@ def test_dockerignore_sends_only_what_the_images_copy() -> None:
     patterns = dockerignore_patterns()
     for path in (".git/config", "output/.gitkeep", "tests/conftest.py", "benchmarks/run.py", ".venv/bin/python",
                  "venv/bin/python", "common/__pycache__/cli.cpython-311.pyc", ".pytest_cache/README.md",
-                 "requirements-dev.txt", ".env", "docker/standins/build", "docker/standins/python.Dockerfile"):
+                 "requirements-dev.txt", "requirements-dev.lock", ".env", ".env.example",
+                 "docker/standins/build", "docker/standins/python.Dockerfile"):
         assert dockerignored(path, patterns), f"{path} would be sent to the builder"
 
 

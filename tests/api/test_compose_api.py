@@ -60,12 +60,11 @@ def test_api_environment_names_real_settings_and_reaches_both_services(monkeypat
 def test_dockerfile_api_copies_only_what_the_service_imports() -> None:
     instructions = dockerfile(ROOT / "Dockerfile.api")
     sources = sorted(s.rstrip("/") for s in copy_sources(instructions))
-    assert sources == sorted(["requirements.txt", "requirements-grid.txt", "requirements-api.txt", "common", "grid",
-                              "api"])
+    assert sources == sorted(["requirements-api.lock", "common", "grid", "api"])
     users = [i.args for i in instructions if i.keyword.upper() == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-    for path in ("requirements-api.txt", "requirements-grid.txt", "grid/snapshot.py", "api/__main__.py",
+    for path in ("requirements-api.lock", "grid/snapshot.py", "api/__main__.py",
                  "api/migrations/versions/0001_initial.py"):
         assert not dockerignored(path, patterns), f"{path} is needed by Dockerfile.api but ignored"
