@@ -33,14 +33,18 @@ def test_an_instant_outside_the_wire_contract_is_a_422(client: TestClient, times
     assert "timestamp:" in response.json()["detail"] and "outside the instants" in response.json()["detail"]
 
 
-def test_an_unexpected_graphql_error_is_masked_and_logged_with_the_id_the_client_gets(
-        client: TestClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    services = client.app.state.services  # type: ignore[attr-defined]
-
+@pytest.fixture
+def broken_launch(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Launching a simulation fails with an error no handler expects, naming a private path."""
     def broken(*_args: Any) -> Any:
         raise OverflowError("date value out of range at /secret/path")
 
-    monkeypatch.setattr(services.simulations, "launch", broken)
+    monkeypatch.setattr(client.app.state.services.simulations, "launch", broken)  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("broken_launch")
+def test_an_unexpected_graphql_error_is_masked_and_logged_with_the_id_the_client_gets(
+        client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="api.graphql.guards"):
         answer = gql(client, "mutation { runSimulation { id } }")
     error = answer["errors"][0]
@@ -89,14 +93,9 @@ def test_a_query_costing_more_than_the_limit_is_refused(make_client: Callable[..
     assert gql(client, "{ simulations(limit: 100) { id kind launchedAt } }") == {"data": {"simulations": []}}
 
 
+@pytest.mark.usefixtures("broken_launch")
 def test_an_unexpected_rest_error_is_a_500_with_the_request_id_of_its_log_line(
-        client: TestClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    services = client.app.state.services  # type: ignore[attr-defined]
-
-    def broken(*_args: Any) -> Any:
-        raise OverflowError("date value out of range at /secret/path")
-
-    monkeypatch.setattr(services.simulations, "launch", broken)
+        client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     client_500 = TestClient(client.app, raise_server_exceptions=False)
     with caplog.at_level(logging.ERROR, logger="api.errors"):
         answer = client_500.post("/api/simulations", json={})
