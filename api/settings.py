@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import socket
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -82,7 +84,23 @@ class ApiSettings(BrokerSettings):
         4096, ge=16, description="messages buffered per live client; a client further behind is disconnected"
     )
     prefetch: int = Field(500, ge=1, le=65535, description="unacknowledged live results held at once")
+    results_queue: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+        description="this service's durable queue on pvsim.results; every web service needs its own (two on one "
+        "queue would each get part of the feed) and finds it again after a restart (default: "
+        "pvsim.api.<host name>.<port>)"
+    )
+    results_queue_expires_s: int = Field(
+        86_400, ge=60, description="the broker deletes this service's queue once it has had no consumer this long, "
+        "so the queue of a service that moved or is gone does not fill the broker's disk; a service down longer "
+        "loses the results published meanwhile [s]"
+    )
     stats_interval_s: float = Field(5.0, gt=0, description="how often the live feed reports pipeline counts [s]")
+
+    def results_queue_name(self) -> str:
+        """``--results-queue``, or ``pvsim.api.<host name>.<port>``: one per service on a host, kept over restarts."""
+        host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:100] or "host"
+        return self.results_queue or f"pvsim.api.{host}.{self.port}"
 
     @field_validator("database_url")
     @classmethod

@@ -1,7 +1,8 @@
 """Consumer of the PV simulator's live results (``pvsim.results``) inside the web service's event loop.
 
-Its own durable quorum queue ``pvsim.api`` is bound to ``result.*.interval`` and
-``result.*.run``. Messages are handled in batches of what has arrived: bad ones are
+Its own durable quorum queue (:func:`api_queue`; one per web service, so each gets every
+result) is bound to ``result.*.interval`` and ``result.*.run``. Messages are handled in
+batches of what has arrived: bad ones are
 republished to ``pvsim.dead_letter`` with the reason (confirmed, then acked), good ones are
 upserted in one transaction, and only after that commit are they acknowledged and pushed to
 live clients. While the database is unreachable the batch is retried with backoff and stays
@@ -47,17 +48,23 @@ from common.topology import (
 
 log = logging.getLogger(__name__)
 
-API_QUEUE = QueueSpec(
-    name="pvsim.api",
-    exchange=RESULTS_EXCHANGE,
-    bindings=(INTERVAL_BINDING, RUN_BINDING),
-    arguments={
-        "x-queue-type": "quorum",
-        "x-delivery-limit": DELIVERY_LIMIT,
-        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-    },
-)
-"""The web service's queue of live results."""
+
+
+def api_queue(name: str, expires_s: int) -> QueueSpec:
+    """A web service's queue of live results: ``name`` (each service its own: consumers of one queue share
+    its messages), deleted by the broker after ``expires_s`` [s] without a consumer (``x-expires``)."""
+    return QueueSpec(
+        name=name,
+        exchange=RESULTS_EXCHANGE,
+        bindings=(INTERVAL_BINDING, RUN_BINDING),
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-expires": expires_s * 1000,
+        },
+    )
+
 
 CONNECT_TIMEOUT_S = 10.0
 """How long one connection attempt to a broker node may take [s]."""
@@ -135,10 +142,11 @@ class ResultsConsumer:
     service works without a broker), consumes, and handles batches until cancelled.
     """
 
-    def __init__(self, amqp_url: str, db: Database, hub: Hub, prefetch: int = 500,
+    def __init__(self, amqp_url: str, db: Database, hub: Hub, queue: QueueSpec, prefetch: int = 500,
                  on_stored: Callable[[set[tuple[str, datetime]]], None] | None = None,
                  stats_interval_s: float = 5.0) -> None:
         self.amqp_url = amqp_url
+        self.queue = queue
         self.db = db
         self.hub = hub
         self.prefetch = prefetch
@@ -201,7 +209,7 @@ class ResultsConsumer:
                     continue
                 self._connection = connection
                 self.state.broker = "connected"
-                log.info("consuming live results from %s (queue %s)", _safe(nodes[index]), API_QUEUE.name)
+                log.info("consuming live results from %s (queue %s)", _safe(nodes[index]), self.queue.name)
                 return connection, channel, index
             log.warning("no broker node reachable; trying again in %.1f s", delay)
             await asyncio.sleep(delay)
@@ -217,9 +225,9 @@ class ResultsConsumer:
         dead_letters = await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True,
                                                    arguments=cast(FieldTable, DEAD_LETTER.arguments))
         await dead_letters.bind(self._dead_letter_exchange, routing_key="")
-        queue = await channel.declare_queue(API_QUEUE.name, durable=True,
-                                            arguments=cast(FieldTable, API_QUEUE.arguments))
-        for key in API_QUEUE.bindings:
+        queue = await channel.declare_queue(self.queue.name, durable=True,
+                                            arguments=cast(FieldTable, self.queue.arguments))
+        for key in self.queue.bindings:
             await queue.bind(results, routing_key=key)
         await queue.consume(self._inbox.put)
         return channel
@@ -306,7 +314,7 @@ class ResultsConsumer:
         try:
             async with self._connection.channel() as channel:
                 dead = await channel.declare_queue(DEAD_LETTER_QUEUE, passive=True)
-                own = await channel.declare_queue(API_QUEUE.name, passive=True)
+                own = await channel.declare_queue(self.queue.name, passive=True)
                 self.state.dead_letters = dead.declaration_result.message_count
                 self.state.queue_depth = own.declaration_result.message_count
         except Exception as error:  # a passing broker hiccup must not stop the stats

@@ -37,3 +37,9 @@ def day_of_intervals(meter_id: str, first: datetime, count: int, interval_s: int
     """``count`` consecutive intervals from ``first``, meter power rising 0.01 kW per interval."""
     return [interval(meter_id, first + timedelta(seconds=k * interval_s), meter_kw=1.0 + 0.01 * k,
                      interval_s=interval_s, **kwargs) for k in range(count)]
+
+
+def results_queue(client: TestClient) -> str:
+    """Name of the service's own queue on ``pvsim.results``."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    return services.consumer.queue.name

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.live.consumer import API_QUEUE
+from tests.api.helpers import results_queue
 from tests.api.test_live_feed import live_client, wait_for
 from tests.conftest import queue_depth, start_service
 from tests.feed import csv_interval_means
@@ -32,7 +32,7 @@ def test_a_broker_run_stores_every_interval_with_the_csv_means_and_the_live_grid
     assert pv.wait(timeout=300) == 0, (tmp_path / "pv.log").read_text()
     wait_for(lambda: client.get("/api/health").json()["live"]["runs_stored"] == 2, timeout_s=120,
              what="both run-complete notices")
-    wait_for(lambda: queue_depth(amqp_url, API_QUEUE.name) == 0, what="the queue drained")
+    wait_for(lambda: queue_depth(amqp_url, results_queue(client)) == 0, what="the queue drained")
 
     for meter_id in ("meter-1", "meter-2"):
         expected = csv_interval_means(out / meter_id / f"{DAY.isoformat()}.csv", RESULTS_INTERVAL_S)

@@ -15,10 +15,9 @@ import pika
 import pytest
 from fastapi.testclient import TestClient
 
-from api.live.consumer import API_QUEUE
 from common.schema import encode
 from common.topology import DEAD_LETTER_QUEUE, REASON_HEADER, RESULTS_EXCHANGE, interval_routing_key, run_routing_key
-from tests.api.helpers import interval
+from tests.api.helpers import interval, results_queue
 from tests.conftest import queue_depth, rabbitmqctl
 
 pytestmark = pytest.mark.integration
@@ -75,7 +74,7 @@ def test_intervals_are_stored_upserted_and_pushed_in_order(amqp_url: str,
     wait_for(lambda: client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"][0]["meter_power_kw"] == 9.0,
              what="the upsert")
     assert len(client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]) == 30
-    wait_for(lambda: queue_depth(amqp_url, API_QUEUE.name) == 0, what="every message acked")
+    wait_for(lambda: queue_depth(amqp_url, results_queue(client)) == 0, what="every message acked")
 
 
 def test_bad_messages_are_dead_lettered_with_the_reason_and_the_rest_kept(

@@ -58,3 +58,18 @@ def test_an_unreachable_database_at_start_ends_with_one_error_line_and_exit_1(tm
     last = done.stderr.strip().splitlines()[-1]
     assert "ERROR api: database postgresql+psycopg://nobody@127.0.0.1:1/pvsim unreachable" in last
     assert "PVSIM_DATABASE_URL" in last
+
+
+def test_each_service_has_its_own_results_queue_by_default_and_the_name_is_a_setting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PVSIM_RESULTS_QUEUE", raising=False)
+    monkeypatch.setattr("socket.gethostname", lambda: "web host/1")
+    one, two = (parse_settings(ApiSettings, ["--port", port], "api", "") for port in ("8001", "8002"))
+    assert (one.results_queue_name(), two.results_queue_name()) == ("pvsim.api.web-host-1.8001",
+                                                                    "pvsim.api.web-host-1.8002")
+    monkeypatch.setenv("PVSIM_RESULTS_QUEUE", "pvsim.api.dashboard")
+    assert parse_settings(ApiSettings, [], "api", "").results_queue_name() == "pvsim.api.dashboard"
+    named = parse_settings(ApiSettings, ["--results-queue", "mine", "--results-queue-expires-s", "600"], "api", "")
+    assert (named.results_queue_name(), named.results_queue_expires_s) == ("mine", 600)
+    with pytest.raises(SystemExit):
+        parse_settings(ApiSettings, ["--results-queue", "a queue with spaces"], "api", "")
