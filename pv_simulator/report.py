@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta, timezone
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from grid.layout import is_grid_day, is_grid_result
-from pv_simulator.summary import DaySummary, read_day_csv, summarize_csv
+from pv_simulator.summary import DaySummary, read_day_csv, summarize_frame
 
 # (header, width, value of a summary): units in the header, the values in plain numbers.
 TABLE = (
@@ -52,16 +54,23 @@ def _clock(timestamp: str | None) -> str:
     return "-" if timestamp is None else timestamp[11:19]
 
 
-def format_table(summaries: Iterable[DaySummary]) -> str:
-    """Plain-text table, one line per summary under a header with units; text columns left-aligned."""
+def format_table(summaries: Iterable[DaySummary], dc_capacity_kw: float | None = None) -> str:
+    """Plain-text table, one line per summary under a header with units; text columns left-aligned.
+
+    With ``dc_capacity_kw`` [kWp], a last column gives the PV's specific yield of the day [kWh/kWp].
+    """
+    table: tuple[tuple[str, int, Callable[[DaySummary], str]], ...] = TABLE
+    if dc_capacity_kw:
+        table = (*TABLE, ("yield [kWh/kWp]", 15, lambda s: f"{s.pv_kwh / dc_capacity_kw:.3f}"))
+
     def cells(values: Sequence[str]) -> str:
         return "  ".join(
             value.ljust(width) if index < 2 else value.rjust(width)
-            for index, (value, (_, width, _)) in enumerate(zip(values, TABLE, strict=True))
+            for index, (value, (_, width, _)) in enumerate(zip(values, table, strict=True))
         ).rstrip()
 
-    lines = [cells([header for header, _, _ in TABLE])]
-    lines += [cells([render(summary) for _, _, render in TABLE]) for summary in summaries]
+    lines = [cells([header for header, _, _ in table])]
+    lines += [cells([render(summary) for _, _, render in table]) for summary in summaries]
     return "\n".join(lines) + "\n"
 
 
@@ -156,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("path", type=Path,
                         help="a day CSV (<output>/<meter_id>/<YYYY-MM-DD>.csv) or a directory searched "
                              "recursively for *.csv (hidden directories such as .pvsim are skipped)")
+    parser.add_argument("--year-view", action="store_true",
+                        help="also write <meter folder>/year.png for each meter: monthly consumption, PV, import "
+                             "and export [kWh] as bars and a carpet of net power [kW], day of year x time of day")
+    parser.add_argument("--dc-capacity-kw", type=float, default=None,
+                        help="the PV's DC capacity [kWp]: adds its specific yield [kWh/kWp] to the table and the "
+                             "year view")
     parser.add_argument("--plot", action="store_true",
                         help="also write <YYYY-MM-DD>.png beside each CSV: meter, PV and net power [kW] "
                              "over the day against local time; for grid results (<output>/grid/<feeder>/) the "
@@ -176,19 +191,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     grid_days = [path for path in paths if is_grid_result(path)]  # output/grid/<feeder>/: plotted, not tabled
     paths = [path for path in paths if path not in grid_days]
     failed = plot_grid_days(grid_days) if args.plot else 0
+    if args.dc_capacity_kw is not None and not args.dc_capacity_kw > 0:
+        print(f"report: --dc-capacity-kw must be > 0, got {args.dc_capacity_kw}", file=sys.stderr)
+        return 2
     summaries = []
+    carpets: dict[str, list[tuple[DaySummary, npt.NDArray[np.float64]]]] = {}
     for path in paths:
         try:
-            summary = summarize_csv(path)
+            frame = read_day_csv(path)
+            summary = summarize_frame(frame)
             if args.plot and summary.rows:
                 plot_day(path, path.with_suffix(".png"), summary)
+            if args.year_view and summary.rows:
+                from pv_simulator.year_view import net_by_time_of_day
+
+                carpets.setdefault(str(path.parent), []).append((summary, net_by_time_of_day(frame)))
         except (OSError, ValueError) as error:
             print(f"report: skipping {path}: {error}", file=sys.stderr)
             failed += 1
             continue
         summaries.append(summary)
-    sys.stdout.write(format_table(summaries))
+    sys.stdout.write(format_table(summaries, args.dc_capacity_kw))
+    for folder, days in carpets.items():
+        failed += _write_year_view(Path(folder), days, args.dc_capacity_kw)
     return 1 if failed else 0
+
+
+def _write_year_view(folder: Path, days: list[tuple[DaySummary, npt.NDArray[np.float64]]],
+                     dc_capacity_kw: float | None) -> int:
+    """Draw ``folder/year.png`` from one meter's days (summary, net by time of day); returns 1 on failure."""
+    from pv_simulator.year_view import MeterYear, plot_year
+
+    days = sorted(days, key=lambda day: str(day[0].day))
+    year = MeterYear(str(days[0][0].meter_id), [summary for summary, _ in days], np.stack([net for _, net in days]))
+    try:
+        print(f"report: wrote {plot_year(year, folder / 'year.png', dc_capacity_kw)}", file=sys.stderr)
+    except (OSError, ValueError) as error:
+        print(f"report: no year view for {folder}: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

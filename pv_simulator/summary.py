@@ -77,7 +77,11 @@ def summarize_csv(path: str | os.PathLike[str]) -> DaySummary:
     OSError, ValueError
         As :func:`read_day_csv`.
     """
-    frame = read_day_csv(path)
+    return summarize_frame(read_day_csv(path))
+
+
+def summarize_frame(frame: pd.DataFrame) -> DaySummary:
+    """:func:`summarize_csv` of a day already read with :func:`read_day_csv`."""
     meter_id = str(frame["meter_id"].iloc[0]) if len(frame) else None
     return summarize(
         frame["timestamp"].to_numpy(dtype=str),
