@@ -114,27 +114,40 @@ def write_meter(job: BatchJob, meter: int) -> int:
 
 def _write_meter_day(job: BatchJob, chain: ModelChain, meter_id: str, day: LocalDay, timestamps_s: np.ndarray,
                      power_w: np.ndarray, battery: BatteryDevice | None = None) -> None:
-    """Run the chain over one meter-day and write its CSV and summary."""
+    """Run the chain over one meter-day and write its CSV and summary.
+
+    With a battery the PV column is the PV fed after any curtailment, so that net = meter - PV + battery holds
+    in every row as printed.
+    """
     path = job.output_dir / meter_id / f"{day.day.isoformat()}.csv"
     power = chain.run(day, timestamps_s, power_w)
-    columns = None if battery is None else (power.device_dw, battery.soc_dw)
-    body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, power.pv_dw, columns)
-    totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, _timestamps_of(body),
-                                 None if battery is None else power.device_dw)
+    if battery is None:
+        body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, power.pv_dw)
+        totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, _timestamps_of(body))
+        header, figures = HEADER, None
+    else:
+        pv_fed_dw = power.pv_dw - battery.curtailed_dw
+        body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, pv_fed_dw,
+                           (battery.battery_dw, battery.soc_dw))
+        totals = DayTotals.of_arrays(power.meter_dw, pv_fed_dw, _timestamps_of(body), battery.battery_dw)
+        header, figures = BATTERY_HEADER, _battery_figures(battery, power.meter_power_kw, power.pv_power_kw,
+                                                           job.plan.interval_s)
     summary = totals.summary(meter_id, day.day.isoformat(), job.plan.interval_s)
-    header, figures = HEADER, None
-    if battery is not None:
-        header = BATTERY_HEADER
-        result = Dispatch(power.device_dw / 10_000, battery.soc_dw / 10_000, np.zeros(power.device_dw.shape),
-                          battery.soc_kwh)
-        balance = battery_balance(power.meter_power_kw, power.pv_power_kw, job.plan.interval_s, result,
-                                  battery.spec.capacity_kwh, battery.day_start_soc_kwh)
-        figures = battery_day_fields(balance, battery.day_start_soc_kwh)
     try:
         replace_atomically([(path, (header.encode(), body)), (path.with_name(f"{summary.day}.summary.json"),
                                                               (summary_json(summary, figures).encode(),))])
     except OSError as error:
         raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}") from error
+
+
+def _battery_figures(battery: BatteryDevice, meter_kw: np.ndarray, pv_kw: np.ndarray,
+                     interval_s: float) -> dict[str, float | None]:
+    """The ``"battery"`` object of a day summary, from the day's columns as written."""
+    result = Dispatch(battery.battery_dw / 10_000, battery.soc_dw / 10_000, battery.curtailed_dw / 10_000,
+                      battery.soc_kwh)
+    balance = battery_balance(meter_kw, pv_kw, interval_s, result, battery.spec.capacity_kwh,
+                              battery.day_start_soc_kwh)
+    return battery_day_fields(balance, battery.day_start_soc_kwh)
 
 
 def _timestamps_of(body: bytes) -> Callable[[int], str]:

@@ -255,18 +255,25 @@ class BatteryDevice:
         State of charge at the end of each reading of the last day run [0.1 Wh], as the day files keep it.
     day_start_soc_kwh : float
         State of charge before the first reading of the last day run [kWh].
+    battery_dw, curtailed_dw : ndarray of int64
+        The battery's power and the PV curtailed at each reading of the last day run [0.1 W].
     """
 
     def __init__(self, spec: BatterySpec, interval_s: float, soc_kwh: float = 0.0) -> None:
         self.spec, self.interval_s, self.soc_kwh = spec, interval_s, soc_kwh
         self.day_start_soc_kwh = soc_kwh
         self.soc_dw: IntArray = np.zeros(0, dtype=np.int64)
+        self.battery_dw: IntArray = np.zeros(0, dtype=np.int64)
+        self.curtailed_dw: IntArray = np.zeros(0, dtype=np.int64)
 
     def power_dw(self, day: LocalDay, timestamps_s: IntArray, meter_dw: IntArray, pv_dw: IntArray) -> IntArray:
-        """The battery's power at each reading [0.1 W], positive while charging; dispatched on the powers as the
-        day files hold them (0.1 W), so a file's own columns reproduce it."""
+        """What the battery adds to the net at each reading [0.1 W]: its power (positive while charging) plus the
+        PV it had curtailed (0 but for a feed-in limit); dispatched on the powers as the day files hold them
+        (0.1 W), so a file's own columns reproduce it."""
         result = dispatch(meter_dw / 10_000, pv_dw / 10_000, self.interval_s, self.spec, self.soc_kwh,
                           day.wall_seconds(timestamps_s) / 3600)
         self.day_start_soc_kwh, self.soc_kwh = self.soc_kwh, result.soc_kwh
         self.soc_dw = np.rint(result.battery_soc_kwh * 10_000).astype(np.int64)
-        return np.rint(result.battery_power_kw * 10_000).astype(np.int64)
+        self.battery_dw = np.rint(result.battery_power_kw * 10_000).astype(np.int64)
+        self.curtailed_dw = np.rint(result.curtailed_kw * 10_000).astype(np.int64)
+        return self.battery_dw + self.curtailed_dw

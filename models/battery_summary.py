@@ -125,7 +125,8 @@ def battery_day_fields(balance: BatteryBalance, soc_start_kwh: float) -> dict[st
 
     return {
         "charged_kwh": round(balance.charged_kwh, 6), "discharged_kwh": round(balance.discharged_kwh, 6),
-        "losses_kwh": round(balance.losses_kwh, 6), "soc_start_kwh": round(soc_start_kwh, 6),
+        "losses_kwh": round(balance.losses_kwh, 6), "curtailed_kwh": round(balance.curtailed_kwh, 6),
+        "soc_start_kwh": round(soc_start_kwh, 6),
         "soc_end_kwh": round(soc_start_kwh + balance.soc_change_kwh, 6),
         "equivalent_full_cycles": round(balance.equivalent_full_cycles, 4),
         "pv_only_imported_kwh": round(balance.pv_only_imported_kwh, 6),

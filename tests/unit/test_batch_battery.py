@@ -112,3 +112,19 @@ def test_the_day_summary_gives_the_batterys_energies_and_pv_alone(with_battery):
     assert battery["pv_only_imported_kwh"] == pytest.approx(alone, abs=1e-6)
     assert summary["imported_kwh"] < battery["pv_only_imported_kwh"]
     assert summary["self_sufficiency_percent"] > battery["pv_only_self_sufficiency_percent"]
+
+
+def test_grid_friendly_files_cap_the_export_and_show_the_pv_fed_after_curtailment(tmp_path):
+    low_load = ["--meters", "1", "--model", "gaussian", "--gaussian-mean-w", "300", "--gaussian-std-w", "100"]
+    plain = run(tmp_path, "plain", *low_load)
+    capped = run(tmp_path, "capped", *low_load, "--battery-kwh", "3", "--battery-strategy", "grid-friendly",
+                 "--battery-feed-in-limit-percent", "30")
+    frame, before = meter_days(capped), meter_days(plain)
+    assert frame.net_power_kw.min() >= -1.5 - 1e-4  # 30 % of the clear-sky model's 5 kWp
+    assert np.array_equal(np.rint(frame.net_power_kw * 10_000), np.rint(
+        (frame.meter_power_kw - frame.pv_power_kw + frame.battery_power_kw) * 10_000))
+    cut = before.pv_power_kw - frame.pv_power_kw
+    assert cut.min() >= 0 and cut.max() > 0.5
+    summary = json.loads((capped / "meter-1" / "2026-06-21.summary.json").read_text())
+    day = cut[frame.timestamp.str.startswith("2026-06-21")]
+    assert summary["battery"]["curtailed_kwh"] == pytest.approx(day.sum() * 60 / 3600, abs=1e-3)
