@@ -50,6 +50,14 @@ class PowerFlows(Protocol):
         """
         ...
 
+    def hosting_capacity(self, feeder: str, scenarios: int, seed: int) -> dict[str, Any]:
+        """Feeder ``feeder``'s stochastic PV hosting capacity over ``scenarios`` deployments drawn from ``seed``.
+
+        Returns ``active_power_mw`` / ``reactive_power_mvar`` (0: no single load), ``bus_vm_pu`` (the
+        median scenario at its capacity) and ``details``: the study's summary. Raises :class:`PowerFlowError`.
+        """
+        ...
+
     def feeders(self) -> list[str]:
         """Names of the feeders the grid package knows."""
         ...
@@ -134,6 +142,21 @@ class GridPowerFlows:
             "line_loading_max_percent": float(result.line_loading_max_percent[k]),
             "losses_kw": float(result.losses_kw[k]),
         } for k in range(len(powers_kw))]
+
+    def hosting_capacity(self, feeder: str, scenarios: int, seed: int) -> dict[str, Any]:
+        """Through ``grid.hosting.run.study`` with the command's default limits and operating point."""
+        from grid.hosting.run import study
+        from grid.hosting.settings import HostingSettings
+
+        try:
+            chosen: dict[str, Any] = {"feeder": feeder, "scenarios": scenarios, "seed": seed,
+                                      "power_factor": self.power_factor}
+            settings = HostingSettings(**chosen)  # the other settings: their defaults (or PVSIM_* environment)
+            result = study(settings)
+        except ValueError as error:  # a limit violated without PV, diverged
+            raise PowerFlowError(str(error)) from None
+        return {"active_power_mw": 0.0, "reactive_power_mvar": 0.0, "bus_vm_pu": result.median_vm_pu,
+                "details": _plain(result.summary)}
 
     def day(self, feeder: str, intervals: Sequence[Mapping[str, Any]], date: dt.date, timezone: str) -> dict[str, Any]:
         """The day through ``grid.timeseries.solve_day`` (one batch) and ``grid.summary.summarize_day``.

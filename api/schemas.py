@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from common.schema import EARLIEST, LATEST, MeterId
-from grid.layout import FEEDER_NAMES
+from grid.layout import FEEDER_NAMES, check_feeder_name
 
 MAX_LOAD_MW = 100.0
 """Largest load accepted on the assignment's network [MW] (far beyond what its 0.4 kV line carries)."""
@@ -82,10 +82,27 @@ class DayRequest(_Request):
         return value
 
 
-SimulationRequest = LoadRequest | BuildingRequest | DayRequest | AssignmentRequest
-"""The four accepted bodies of ``POST /api/simulations``."""
+MAX_HOSTING_SCENARIOS = 1000
+"""Most scenarios one request may ask for (1,000 take 1-40 s on the SimBench feeders)."""
 
-SimulationKind = Literal["assignment", "load", "building", "day"]
+
+class HostingRequest(_Request):
+    """The feeder's stochastic PV hosting capacity (``python -m grid hosting-capacity`` with its default limits)."""
+
+    feeder: str = Field(min_length=1, max_length=64, description="feeder name (grid.feeders)")
+    scenarios: int = Field(ge=1, le=MAX_HOSTING_SCENARIOS, description="random PV deployments")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of the deployments (same seed, same result)")
+
+    @field_validator("feeder")
+    @classmethod
+    def _known_feeder(cls, value: str) -> str:
+        return check_feeder_name(value)
+
+
+SimulationRequest = LoadRequest | BuildingRequest | DayRequest | HostingRequest | AssignmentRequest
+"""The five accepted bodies of ``POST /api/simulations``."""
+
+SimulationKind = Literal["assignment", "load", "building", "day", "hosting-capacity"]
 
 
 class SimulationOut(BaseModel):

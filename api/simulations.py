@@ -1,4 +1,4 @@
-"""Launching simulations: the four request forms of ``POST /api/simulations`` (and ``runSimulation``).
+"""Launching simulations: the five request forms of ``POST /api/simulations`` (and ``runSimulation``).
 
 Each call runs the power flow (through :class:`api.power_flows.PowerFlows`), stores the
 simulation and returns it. Blocking and CPU-bound: call it from a worker thread.
@@ -19,6 +19,7 @@ from api.schemas import (
     AssignmentRequest,
     BuildingRequest,
     DayRequest,
+    HostingRequest,
     LoadRequest,
     SimulationOut,
     SimulationRequest,
@@ -75,6 +76,9 @@ class Simulations:
             kind, result = "building", self._building(request)
         elif isinstance(request, DayRequest):
             kind, result = "day", self._day(request)
+        elif isinstance(request, HostingRequest):
+            kind, result = "hosting-capacity", self.flows.hosting_capacity(request.feeder, request.scenarios,
+                                                                           request.seed)
         else:
             kind, result = "assignment", self.flows.load(ASSIGNMENT_P_MW, ASSIGNMENT_Q_MVAR)
         row = Simulation(

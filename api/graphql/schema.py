@@ -169,12 +169,14 @@ class Mutation:
     @strawberry.mutation(permission_classes=[HasToken],
                          description="Run and store a power flow. No arguments: the assignment's network; "
                                      "pMw+qMvar: that load; meterId+timestamp: a stored building interval on "
-                                     "the feeder; feeder+date: a day of stored live results.")
+                                     "the feeder; feeder+date: a day of stored live results; feeder+scenarios"
+                                     " (+seed): the feeder's stochastic PV hosting capacity.")
     async def run_simulation(self, info: Info, p_mw: float | None = None, q_mvar: float | None = None,
                              meter_id: str | None = None, timestamp: dt.datetime | None = None,
-                             feeder: str | None = None, date: dt.date | None = None) -> Simulation:
+                             feeder: str | None = None, date: dt.date | None = None, scenarios: int | None = None,
+                             seed: int | None = None) -> Simulation:
         given = {"p_mw": p_mw, "q_mvar": q_mvar, "meter_id": meter_id, "timestamp": timestamp, "feeder": feeder,
-                 "date": date}
+                 "date": date, "scenarios": scenarios, "seed": seed}
         try:
             request = _REQUEST.validate_python({k: v for k, v in given.items() if v is not None})
         except ValidationError as error:

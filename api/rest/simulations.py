@@ -15,6 +15,7 @@ from api.schemas import (
     AssignmentRequest,
     BuildingRequest,
     DayRequest,
+    HostingRequest,
     LatestActivePower,
     LatestReactivePower,
     LoadRequest,
@@ -28,11 +29,11 @@ from api.simulations import NotFound, simulation_out
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"])
 
-FORMS = "{} (the assignment), {p_mw, q_mvar}, {meter_id, timestamp} or {feeder, date}"
+FORMS = "{} (the assignment), {p_mw, q_mvar}, {meter_id, timestamp}, {feeder, date} or {feeder, scenarios[, seed]}"
 
 
 _FORM_OF_MODEL: dict[type, str] = {AssignmentRequest: "assignment", LoadRequest: "load", BuildingRequest: "building",
-                  DayRequest: "day"}
+                  DayRequest: "day", HostingRequest: "hosting-capacity"}
 
 
 def _form(body: Any) -> str | None:
@@ -43,7 +44,7 @@ def _form(body: Any) -> str | None:
     if not keys:
         return "assignment"
     for form, fields in (("load", {"p_mw", "q_mvar"}), ("building", {"meter_id", "timestamp"}),
-                         ("day", {"feeder", "date"})):
+                         ("hosting-capacity", {"scenarios", "seed"}), ("day", {"feeder", "date"})):
         if keys & fields:
             return form
     return None
@@ -53,7 +54,8 @@ Request = Annotated[
     Annotated[AssignmentRequest, Tag("assignment")]
     | Annotated[LoadRequest, Tag("load")]
     | Annotated[BuildingRequest, Tag("building")]
-    | Annotated[DayRequest, Tag("day")],
+    | Annotated[DayRequest, Tag("day")]
+    | Annotated[HostingRequest, Tag("hosting-capacity")],
     Discriminator(_form, custom_error_type="simulation_form",
                   custom_error_message=f"the body must be one of {FORMS}"),
 ]
@@ -88,7 +90,9 @@ async def launch_simulation(
     - ``{}`` (or an empty body): the assignment's network (a 0.1 MW / 0.05 Mvar load);
     - ``{"p_mw", "q_mvar"}``: that load on the same network;
     - ``{"meter_id", "timestamp"}``: that building's stored interval at that instant on the configured feeder;
-    - ``{"feeder", "date"}``: the day's time series from stored live results, with its summary.
+    - ``{"feeder", "date"}``: the day's time series from stored live results, with its summary;
+    - ``{"feeder", "scenarios"[, "seed"]}``: the feeder's stochastic PV hosting capacity (``details``: the
+      summary of ``python -m grid hosting-capacity``; ``bus_vm_pu``: the median scenario at its capacity).
     """
     simulation = await run_in_threadpool(services.simulations.launch, body)
     publish(services, simulation)

@@ -6,8 +6,9 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,7 +16,15 @@ from common.cli import parse_settings, require_modules
 from grid import REQUIRED_MODULES
 from grid.hosting.settings import HostingSettings
 
+if TYPE_CHECKING:
+    from grid.hosting.scenarios import Scenarios
+    from grid.hosting.solve import HostingFeeder, Violations
+
 log = logging.getLogger(__name__)
+
+SETTINGS_FIELDS = ("feeder", "scenarios", "seed", "vm_max_pu", "voltage_rise_percent", "loading_max_percent",
+                   "pv_share", "load_share", "power_factor", "pv_median_kwp", "pv_sigma", "pv_min_kwp", "pv_max_kwp")
+"""The settings ``summary.json`` records."""
 
 DESCRIPTION = (
     "Stochastic PV hosting capacity of a feeder: --scenarios random deployments (a random order of the feeder's "
@@ -29,22 +38,34 @@ DESCRIPTION = (
 )
 
 
-def run(settings: HostingSettings) -> tuple[list[Path], dict[str, Any]]:
-    """Solve and write one hosting-capacity study; returns the paths written and the summary.
+@dataclass(frozen=True)
+class Study:
+    """A solved hosting-capacity study: ``summary`` (as ``summary.json``), the median scenario's bus voltages
+    ``median_vm_pu`` (bus name -> [pu], at its capacity), the figure as PNG bytes, the feeder, the
+    scenarios, their violations and ``capacity_kwp`` (S,) [kWp]."""
+
+    summary: dict[str, Any]
+    median_vm_pu: dict[str, float]
+    figure_png: bytes
+    hosting: HostingFeeder
+    scenarios: Scenarios
+    found: Violations
+    capacity_kwp: np.ndarray
+
+
+def study(settings: HostingSettings) -> Study:
+    """Draw, solve and summarise the study ``settings`` describe (no files written).
 
     Raises
     ------
     grid.hosting.solve.HostingInputError, grid.snapshot.PowerFlowDiverged, ValueError
         Bad settings for this feeder, or a power flow that does not converge.
-    grid.output.OutputError
-        The files cannot be written.
     """
     from grid.hosting.plot import hosting_figure
-    from grid.hosting.report import median_scenario, summarize, write_results
+    from grid.hosting.report import median_scenario, summarize
     from grid.hosting.scenarios import KINDS, PvSizes, capacity_kwp, draw_scenarios
     from grid.hosting.solve import Limits, OperatingPoint, check_base, find_violations, prepare, state_vm_pu
 
-    started = time.monotonic()
     limits = Limits(settings.vm_max_pu, settings.voltage_rise_percent, settings.loading_max_percent)
     hosting = prepare(settings.feeder, OperatingPoint(settings.pv_share, settings.load_share, settings.power_factor))
     check_base(hosting, limits)
@@ -55,10 +76,8 @@ def run(settings: HostingSettings) -> tuple[list[Path], dict[str, Any]]:
     solve_s = time.monotonic() - solve_started
     capacity = capacity_kwp(scenarios, found.first_step)
     with_pv = np.where(found.first_step > 0, found.first_step - 1, hosting.buildings)
-    fields = ("feeder", "scenarios", "seed", "vm_max_pu", "voltage_rise_percent", "loading_max_percent", "pv_share",
-              "load_share", "power_factor", "pv_median_kwp", "pv_sigma", "pv_min_kwp", "pv_max_kwp")
-    summary = summarize(hosting, scenarios, found, capacity, {f: getattr(settings, f) for f in fields}, solve_s,
-                        power_flows=int(np.minimum(
+    summary = summarize(hosting, scenarios, found, capacity, {f: getattr(settings, f) for f in SETTINGS_FIELDS},
+                        solve_s, power_flows=int(np.minimum(
                             with_pv + 1 + _round_rest(hosting.buildings, with_pv), hosting.buildings).sum()))
     median = median_scenario(capacity)
     vm = state_vm_pu(hosting, scenarios, median, int(with_pv[median]))
@@ -70,14 +89,35 @@ def run(settings: HostingSettings) -> tuple[list[Path], dict[str, Any]]:
         + f", loading ≤ {settings.loading_max_percent:g} %; PV at {settings.pv_share:g} of kWp, "
         f"loads at {settings.load_share:g} of rating)",
         tuple(k for k in KINDS if k != "voltage_rise" or settings.voltage_rise_percent is not None))
-    paths = write_results(settings.directory(), summary, hosting, scenarios, found, capacity, figure)
-    spread = summary["capacity_kwp"]
+    names = hosting.model.placed.net.bus.name.astype(str).tolist()
+    return Study(summary=summary, median_vm_pu={n: float(v) for n, v in zip(names, vm, strict=True)},
+                 figure_png=figure, hosting=hosting, scenarios=scenarios, found=found,
+                 capacity_kwp=capacity)
+
+
+def run(settings: HostingSettings) -> tuple[list[Path], dict[str, Any]]:
+    """Solve one hosting-capacity study and write its files; returns the paths written and the summary.
+
+    Raises
+    ------
+    grid.hosting.solve.HostingInputError, grid.snapshot.PowerFlowDiverged, ValueError
+        Bad settings for this feeder, or a power flow that does not converge.
+    grid.output.OutputError
+        The files cannot be written.
+    """
+    from grid.hosting.report import write_results
+
+    started = time.monotonic()
+    result = study(settings)
+    summary = result.summary
+    paths = write_results(settings.directory(), summary, result.hosting, result.scenarios, result.found,
+                          result.capacity_kwp, result.figure_png)
+    spread, share = summary["capacity_kwp"], summary["capacity_share_of_trafo"]
     log.info("hosting capacity of %s over %d scenarios: P5 %.1f / P50 %.1f / P95 %.1f kWp (%.2f / %.2f / %.2f of "
              "the %.0f kVA transformer); binding %s; solve %.2f s, total %.2f s -> %s", settings.feeder,
-             settings.scenarios, spread["p5"], spread["p50"], spread["p95"],
-             *(summary["capacity_share_of_trafo"][p] for p in ("p5", "p50", "p95")), hosting.trafo_kva,
-             ", ".join(f"{k} {v:.0%}" for k, v in summary["binding_share"].items() if v), solve_s,
-             time.monotonic() - started, settings.directory())
+             settings.scenarios, spread["p5"], spread["p50"], spread["p95"], share["p5"], share["p50"], share["p95"],
+             summary["trafo_kva"], ", ".join(f"{k} {v:.0%}" for k, v in summary["binding_share"].items() if v),
+             summary["solve_s"], time.monotonic() - started, settings.directory())
     return paths, summary
 
 

@@ -45,6 +45,12 @@ class FakePowerFlows:
                          ) -> list[dict[str, Any]]:
         return [self.buildings(feeder, step) for step in powers_kw]
 
+    def hosting_capacity(self, feeder: str, scenarios: int, seed: int) -> dict[str, Any]:
+        self.calls.append(("hosting_capacity", (feeder, scenarios, seed)))
+        return {"active_power_mw": 0.0, "reactive_power_mvar": 0.0, "bus_vm_pu": {"LV bus": 1.03},
+                "details": {"feeder": feeder, "scenarios": scenarios, "seed": seed,
+                            "capacity_kwp": {"p50": 10.0 + seed}}}
+
     def day(self, feeder: str, intervals: Sequence[Mapping[str, Any]], date: dt.date, timezone: str) -> dict[str, Any]:
         self.calls.append(("day", (feeder, len(intervals))))
         energy = sum((i["meter_power_kw"] - i["pv_power_kw"]) * i["interval_s"] / 3600 for i in intervals)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -70,3 +71,22 @@ def test_a_day_of_stored_intervals_on_the_seed_feeder(grid_client: TestClient) -
     assert details["summary"]["intervals"] == 60
     unknown = grid_client.post("/api/simulations", json={"feeder": "atlantis", "date": "2026-06-21"})
     assert unknown.status_code == 422 and "unknown feeder" in unknown.json()["detail"]
+
+
+def test_a_hosting_capacity_simulation_is_the_command_s_study(grid_client: TestClient) -> None:
+    created = grid_client.post("/api/simulations", json={"feeder": "1-LV-rural1", "scenarios": 30, "seed": 2})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["kind"] == "hosting-capacity"
+    summary = body["details"]
+    assert summary["feeder"] == "1-LV-rural1" and summary["scenarios"] == 30 and summary["seed"] == 2
+    from grid.hosting.scenarios import capacity_kwp, draw_scenarios
+    from grid.hosting.solve import Limits, find_violations, prepare
+
+    hosting = prepare("1-LV-rural1")
+    drawn = draw_scenarios(30, hosting.buildings, 2)
+    capacity = capacity_kwp(drawn, find_violations(hosting, drawn, Limits()).first_step)
+    assert summary["capacity_kwp"]["p50"] == pytest.approx(float(np.percentile(capacity, 50)))
+    assert 1.0 < min(body["bus_vm_pu"].values()) <= max(body["bus_vm_pu"].values()) <= 1.10
+    refused = grid_client.post("/api/simulations", json={"feeder": "1-LV-rural1", "scenarios": 1001})
+    assert refused.status_code == 422 and "scenarios" in refused.text

@@ -72,6 +72,8 @@ def test_bad_input_gets_4xx_with_a_message(client: TestClient) -> None:
         ({"json": {"meter_id": "meter-9", "timestamp": "2026-06-21T12:00:00"}}, 422, "timezone"),
         ({"json": {"feeder": "seed", "date": "2026-13-01"}}, 422, "date"),
         ({"json": {"feeder": "seed", "date": "2026-06-21"}}, 404, "no live results stored for 2026-06-21"),
+        ({"json": {"feeder": "nowhere", "scenarios": 10}}, 422, "unknown feeder 'nowhere'"),
+        ({"json": {"feeder": "seed", "scenarios": 0}}, 422, "scenarios"),
     ]
     for kwargs, status, fragment in cases:
         response = client.post("/api/simulations", **kwargs)  # type: ignore[arg-type]
@@ -155,6 +157,15 @@ def test_a_day_simulation_runs_over_the_stored_day(client: TestClient) -> None:
     assert response.status_code == 201, response.text
     assert response.json()["kind"] == "day"
     assert response.json()["details"]["summary"]["net_kwh"] > 0
+
+
+def test_a_hosting_capacity_simulation_is_stored_with_its_summary(client: TestClient) -> None:
+    response = client.post("/api/simulations", json={"feeder": "seed", "scenarios": 40, "seed": 3})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["kind"] == "hosting-capacity" and body["request"] == {"feeder": "seed", "scenarios": 40, "seed": 3}
+    assert body["details"]["capacity_kwp"]["p50"] == 13.0
+    assert client.get(f"/api/simulations/{body['id']}").json()["details"] == body["details"]
 
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:
