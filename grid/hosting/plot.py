@@ -60,7 +60,7 @@ def _distribution(ax: Axes, capacity_kwp: np.ndarray, kinds: np.ndarray, trafo_k
     ax.set_title(f"Capacity over {capacity_kwp.size} deployments\n(transformer {trafo_kva:.0f} kVA)", fontsize=11)
     none = float(np.mean(kinds == NONE))
     if none:
-        ax.set_xlabel(f"hosting capacity [kWp]\n({none:.0%} of scenarios without violation: capacity = all their PV)")
+        ax.set_xlabel(f"hosting capacity [kWp]\n({none:.1%} of scenarios without violation: capacity = all their PV)")
     ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend
     ax.legend(loc="upper left", fontsize=9)
 
