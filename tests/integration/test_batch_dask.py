@@ -67,6 +67,19 @@ def test_dask_run_writes_the_bytes_of_a_local_run(cluster: DaskCluster, tmp_path
         assert {w["name"] for w in client.scheduler_info()["workers"].values()} == {"w0", "w1"}
 
 
+def test_dask_run_with_a_battery_runs_a_task_per_meter_and_writes_the_local_bytes(cluster: DaskCluster,
+                                                                                  tmp_path: Path) -> None:
+    battery = ("--battery-kwh", "5", "--battery-initial-soc-percent", "40", "--pv-model", "clearsky")
+    done = subprocess.run([sys.executable, "-m", "batch", *SWEEP, *battery, "--output-dir", str(tmp_path / "dask")],
+                          cwd=ROOT, env=_batch_env(PVSIM_SCHEDULER_ADDRESS=cluster.address), capture_output=True,
+                          text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    assert main([*SWEEP, *battery, "--workers", "1", "--output-dir", str(tmp_path / "local")]) == 0
+    _assert_same_as_local(tmp_path / "dask", tmp_path / "local", days=4, meters=2)
+    assert "2 of 2 meters written (11400 rows" in done.stderr
+    assert b"battery_soc_kwh" in (tmp_path / "dask" / "meter-2" / "2026-03-31.csv").read_bytes()
+
+
 def _worker_address(cluster: DaskCluster, name: str) -> str:
     with cluster.client() as client:
         return next(a for a, w in client.scheduler_info()["workers"].items() if w["name"] == name)
