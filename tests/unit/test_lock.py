@@ -17,6 +17,8 @@ LOCKS = {
     "requirements-batch.lock": ["requirements-batch.txt", "requirements-grid.txt"],
 }
 """Each lock and the requirements files it is compiled from (the same table as .ci/lock)."""
+PIP_LOCK = ".ci/pip.lock"
+"""pip itself, which .ci/run installs first (from the literal requirement ``pip``)."""
 _ENTRY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) \\$")
 
 
@@ -51,6 +53,8 @@ def test_the_table_is_the_one_in_the_lock_script() -> None:
     script = (ROOT / ".ci" / "lock").read_text()
     for lock, inputs in LOCKS.items():
         assert f"compile {lock} {' '.join(inputs)}" in script, lock
+    assert f"echo pip | compile {PIP_LOCK} -" in script
+    assert set(locked(PIP_LOCK)) == {"pip"} and locked(PIP_LOCK)["pip"][1] > 0
 
 
 @pytest.mark.parametrize("lock", sorted(LOCKS))
@@ -74,9 +78,8 @@ def test_a_package_has_one_version_in_every_lock() -> None:
 
 @pytest.mark.parametrize("path", sorted([*ROOT.glob("Dockerfile.*"), ROOT / ".ci" / "run"]), ids=lambda p: p.name)
 def test_images_and_ci_install_only_from_a_lock_with_hashes(path: Path) -> None:
-    installs = [line for line in path.read_text().replace("\\\n", " ").splitlines()
-                if "pip install" in line and "--upgrade pip" not in line]
+    installs = [line for line in path.read_text().replace("\\\n", " ").splitlines() if "pip install" in line]
     assert installs, f"{path.name} installs nothing"
     for line in installs:
-        assert re.search(r"--require-hashes -r (requirements[\w-]*\.lock)", line), line
-        assert all(name in LOCKS for name in re.findall(r"-r (\S+)", line)), line
+        assert re.search(r"--require-hashes -r \S+\.lock", line), line
+        assert all(name in {*LOCKS, PIP_LOCK} for name in re.findall(r"-r (\S+)", line)), line
