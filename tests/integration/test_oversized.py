@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pika
@@ -9,7 +11,7 @@ import pytest
 
 from common import topology
 from common.schema import MAX_BODY_BYTES
-from tests.conftest import queue_depth, start_service
+from tests.conftest import ROOT, queue_depth, service_env, start_service
 from tests.expect import read_day
 from tests.integration.test_bad_input import READINGS, end_of_run, publish, reading
 
@@ -53,6 +55,12 @@ def test_an_oversized_body_is_dead_lettered_as_a_truncated_copy_with_its_size_an
         assert headers[topology.TRUNCATED_HEADER] is True
         assert f"exceeds the {MAX_BODY_BYTES}-byte limit" in headers[topology.REASON_HEADER]
         assert headers[topology.ROUTING_KEY_HEADER] == key
+
+    replay = subprocess.run([sys.executable, "-m", "pv_simulator.dead_letters", "--replay"], cwd=ROOT,
+                            env=service_env(amqp_url), capture_output=True, text=True, timeout=60, check=True)
+    assert f"(first {topology.DEAD_LETTER_COPY_BYTES} of {len(big[0])} bytes)" in replay.stdout
+    assert "3 truncated copies of oversized bodies kept" in replay.stderr  # not replayable: kept to be read
+    assert queue_depth(amqp_url, topology.DEAD_LETTER_QUEUE) == 3 and queue_depth(amqp_url) == 0
 
 
 def test_the_dead_letter_queue_is_capped_and_drops_its_oldest_letters(amqp_url: str) -> None:
