@@ -111,15 +111,33 @@ def dashboard_day(meter_id: MeterIdPath, date: DatePath,
                             RunRecord.last_timestamp >= start)
                      .order_by(RunRecord.first_timestamp))
         runs = [RunOut.model_validate(row, from_attributes=True) for row in session.scalars(statement)]
+        expected = readings_expected(runs, start, end)
+        stored = sum(int(row["readings"]) for row in intervals)
         return {"meter_id": meter_id, "date": date, "timezone": settings.timezone, "feeder": settings.feeder,
-                "day_start": start, "day_end": end, "complete": day_complete(runs, start, end),
+                "day_start": start, "day_end": end, "complete": expected is not None and stored >= expected,
+                "readings_expected": expected, "readings_stored": stored,
                 "runs": [run.model_dump() for run in runs], "intervals": intervals, "grid": grid}
 
     day = services.db.run(fetch)
     return Response(orjson.dumps(day, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
-def day_complete(runs: list[RunOut], start: dt.datetime, end: dt.datetime) -> bool:
-    """Whether one of ``runs`` covers ``[start, end)`` (its last reading stands for ``interval_s`` more)."""
-    return any(run.first_timestamp <= start and run.last_timestamp + dt.timedelta(seconds=run.interval_s) >= end
-               for run in runs)
+def readings_expected(runs: list[RunOut], start: dt.datetime, end: dt.datetime) -> int | None:
+    """Readings in ``[start, end)`` announced by a run of ``runs`` that covers it whole (its last reading
+    stands for ``interval_s`` more), the most of any; None if none covers it (the day is not over yet).
+
+    The day is complete when the stored intervals hold as many readings: a covering run's
+    run-complete notice says every reading is on disk, and a shortfall is results the live
+    feed never delivered (the dashboard then says "incomplete" rather than "complete").
+    """
+    counts = [readings_between(run, start, end) for run in runs
+              if run.first_timestamp <= start and run.last_timestamp + dt.timedelta(seconds=run.interval_s) >= end]
+    return max(counts) if counts else None
+
+
+def readings_between(run: RunOut, start: dt.datetime, end: dt.datetime) -> int:
+    """How many readings of a run (``first_timestamp`` + k ``interval_s``, k < ``readings``) lie in [start, end)."""
+    step_us = run.interval_s * 1_000_000
+    first = -(-((start - run.first_timestamp) // dt.timedelta(microseconds=1)) // step_us)
+    last = ((end - run.first_timestamp) // dt.timedelta(microseconds=1) - 1) // step_us
+    return max(0, min(last, run.readings - 1) - max(first, 0) + 1)

@@ -94,6 +94,23 @@ def test_a_day_lists_its_intervals_and_is_complete_once_a_run_covers_it(client: 
     assert client.get("/api/dashboard/meters/meter-1/days/2026-06-20").json()["complete"] is False
 
 
+def test_a_day_covered_by_a_run_whose_intervals_lack_readings_is_incomplete_not_complete(
+        client: TestClient) -> None:
+    lost = range(298, 317)  # 04:58-05:16 local: 19 intervals that never reached the service
+    store_intervals(client, [i for k, i in enumerate(day_of_intervals("meter-1", MIDNIGHT, 1440)) if k not in lost])
+    whole = RunComplete.model_validate({
+        "schema": 1, "meter_id": "meter-1", "run_id": "whole", "meters": ["meter-1"], "readings": 2 * 86_400,
+        "interval_s": 1, "first_timestamp": "2026-06-20T22:00:00Z", "last_timestamp": "2026-06-22T21:59:59Z"},
+        strict=False)
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    services.db.run(lambda s: queries.upsert_run(s, run_row(whole, datetime.now(UTC))))
+    day = client.get("/api/dashboard/meters/meter-1/days/2026-06-21").json()
+    assert (day["complete"], day["readings_expected"], day["readings_stored"]) == (False, 86_400, 86_400 - 19 * 60)
+    store_intervals(client, [i for k, i in enumerate(day_of_intervals("meter-1", MIDNIGHT, 1440)) if k in lost])
+    day = client.get("/api/dashboard/meters/meter-1/days/2026-06-21").json()
+    assert (day["complete"], day["readings_stored"]) == (True, 86_400)
+
+
 def test_bad_meter_or_day_is_a_clear_4xx(client: TestClient) -> None:
     assert client.get("/api/dashboard/meters/bad%20id/days/2026-06-21").status_code == 422
     assert client.get("/api/dashboard/meters/meter-1/days/2026-13-01").status_code == 422
@@ -128,7 +145,7 @@ def test_the_day_answer_is_the_documented_model_exactly(client: TestClient) -> N
         runs = [RunOut.model_validate(r, from_attributes=True) for r in session.scalars(select(RunRecord))]
         return DashboardDay(
             meter_id="meter-1", date=date(2026, 6, 21), timezone="Europe/Berlin", feeder="seed", day_start=start,
-            day_end=end, complete=True, runs=runs,
+            day_end=end, complete=False, readings_expected=86_400, readings_stored=31 * 60, runs=runs,
             intervals=[IntervalOut.model_validate(r, from_attributes=True)
                        for r in queries.intervals_between(session, start, end, "meter-1")],
             grid=[GridResultOut.model_validate(r, from_attributes=True)
@@ -136,6 +153,7 @@ def test_the_day_answer_is_the_documented_model_exactly(client: TestClient) -> N
         ).model_dump(mode="json")
 
     want = services.db.run(expected)
-    assert len(want["intervals"]) == 31 and len(want["grid"]) == 3 and want["complete"] is True
+    # 31 intervals of 60 readings stored of the 86,400 the covering run announced: incomplete
+    assert len(want["intervals"]) == 31 and len(want["grid"]) == 3 and want["complete"] is False
     assert answer.json() == want
     assert answer.json()["intervals"][-1]["interval_start"] == "2026-06-20T22:30:00.250000Z"

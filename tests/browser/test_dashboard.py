@@ -133,13 +133,14 @@ def test_a_running_day_grows_on_the_page_and_ends_equal_to_its_summary(
 
 
 def publish_intervals(amqp_url: str, intervals: list[dict[str, object]]) -> None:
-    """Publish interval results to ``pvsim.results`` as the PV simulator does (persistent JSON)."""
+    """Publish interval results (and run-complete notices) to ``pvsim.results`` as the PV simulator does."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
         channel = connection.channel()
         channel.exchange_declare(RESULTS_EXCHANGE, "topic", durable=True)
         for body in intervals:
-            channel.basic_publish(RESULTS_EXCHANGE, f"result.{body['meter_id']}.interval", json.dumps(body),
+            kind = "run" if "run_id" in body else "interval"
+            channel.basic_publish(RESULTS_EXCHANGE, f"result.{body['meter_id']}.{kind}", json.dumps(body),
                                   pika.BasicProperties(delivery_mode=2, content_type="application/json"))
     finally:
         connection.close()
@@ -181,4 +182,12 @@ def test_choosing_a_meter_shows_its_stored_day_and_its_balance(
         wait_figures(page, (f"{consumed:.1f}", f"{pv:.1f}", f"{imported:.1f}", f"{exported:.1f}",
                             f"{100 * (pv - exported) / pv:.1f}", f"{100 * (consumed - imported) / consumed:.1f}"))
         expect(page.locator("#run-status")).to_have_text("running")  # no run-complete notice for it
+        # a run covering the day completes: its 86,400 readings against the 180 the intervals hold
+        publish_intervals(amqp_url, [{
+            "schema": 1, "meter_id": "meter-2", "run_id": "r", "meters": ["meter-2"], "readings": 86_400,
+            "interval_s": 1, "first_timestamp": "2026-06-19T22:00:00Z", "last_timestamp": "2026-06-20T21:59:59Z"}])
+        expect(page.locator("#run-status")).to_have_text("incomplete: 86,220 readings missing")
+        page.fill("#day", "2026-06-19")
+        page.fill("#day", "2026-06-20")  # fetched again: the same from the service's answer
+        expect(page.locator("#run-status")).to_have_text("incomplete: 86,220 readings missing")
         assert_clean(watched, api.url)

@@ -221,3 +221,22 @@ def test_an_unfinished_run_left_by_an_earlier_start_does_not_block_exit_when_don
     assert "giving up on run lost-run" in pv_log.read_text()
     assert json.loads((runs / "lost-run.json").read_text())["abandoned"] is True
     assert assert_day_exact(services.out, plan_for(DAY, interval_s=60)) == 1440
+
+
+@pytest.mark.parametrize("meter_speed", ["max", "2880"])
+def test_after_a_disk_full_stop_and_a_restart_on_the_grown_disk_every_interval_is_published(
+        amqp_url: str, tmp_path: Path, small_disk: Path, meter_speed: str) -> None:
+    # Issue #21 §5 saw 19 intervals of rows written before such a stop never reach the web service:
+    # the feed (what every web service's queue receives) must hold each interval of the CSV, with its means.
+    feed = ResultsQueue(amqp_url)
+    services = Services(amqp_url, tmp_path)
+    pv, pv_log = services.pv(small_disk)
+    meter, meter_log = services.meter("--speed", meter_speed)  # "max": done before the disk fills
+    assert pv.wait(timeout=120) != 0 and "No space left on device" in pv_log.read_text()
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)  # the disk grows
+    pv, pv_log = services.pv(small_disk)  # meanwhile the live meter goes on
+    finished(meter, meter_log)
+    finished(pv, pv_log)
+    assert assert_day_exact(small_disk, plan_for(DAY)) == 86_400
+    csv = small_disk / "meter-1" / f"{DAY.isoformat()}.csv"
+    assert assert_results_equal_csv(feed.drain(), csv, "meter-1", 60) == 1440

@@ -44,7 +44,6 @@
     runs: [],               // completed runs of the shown meter overlapping the day
     dayStart: null,         // epoch ms of the shown day's local midnights (from the service)
     dayEnd: null,
-    complete: false,
     buffer: [],             // live messages held while a day is being fetched (null: applying live)
     loadToken: 0,
     meters: new Map(),      // meter id -> {first, last} (epoch ms)
@@ -141,7 +140,7 @@
     $("exported-kwh").textContent = fixed1(b.exported);
     $("self-consumption").textContent = fixed1(b.selfConsumption);
     $("self-sufficiency").textContent = fixed1(b.selfSufficiency);
-    $("balance-scope").textContent = state.complete ? "(whole day)" : "(day so far)";
+    $("balance-scope").textContent = readingsMissing() === 0 ? "(whole day)" : "(day so far)";
     const note = $("balance-note");
     note.hidden = b.exact;
     note.textContent = b.exact ? "" : "≈ imported/exported from interval means (the feed lacks import/export means)";
@@ -159,9 +158,13 @@
     const dead = state.stats ? state.stats.dead_letters : null;
     $("dead-letters").textContent = dead == null ? "–" : dead.toLocaleString("en-US");
     const run = $("run-status");
-    if (state.complete) {
+    const missing = readingsMissing();
+    if (missing === 0) {
       run.textContent = "complete";
       run.className = "badge badge-ok";
+    } else if (missing != null) {
+      run.textContent = `incomplete: ${missing.toLocaleString("en-US")} readings missing`;
+      run.className = "badge badge-bad";
     } else if (state.intervals.size) {
       run.textContent = "running";
       run.className = "badge badge-wait";
@@ -394,7 +397,23 @@
   const runStart = (run) => Date.parse(run.first_timestamp);
   const runEnd = (run) => Date.parse(run.last_timestamp) + run.interval_s * 1000;
   const runOverlaps = (run) => state.dayStart != null && runStart(run) < state.dayEnd && runEnd(run) > state.dayStart;
-  const dayComplete = () => state.runs.some((run) => runStart(run) <= state.dayStart && runEnd(run) >= state.dayEnd);
+  const covers = (run) => runStart(run) <= state.dayStart && runEnd(run) >= state.dayEnd;
+
+  /** Readings of the shown day the live feed lacks: those a run covering the day announced (the most of any)
+   * less those the day's intervals hold; 0 when complete, null while no completed run covers the day. */
+  function readingsMissing() {
+    let expected = null;
+    for (const run of state.runs.filter(covers)) {
+      const step = run.interval_s * 1000;
+      const first = Math.max(0, Math.ceil((state.dayStart - runStart(run)) / step));
+      const last = Math.min(run.readings - 1, Math.floor((state.dayEnd - 1 - runStart(run)) / step));
+      expected = Math.max(expected ?? 0, last - first + 1);
+    }
+    if (expected == null) return null;
+    let stored = 0;
+    for (const interval of state.intervals.values()) stored += interval.readings;
+    return Math.max(0, expected - stored);
+  }
 
   function apply(message) {
     switch (message.type) {
@@ -423,7 +442,6 @@
       case "run":
         if (message.meter_id === state.meter && runOverlaps(message)) {
           state.runs.push(message);
-          state.complete = state.complete || dayComplete();
         }
         break;
       case "simulation":
@@ -486,7 +504,6 @@
     state.intervals = new Map();
     state.grid = new Map();
     state.runs = [];
-    state.complete = false;
     state.dayStart = null;
     state.dayEnd = null;
     state.power = { plotted: -Infinity, pending: [], redraw: true };
@@ -507,7 +524,6 @@
         state.dayStart = Date.parse(data.day_start);
         state.dayEnd = Date.parse(data.day_end);
         state.runs = data.runs;
-        state.complete = data.complete;
       }
     } catch (error) {
       showProblem(`could not load ${state.meter} ${state.day}: ${error.message}`);
