@@ -26,9 +26,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from common.cli import parse_settings
+from meter.plan import RunPlan
 from meter.settings import RunSettings
 from models.battery import Dispatch, dispatch
 from models.battery_summary import BatteryBalance, battery_balance
+from models.pv.profile import PvProfile
 from pv_simulator.battery_settings import BatterySettings
 from pv_simulator.settings import OutputSettings, PvModelSettings
 
@@ -99,13 +101,17 @@ class Period:
 def period_of(settings: SweepSettings, annual_kwh: float) -> Period:
     """Run the load and PV models over the sweep's period for one annual consumption."""
     plan = settings.model_copy(update={"annual_kwh": annual_kwh, "meters": 1}).plan()
-    pv_profile, base_kwp = settings.pv_profile(), settings.pv_kwp()
+    return period_of_plan(plan, settings.pv_profile(), settings.pv_kwp())
+
+
+def period_of_plan(plan: RunPlan, pv_profile: PvProfile, pv_kwp: float) -> Period:
+    """The first meter of ``plan`` and the PV model ``pv_profile`` of ``pv_kwp`` [kWp], over the plan's days."""
     meter, pv, hour = [], [], []
     for index in range(plan.days):
-        readings = plan.day(index)
+        readings = plan.day(index, 0)
         wall = readings.day.wall_seconds(readings.timestamps_s)
         meter.append(readings.power_w[0] / 1000)
-        pv.append(np.asarray(pv_profile(readings.day), dtype=np.float64)[wall] / 10_000 / base_kwp)
+        pv.append(np.asarray(pv_profile(readings.day), dtype=np.float64)[wall] / 10_000 / pv_kwp)
         hour.append(wall / 3600)
     return Period(np.concatenate(meter), np.concatenate(pv), np.concatenate(hour))
 
