@@ -17,7 +17,7 @@ told apart by the record's flag ``IK``; we found them in the data, not the heade
   over the hour *ending* at ``HH``:00 **true solar time** (wahre Ortszeit, WOZ) at the
   station, the clock DWD logged its radiation measurements in;
 * **computed records (IK 9)** — regions 1, 5, 6, 7, 8, 10, 13, 14, 15 — are centred on
-  ``HH``:00 **MEZ** (the hour ``HH``-0.5 to ``HH``+0.5).
+  ``HH``:00 **MEZ** (the hour ``HH-0.5`` to ``HH+0.5``).
 
 Evidence (``tests/unit/test_try_data.py`` keeps it): on each region's clear days (cloud
 cover at most 2 octa at every daylight hour, 9-36 days a region) we placed each hourly
