@@ -27,7 +27,8 @@ BENCHMARKS = ["benchmarks.run", "benchmarks.scale", "benchmarks.floor", "benchma
 OTHER_TOOLS = {
     "--build", "--exit-code-from", "--profile", "--scale",  # docker compose up
     "--nthreads", "--nworkers",  # dask worker
-    "--no-deps", "--no-build-isolation", "--no-index", "--find-links",  # pip install
+    "--no-deps", "--no-build-isolation", "--no-index", "--find-links", "--require-hashes",  # pip install
+    "--upgrade",  # bash .ci/lock
     "--autogenerate",  # alembic revision
 }
 
