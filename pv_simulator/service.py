@@ -36,7 +36,7 @@ from common import topology
 from common.amqp import AmqpService
 from common.loopwatch import LoopWatch
 from common.schema import InvalidMessage, parse_end_of_run, parse_reading
-from pv_simulator.confirms import ConfirmWaits
+from pv_simulator.ledger import AckLedger
 from pv_simulator.results import IntervalTracker, interval_body, run_complete_body
 from pv_simulator.runs import MeterEnd, Run, RunTracker
 from pv_simulator.summary import write_summary_json
@@ -97,10 +97,9 @@ class PvSimulatorService(AmqpService):
         self.results = IntervalTracker(store.results_interval_s)
         self.results_published = 0
         self._interval_in_flight: dict[int, tuple[str, int]] = {}  # publish tag -> (meter id, interval start)
-        # Results the last flush made due, still to publish (a turn at a time), and the first delivery tag
-        # whose ack waits for them: the next flush waits until they are all published.
+        # Results the last flush made due, still to publish (a turn at a time); the acks of its deliveries
+        # wait for them (the ledger), and the next flush waits until they are all published.
         self._unpublished: deque[tuple[str, int]] = deque()
-        self._unpublished_from = 0
         self._more_scheduled = False  # a turn of the I/O loop will publish more of them
         # Run-complete notices to publish, one per meter; bodies are made when published (each lists
         # every meter of the run: held all at once they took about 200 MB at 1,000 meters).
@@ -118,12 +117,7 @@ class PvSimulatorService(AmqpService):
         self.duplicates = 0
         self.dead_lettered = 0
         self._queued = 0
-        self._last_tag = 0  # last delivery tag received on this channel
-        self._acked_tag = 0
-        self._flushed_tag = 0  # deliveries up to here are on disk or settled
-        self._publish_tag = 0  # publishes (dead letters) on this channel
-        self._blocked = ConfirmWaits()  # publishes (dead letters, results) whose confirm holds back acks
-        self._settled: set[int] = set()  # delivery tags already rejected back to the queue (not to be acked)
+        self.ledger = AckLedger()  # this channel's deliveries and publishes: what may be acked
         self._bad_logged = 0
         self._flush_s = 0.0  # duration of the last flush
         self._flushed_at = 0.0  # monotonic time the last flush ended
@@ -137,9 +131,7 @@ class PvSimulatorService(AmqpService):
     def on_channel_open(self, channel: Channel) -> None:
         self._channels += 1
         self._catch_up = self._channels > 1  # another PV simulator may have written meanwhile
-        self._last_tag = self._acked_tag = self._flushed_tag = self._publish_tag = 0
-        self._blocked.clear()
-        self._settled.clear()
+        self.ledger.reset()
         channel.confirm_delivery(self._on_confirm, callback=lambda _f: topology.declare(channel, self._consume))
 
     def _consume(self) -> None:
@@ -174,7 +166,7 @@ class PvSimulatorService(AmqpService):
     # -- deliveries ----------------------------------------------------------------------------
     def _on_message(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties,
                     body: bytes) -> None:
-        self._last_tag = method.delivery_tag
+        self.ledger.delivered(method.delivery_tag)
         if method.redelivered is not self._redelivering or self._catch_up:
             self._redelivering = method.redelivered
             if (self._redelivering or self._catch_up) and not self._take_over():
@@ -197,7 +189,7 @@ class PvSimulatorService(AmqpService):
             # Unexpected: let the quorum queue redeliver it, up to its delivery limit.
             log.exception("failed to handle delivery %d (%r); returning it to the queue", method.delivery_tag, key)
             channel.basic_reject(method.delivery_tag, requeue=True)  # counts towards the delivery limit
-            self._settled.add(method.delivery_tag)
+            self.ledger.rejected(method.delivery_tag)
         if ((self._queued >= BATCH_ROWS and self._queued >= self._batch_rows())  # the cheap test first: per delivery
                 or self.store.new_dirty_files >= NEW_FILES_PER_FLUSH):
             self._flush()
@@ -259,14 +251,13 @@ class PvSimulatorService(AmqpService):
         copy = BasicProperties(content_type=properties.content_type, delivery_mode=2, headers=headers,
                                message_id=properties.message_id, timestamp=properties.timestamp)
         channel.basic_publish(topology.DEAD_LETTER_EXCHANGE, method.routing_key, kept, copy)
-        self._publish_tag += 1
-        self._blocked.add(self._publish_tag, method.delivery_tag)
+        self.ledger.published(method.delivery_tag)
 
     def _on_confirm(self, frame: pika.frame.Method) -> None:
         if self.finished or self.channel is None or not self.channel.is_open:
             return
         method = frame.method
-        tags = self._blocked.settle(method.delivery_tag, method.multiple)
+        tags = self.ledger.confirmed(method.delivery_tag, method.multiple)
         if isinstance(method, Basic.Nack):
             log.error("broker refused %d publishes (dead-letter copies or results); the deliveries they "
                       "stand for will be redelivered and the results published again", len(tags))
@@ -294,9 +285,9 @@ class PvSimulatorService(AmqpService):
         if self.finished or self.connection is None or not self.connection.is_open:
             return
         now = time.monotonic()
-        if self._last_tag != self._tag_at_tick:
-            self._tag_at_tick, self._last_delivery = self._last_tag, now
-        work = (self._last_tag > self._flushed_tag or self.store.pending or self.results.pending
+        if self.ledger.last != self._tag_at_tick:
+            self._tag_at_tick, self._last_delivery = self.ledger.last, now
+        work = (self.ledger.unflushed or self.store.pending or self.results.pending
                 or self._run_notices or self._unpublished)
         if work and now - self._flushed_at >= max(FLUSH_INTERVAL_S, FLUSH_DUTY * self._flush_s):
             self._flush()
@@ -337,20 +328,19 @@ class PvSimulatorService(AmqpService):
         """
         if self._unpublished:
             return
-        upto = self._last_tag
-        first_new = self._flushed_tag + 1
         started = time.monotonic()
         if not self._write_or_fail() or self.store.pending:  # pending: a file locked by another process
             return
         self._flushed_at = time.monotonic()
         self._flush_s = self._flushed_at - started
-        self._flushed_tag = upto
+        self.ledger.flushed_all()
         self._start_closing()
         channel = self.channel
         if channel is not None and channel.is_open and self.results.pending:
-            # Taken now: the rows of these intervals are on disk. Deliveries from first_new on are
-            # acked once they are published and confirmed (redelivered after a crash, they make them due again).
-            self._unpublished, self._unpublished_from = deque(self.results.take()), first_new
+            # Taken now: the rows of these intervals are on disk. The flush's deliveries are acked once
+            # they are published and confirmed (redelivered after a crash, they make them due again).
+            self._unpublished = deque(self.results.take())
+            self.ledger.hold_for_results()
         self._publish_results()
         self._ack()
         self._check_done()
@@ -387,7 +377,6 @@ class PvSimulatorService(AmqpService):
             return
         properties = BasicProperties(content_type="application/json", delivery_mode=2)
         interval_s = self.results.interval_s
-        first_new = self._unpublished_from
         room = RESULTS_IN_FLIGHT - len(self._interval_in_flight)
         limit = len(self._unpublished) if everything else min(RESULTS_PER_TURN, room)
         if self._unpublished and limit <= 0:
@@ -400,9 +389,7 @@ class PvSimulatorService(AmqpService):
                 continue
             channel.basic_publish(topology.RESULTS_EXCHANGE, topology.interval_routing_key(meter_id),
                                   interval_body(meter_id, start_s, interval_s, sums), properties)
-            self._publish_tag += 1
-            self._blocked.add(self._publish_tag, first_new)
-            self._interval_in_flight[self._publish_tag] = (meter_id, start_s)
+            self._interval_in_flight[self.ledger.published()] = (meter_id, start_s)
             self.results_published += 1
         if self._unpublished:
             if (self.connection is not None and not self._more_scheduled
@@ -410,8 +397,9 @@ class PvSimulatorService(AmqpService):
                 self._more_scheduled = True
                 self.connection.ioloop.call_later(0, partial(self._publish_more, channel))
             return
+        self.ledger.results_out()
         self.store.trim_intervals()  # the intervals of the flush are published: back to the recent window
-        self._publish_notices(channel, properties, first_new)
+        self._publish_notices(channel, properties)
 
     def _publish_more(self, channel: Channel) -> None:
         """The next turn's share of the last flush's results (if the channel they were taken on is still open)."""
@@ -423,7 +411,7 @@ class PvSimulatorService(AmqpService):
         self._ack()
         self._check_done()
 
-    def _publish_notices(self, channel: Channel, properties: BasicProperties, first_new: int) -> None:
+    def _publish_notices(self, channel: Channel, properties: BasicProperties) -> None:
         """Publish run-complete notices, up to :data:`NOTICE_BYTES_PER_FLUSH` of bodies per flush."""
         budget, sent = NOTICE_BYTES_PER_FLUSH, 0
         for notice in self._run_notices:  # the rest at the next flushes (the run is recorded complete after)
@@ -436,9 +424,7 @@ class PvSimulatorService(AmqpService):
                                   properties)
             budget -= len(body)
             sent += 1
-            self._publish_tag += 1
-            self._blocked.add(self._publish_tag, first_new)
-            self._notice_in_flight[self._publish_tag] = notice
+            self._notice_in_flight[self.ledger.published()] = notice
         del self._run_notices[:sent]
 
     def _start_closing(self) -> None:
@@ -516,27 +502,13 @@ class PvSimulatorService(AmqpService):
         return True
 
     def _ack(self) -> None:
-        """Multiple-ack up to the last delivery that is on disk (or dead-lettered and confirmed)."""
-        upto = self._flushed_tag
-        if self._unpublished:  # results of the last flush not yet published: its deliveries wait for them
-            upto = min(upto, self._unpublished_from - 1)
-        held = self._blocked.first_held()
-        if held is not None:
-            upto = min(upto, held - 1)
-        while upto in self._settled:  # acking a rejected tag is a channel error
-            upto -= 1
+        """Multiple-ack up to the last delivery that is on disk, its publishes confirmed (:class:`AckLedger`)."""
         channel = self.channel
-        if upto > self._acked_tag and channel is not None and channel.is_open:
+        if channel is not None and channel.is_open and (upto := self.ledger.ack()) is not None:
             channel.basic_ack(upto, multiple=True)
-            self._acked_tag = upto
-            self._settled = {tag for tag in self._settled if tag > upto}
-
-    def _nothing_in_flight(self) -> bool:
-        """Every delivery received is acknowledged or was rejected back to the queue."""
-        return all(tag in self._settled for tag in range(self._acked_tag + 1, self._last_tag + 1))
 
     def _check_done(self) -> None:
-        if (not self.exit_when_done or self.store.pending or self._blocked or self.results.pending
+        if (not self.exit_when_done or self.store.pending or self.ledger.in_flight or self.results.pending
                 or self._run_notices or self._unpublished):
             return
         if self.runs.all_done:
@@ -548,13 +520,13 @@ class PvSimulatorService(AmqpService):
                 return
             log.info("every announced run is complete: %s", self._summary())
             self.finish(0)
-        elif self.runs.stale() and self._nothing_in_flight() and self.channel is not None:
+        elif self.runs.stale() and self.ledger.nothing_in_flight() and self.channel is not None:
             # Runs left unfinished by an earlier process: give up on them once the queue is drained.
             self.channel.queue_declare(topology.QUEUE, passive=True, callback=self._on_queue_depth)
 
     def _on_queue_depth(self, frame: pika.frame.Method) -> None:
         stale = self.runs.stale()
-        if stale and frame.method.message_count == 0 and self._nothing_in_flight():
+        if stale and frame.method.message_count == 0 and self.ledger.nothing_in_flight():
             self.runs.abandon(stale)
             if self._write_or_fail():
                 self._check_done()

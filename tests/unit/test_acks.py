@@ -6,25 +6,21 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 
+from common import topology
 from common.clock import Pacer
+from common.schema import format_utc
 from meter.service import MeterService
 from models.pv.reference import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.writer import CsvStore
 from tests.expect import plan_for
+from tests.fakes import open_channel
 
-
-class FakeChannel:
-    is_open = True
-
-    def __init__(self) -> None:
-        self.acks: list[tuple[int, bool]] = []
-
-    def basic_ack(self, tag: int, multiple: bool = False) -> None:
-        self.acks.append((tag, multiple))
+START = 1_782_000_000  # 2026-06-21T00:00:00Z
 
 
 def test_meter_watermark_advances_only_over_contiguous_confirms() -> None:
@@ -42,30 +38,47 @@ def test_meter_watermark_advances_only_over_contiguous_confirms() -> None:
 @pytest.fixture
 def pv_service(tmp_path: Path) -> PvSimulatorService:
     store = CsvStore(tmp_path, ZoneInfo("Europe/Berlin"), ReferencePv())
-    service = PvSimulatorService(store, RunTracker(tmp_path / "runs", store), "amqp://x", 1.0, exit_when_done=False)
-    service.channel = FakeChannel()  # type: ignore[assignment]
-    return service
+    return PvSimulatorService(store, RunTracker(tmp_path / "runs", store), "amqp://x", 1.0, exit_when_done=False)
 
 
-def test_pv_never_acks_a_tag_it_rejected_back_to_the_queue(pv_service: PvSimulatorService) -> None:
-    channel = pv_service.channel
-    pv_service._last_tag = pv_service._flushed_tag = 7
-    pv_service._settled = {6, 7}  # the last two deliveries were rejected (requeued)
-    pv_service._ack()
-    assert channel.acks == [(5, True)]  # type: ignore[union-attr]
-    assert pv_service._nothing_in_flight()
+def reading(seq: int, power_w: float = 500.0) -> bytes:
+    return orjson.dumps({"schema": 1, "meter_id": "meter-1", "seq": seq, "timestamp": format_utc(START + seq),
+                         "power_w": power_w})
+
+
+def test_pv_never_acks_a_tag_it_rejected_back_to_the_queue(pv_service: PvSimulatorService,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    channel = open_channel(pv_service)
+    real_add = pv_service.store.add
+
+    def add(meter_id: str, ms: int, power_w: float) -> object:
+        if power_w == 666.0:
+            raise RuntimeError("unexpected")  # a bug, not bad input: back to the queue
+        return real_add(meter_id, ms, power_w)
+
+    monkeypatch.setattr(pv_service.store, "add", add)
+    for seq in range(5):
+        channel.deliver("meter.meter-1.reading", reading(seq))
+    channel.deliver("meter.meter-1.reading", reading(5, 666.0))
+    channel.deliver("meter.meter-1.reading", reading(6, 666.0))
+    pv_service.on_stop_requested()  # the last write: everything on disk is acked
+    assert channel.rejects == [(6, True), (7, True)]
+    assert channel.acks == [(5, True)]
+    assert pv_service.ledger.nothing_in_flight()
 
 
 def test_pv_holds_the_ack_of_a_dead_letter_until_its_copy_is_confirmed(pv_service: PvSimulatorService) -> None:
-    channel = pv_service.channel
-    pv_service._last_tag = pv_service._flushed_tag = 10
-    pv_service._blocked.add(1, 4)  # delivery 4 was dead-lettered; its copy is not confirmed yet
-    pv_service._ack()
-    assert channel.acks == [(3, True)]  # type: ignore[union-attr]
-    assert not pv_service._nothing_in_flight()
-    pv_service._blocked.clear()
-    pv_service._ack()
-    assert channel.acks[-1] == (10, True)  # type: ignore[union-attr]
+    channel = open_channel(pv_service)
+    for seq in range(10):
+        channel.deliver("meter.meter-1.reading", b"{" if seq == 3 else reading(seq))
+    assert channel.routing_keys() == ["meter.meter-1.reading"]  # delivery 4's dead-letter copy
+    assert channel.published[0].exchange == topology.DEAD_LETTER_EXCHANGE
+    pv_service.connection.ioloop.timers()  # type: ignore[union-attr]  # the periodic tick: a flush
+    assert channel.acks == [(3, True)]
+    assert not pv_service.ledger.nothing_in_flight()
+    channel.confirm(1)
+    assert channel.acks[-1] == (10, True)
+    assert pv_service.ledger.nothing_in_flight()
 
 
 def test_meter_stopped_before_its_run_is_confirmed_exits_143(monkeypatch: pytest.MonkeyPatch) -> None:

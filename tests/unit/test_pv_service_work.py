@@ -8,60 +8,37 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pika
-from pika.spec import Basic
+import pytest
 
+import pv_simulator.service as service_module
 from common.clock import LocalDay
 from common.schema import format_utc
 from models.pv.reference import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.writer import CsvStore
-from tests.unit.test_acks import FakeChannel as AckingChannel
+from tests.fakes import FakeChannel, open_channel
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-class FakeChannel(AckingChannel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.published: list[tuple[str, str]] = []
-
-    def basic_publish(self, exchange: str, routing_key: str, body: bytes, properties: Any = None) -> None:
-        self.published.append((exchange, routing_key))
+@pytest.fixture(autouse=True)
+def flush_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No wall-clock wait between two flushes: each turn of the fake timers is a tick that may flush."""
+    monkeypatch.setattr(service_module, "FLUSH_INTERVAL_S", 0.0)
+    monkeypatch.setattr(service_module, "FLUSH_DUTY", 0.0)
 
 
-def confirm_all(service: PvSimulatorService) -> None:
-    """The broker confirms every publish so far (results, notices)."""
-    frame = pika.frame.Method(1, Basic.Ack(delivery_tag=service._publish_tag, multiple=True))
-    service._on_confirm(frame)
-
-
-class FakeIOLoop:
-    def __init__(self) -> None:
-        self.timers: list[Any] = []
-
-    def call_later(self, delay: float, callback: Any) -> None:
-        self.timers.append(callback)
-
-
-class FakeConnection:
-    is_open = True
-
-    def __init__(self) -> None:
-        self.ioloop = FakeIOLoop()
-
-    def close(self) -> None:
-        self.is_open = False
-
-
-def service_on(output_dir: Path, exit_when_done: bool) -> PvSimulatorService:
+def service_on(output_dir: Path, exit_when_done: bool) -> tuple[PvSimulatorService, FakeChannel]:
     store = CsvStore(output_dir, BERLIN, ReferencePv())
     service = PvSimulatorService(store, RunTracker(output_dir / ".pvsim" / "runs", store), "amqp://x", 1.0,
                                  exit_when_done=exit_when_done)
-    service.channel = FakeChannel()  # type: ignore[assignment]
-    service.connection = FakeConnection()  # type: ignore[assignment]
-    return service
+    return service, open_channel(service)
+
+
+def ticks(service: PvSimulatorService, count: int) -> None:
+    for _ in range(count):
+        service.connection.ioloop.timers()  # type: ignore[union-attr]
 
 
 def end_body(first_s: int, readings: int, interval_s: int) -> bytes:
@@ -70,43 +47,36 @@ def end_body(first_s: int, readings: int, interval_s: int) -> bytes:
                        "last_timestamp": format_utc(first_s + (readings - 1) * interval_s)}).encode()
 
 
-def deliver(service: PvSimulatorService, tag: int, key: str, body: bytes) -> None:
-    method = Basic.Deliver(delivery_tag=tag, routing_key=key)
-    service._on_message(service.channel, method, pika.BasicProperties(), body)  # type: ignore[arg-type]
-
-
 def test_a_run_complete_on_disk_at_restart_is_closed_while_the_queue_stays_idle(tmp_path: Path) -> None:
     day = LocalDay(date(2026, 6, 21), BERLIN)
-    first = service_on(tmp_path, exit_when_done=False)
+    first, channel = service_on(tmp_path, exit_when_done=False)
     for k in range(24):
         first.store.add("meter-1", (day.start_s + k * 3600) * 1000, 500.0)
-    deliver(first, 1, "meter.meter-1.end", end_body(day.start_s, 24, 3600))
-    first._write_or_fail()  # rows and the run record on disk; the process dies before closing the run
+    channel.deliver("meter.meter-1.end", end_body(day.start_s, 24, 3600))
+    first.store.write()  # rows and the run record on disk; the process dies before closing the run
+    first.runs.save()
     record = tmp_path / ".pvsim" / "runs" / "run-1.json"
     assert json.loads(record.read_text())["complete"] is False
 
-    second = service_on(tmp_path, exit_when_done=True)  # restart; nothing more arrives
-    for _ in range(5):
-        second._tick()
-        second._flushed_at = 0.0  # no wall-clock wait between the fake ticks
-    assert ("pvsim.results", "result.meter-1.run") in second.channel.published  # type: ignore[union-attr]
-    confirm_all(second)
+    second, channel = service_on(tmp_path, exit_when_done=True)  # restart; nothing more arrives
+    ticks(second, 5)
+    assert "result.meter-1.run" in channel.routing_keys()
+    channel.confirm()
     assert json.loads(record.read_text())["complete"] is True
     assert (tmp_path / "meter-1" / "2026-06-21.summary.json").exists()
     assert second.finished and second.exit_code == 0
 
 
 def test_an_end_of_run_of_3000_days_is_counted_over_ticks_not_in_its_callback(tmp_path: Path) -> None:
-    service = service_on(tmp_path, exit_when_done=True)
+    service, channel = service_on(tmp_path, exit_when_done=True)
     day = LocalDay(date(2026, 6, 21), BERLIN)
-    deliver(service, 1, "meter.meter-1.end", end_body(day.start_s, 3000 * 24, 3600))
+    channel.deliver("meter.meter-1.end", end_body(day.start_s, 3000 * 24, 3600))
     assert service.runs.counting  # nothing counted inside the callback
-    ticks = 0
+    turns = 0
     while service.runs.counting:
-        service._tick()
-        service._flushed_at = 0.0
-        ticks += 1
-        assert ticks < 1000
+        ticks(service, 1)
+        turns += 1
+        assert turns < 1000
     assert service.runs.runs["run-1"].ends["meter-1"].remaining == 3000 * 24
     assert not service.finished
 
@@ -114,8 +84,6 @@ def test_an_end_of_run_of_3000_days_is_counted_over_ticks_not_in_its_callback(tm
 def test_a_run_whose_closing_fails_is_recorded_failed_and_the_other_run_still_completes(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    import pv_simulator.service as service_module
-
     day = LocalDay(date(2026, 6, 21), BERLIN)
     real_write = service_module.write_summary_json
 
@@ -125,38 +93,34 @@ def test_a_run_whose_closing_fails_is_recorded_failed_and_the_other_run_still_co
         return real_write(summary, folder)
 
     monkeypatch.setattr(service_module, "write_summary_json", write_summary)
-    service = service_on(tmp_path, exit_when_done=True)
+    service, channel = service_on(tmp_path, exit_when_done=True)
     for n, meter_id in enumerate(("meter-1", "meter-2"), start=1):
         for k in range(24):
             service.store.add(meter_id, (day.start_s + k * 3600) * 1000, 500.0)
         body = json.loads(end_body(day.start_s, 24, 3600))
         body.update(meter_id=meter_id, run_id=f"run-{n}", meters=[meter_id])
-        deliver(service, n, f"meter.{meter_id}.end", json.dumps(body).encode())
-    for _ in range(5):
-        service._tick()
-        service._flushed_at = 0.0
-    confirm_all(service)
+        channel.deliver(f"meter.{meter_id}.end", json.dumps(body).encode())
+    ticks(service, 5)
+    channel.confirm()
     runs = tmp_path / ".pvsim" / "runs"
     assert "No space left on device" in json.loads((runs / "run-1.json").read_text())["failed"]
     assert json.loads((runs / "run-2.json").read_text())["complete"] is True
-    published = service.channel.published  # type: ignore[union-attr]
-    assert ("pvsim.results", "result.meter-2.run") in published
-    assert ("pvsim.results", "result.meter-1.run") not in published
+    assert "result.meter-2.run" in channel.routing_keys() and "result.meter-1.run" not in channel.routing_keys()
     assert service.finished and service.exit_code == 1  # a run announced to this process failed
 
 
 def test_a_run_whose_counting_fails_is_recorded_failed_and_the_service_goes_on(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    service = service_on(tmp_path, exit_when_done=False)
+    service, channel = service_on(tmp_path, exit_when_done=False)
     day = LocalDay(date(2026, 6, 21), BERLIN)
-    deliver(service, 1, "meter.meter-1.end", end_body(day.start_s, 24, 3600))
+    channel.deliver("meter.meter-1.end", end_body(day.start_s, 24, 3600))
 
     def overflow(*_args: Any) -> Any:
         raise OverflowError("date value out of range")
 
     monkeypatch.setattr(service.store, "dates_between", overflow)
-    service._tick()
+    ticks(service, 1)
     assert not service.finished and not service.runs.counting and "run-1" not in service.runs.runs
     record = json.loads((tmp_path / ".pvsim" / "runs" / "run-1.json").read_text())
     assert "OverflowError" in record["failed"]

@@ -79,8 +79,7 @@ def test_unconfirmed_results_of_a_lost_channel_are_published_again(tmp_path: Pat
     service.on_channel_open = lambda _channel: None  # type: ignore[method-assign]
     fresh = Channel()
     service.channel = fresh  # type: ignore[assignment]
-    service._publish_tag = 0
-    service._blocked.clear()
+    service.ledger.reset()
     deliver(service, 1, START + 60, redelivered=True)  # a duplicate now; the next channel's first delivery
     service._flush()
     assert [orjson.loads(body)["interval_start"] for _, _, body in fresh.published] == ["2026-06-21T00:00:00Z"]
@@ -124,18 +123,17 @@ def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_ac
     notices = [orjson.loads(body) for _, key, body in channel.published if key.endswith(".run")]
     assert [n["meter_id"] for n in notices] == meters and all(n["meters"] == meters for n in notices)
     run = service.runs.closing["run-1"]
-    confirm(service, service._publish_tag - 1)  # the first notice only
+    confirm(service, service.ledger.publish_tag - 1)  # the first notice only
     assert not run.closed
     service.on_connection_lost()  # the second notice is published again on the next channel
     fresh = Channel()
     service.channel = fresh  # type: ignore[assignment]
-    service._publish_tag = 0
-    service._blocked.clear()
+    service.ledger.reset()
     service._flush()
     assert [orjson.loads(body)["meter_id"] for _, key, body in fresh.published if key.endswith(".run")] == [
         "meter-2"]
     assert not run.closed
-    confirm(service, service._publish_tag)
+    confirm(service, service.ledger.publish_tag)
     assert run.closed
 
 
@@ -146,12 +144,12 @@ def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
     run_two_meters(service, ["meter-1", "meter-2"])
     run = service.runs.closing["run-1"]
     assert [key for _, key, _ in channel.published if key.endswith(".run")] == ["result.meter-1.run"]
-    confirm(service, service._publish_tag)
+    confirm(service, service.ledger.publish_tag)
     assert not run.closed
     service._flush()
     assert [key for _, key, _ in channel.published if key.endswith(".run")] == [
         "result.meter-1.run", "result.meter-2.run"]
-    confirm(service, service._publish_tag)
+    confirm(service, service.ledger.publish_tag)
     assert run.closed
 
 
@@ -230,8 +228,7 @@ def test_results_still_to_publish_when_the_channel_is_lost_are_published_on_the_
     service.on_connection_lost()
     fresh = Channel()
     service.channel = fresh  # type: ignore[assignment]
-    service._publish_tag = 0
-    service._blocked.clear()
+    service.ledger.reset()
     loop.turn()  # the lost channel's turn: publishes nothing
     assert len(channel.published) == 2 and fresh.published == []
     service._flush()
@@ -273,8 +270,7 @@ def test_a_turn_scheduled_on_a_lost_connection_does_not_hold_back_the_next_one(
     loop.scheduled.clear()
     fresh = Channel()
     service.channel = fresh  # type: ignore[assignment]
-    service._publish_tag = 0
-    service._blocked.clear()
+    service.ledger.reset()
     service._flush()
     assert len(fresh.published) == 2 and len(loop.scheduled) == 1
 
