@@ -21,9 +21,8 @@ from pvsim.cli import COMMANDS
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*(?![\w.-])")
-BENCHMARKS = ["benchmarks.run", "benchmarks.scale", "benchmarks.floor", "benchmarks.grid", "benchmarks.batch",
-              "benchmarks.api", "benchmarks.dashboard", "benchmarks.battery", "benchmarks.hosting",
-              "benchmarks.weather"]
+BENCHMARKS = sorted(f"benchmarks.{path.stem}" for path in (ROOT / "benchmarks").glob("*.py")
+                    if "def main(" in path.read_text())
 OTHER_TOOLS = {
     "--build", "--exit-code-from", "--profile", "--scale",  # docker compose up
     "--nthreads", "--nworkers",  # dask worker
