@@ -147,7 +147,7 @@ def _battery_figures(battery: BatteryDevice, meter_kw: np.ndarray, pv_kw: np.nda
                       battery.soc_kwh)
     balance = battery_balance(meter_kw, pv_kw, interval_s, result, battery.spec.capacity_kwh,
                               battery.day_start_soc_kwh)
-    return battery_day_fields(balance, battery.day_start_soc_kwh)
+    return battery_day_fields(balance, battery.day_start_soc_kwh, battery.soc_kwh)
 
 
 def _timestamps_of(body: bytes) -> Callable[[int], str]:

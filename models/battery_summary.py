@@ -117,17 +117,17 @@ def battery_balance(meter_power_kw: npt.ArrayLike, pv_power_kw: npt.ArrayLike, i
     )
 
 
-def battery_day_fields(balance: BatteryBalance, soc_start_kwh: float) -> dict[str, float | None]:
+def battery_day_fields(balance: BatteryBalance, soc_start_kwh: float, soc_end_kwh: float) -> dict[str, float | None]:
     """The battery's part of a day summary (``"battery"`` in ``<date>.summary.json``): energies [kWh] rounded to
-    6 decimals, cycles and shares [%] to 4."""
+    6 decimals, cycles and shares [%] to 4; the state of charge at the start and end of the day [kWh] exact
+    (a JSON float reads back as the same float), so that a run can resume from it."""
     def share(value: float | None) -> float | None:
         return None if value is None else round(value, 4)
 
     return {
         "charged_kwh": round(balance.charged_kwh, 6), "discharged_kwh": round(balance.discharged_kwh, 6),
         "losses_kwh": round(balance.losses_kwh, 6), "curtailed_kwh": round(balance.curtailed_kwh, 6),
-        "soc_start_kwh": round(soc_start_kwh, 6),
-        "soc_end_kwh": round(soc_start_kwh + balance.soc_change_kwh, 6),
+        "soc_start_kwh": soc_start_kwh, "soc_end_kwh": soc_end_kwh,
         "equivalent_full_cycles": round(balance.equivalent_full_cycles, 4),
         "pv_only_imported_kwh": round(balance.pv_only_imported_kwh, 6),
         "pv_only_exported_kwh": round(balance.pv_only_exported_kwh, 6),

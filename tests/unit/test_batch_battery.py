@@ -107,11 +107,26 @@ def test_the_day_summary_gives_the_batterys_energies_and_pv_alone(with_battery):
     assert battery["discharged_kwh"] == pytest.approx(discharged, abs=1e-6) and discharged > 1
     assert battery["losses_kwh"] == pytest.approx(0.1 * charged + (1 / 0.9 - 1) * discharged, abs=1e-3)
     assert battery["equivalent_full_cycles"] == pytest.approx(discharged / 6.0, abs=1e-4)
-    assert battery["soc_end_kwh"] == pytest.approx(frame.battery_soc_kwh.iloc[-1], abs=1e-6)
+    assert battery["soc_end_kwh"] == pytest.approx(frame.battery_soc_kwh.iloc[-1], abs=0.5e-4)
+    before = json.loads((with_battery / "meter-2" / "2026-06-20.summary.json").read_text())["battery"]
+    assert before["soc_start_kwh"] == 3.0 and battery["soc_start_kwh"] == before["soc_end_kwh"]
     alone = (frame.meter_power_kw - frame.pv_power_kw).clip(lower=0).sum() * to_kwh
     assert battery["pv_only_imported_kwh"] == pytest.approx(alone, abs=1e-6)
     assert summary["imported_kwh"] < battery["pv_only_imported_kwh"]
     assert summary["self_sufficiency_percent"] > battery["pv_only_self_sufficiency_percent"]
+
+
+
+def test_the_state_in_a_summary_resumes_the_next_day_bit_for_bit(with_battery):
+    from models.battery import BatterySpec, dispatch
+
+    before = json.loads((with_battery / "meter-1" / "2026-06-20.summary.json").read_text())["battery"]
+    frame = pd.read_csv(with_battery / "meter-1" / "2026-06-21.csv")
+    hour = frame.timestamp.str.slice(11, 13).astype(int) + frame.timestamp.str.slice(14, 16).astype(int) / 60
+    replay = dispatch(frame.meter_power_kw, frame.pv_power_kw, 60.0, BatterySpec(6.0, 2.5, 0.9),
+                      before["soc_end_kwh"], hour)
+    after = json.loads((with_battery / "meter-1" / "2026-06-21.summary.json").read_text())["battery"]
+    assert replay.soc_kwh == after["soc_end_kwh"]  # exact: the state a restart would rebuild from the disk
 
 
 def test_grid_friendly_files_cap_the_export_and_show_the_pv_fed_after_curtailment(tmp_path):
