@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from grid.settings import FeederSettings
 from meter.settings import RunSettings
@@ -32,3 +32,10 @@ class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings
         if value is not None and not _SCHEDULER_ADDRESS.match(value):
             raise ValueError(f"'{value}' is not a Dask scheduler address (expected tcp://host:port)")
         return value
+
+    @model_validator(mode="after")
+    def _check_battery_without_grid(self) -> BatchSettings:
+        if self.battery_kwh > 0 and self.feeder is not None:
+            raise ValueError("--feeder with --battery-kwh > 0: the grid step does not read day files with a "
+                             "battery yet; run the grid step without a battery")
+        return self

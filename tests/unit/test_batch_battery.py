@@ -143,3 +143,11 @@ def test_grid_friendly_files_cap_the_export_and_show_the_pv_fed_after_curtailmen
     summary = json.loads((capped / "meter-1" / "2026-06-21.summary.json").read_text())
     day = cut[frame.timestamp.str.startswith("2026-06-21")]
     assert summary["battery"]["curtailed_kwh"] == pytest.approx(day.sum() * 60 / 3600, abs=1e-3)
+
+
+def test_a_battery_with_the_grid_step_is_refused_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        batch_main(["--output-dir", str(tmp_path), "--battery-kwh", "5", "--feeder", "1-LV-rural1"])
+    assert stop.value.code == 2
+    assert "the grid step does not read day files with a battery yet" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
