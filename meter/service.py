@@ -25,6 +25,7 @@ from pika.spec import Basic
 from common import topology
 from common.amqp import AmqpService
 from common.clock import Pacer
+from common.confirms import ConfirmWatermark
 from common.loopwatch import LoopWatch
 from common.schema import SCHEMA_VERSION, EndOfRun, encode
 from meter.plan import DayStream, RunPlan
@@ -54,8 +55,7 @@ class MeterService(AmqpService):
         self._next = 0
         self._tag_base = 0  # g of delivery tag 1 on the current channel
         self._ends_tag: int | None = None  # last delivery tag of the end announcements
-        self._confirmed_tag = 0  # delivery tags <= this are confirmed on the current channel
-        self._acked_ahead: set[int] = set()  # single confirms beyond the watermark
+        self.watermark = ConfirmWatermark()  # how far this channel's publishes are confirmed
         self._day: DayStream | None = None
         self._pump_scheduled = False
         self._started = time.monotonic()
@@ -95,8 +95,7 @@ class MeterService(AmqpService):
         # Republish from the first unconfirmed reading; duplicates are dropped downstream.
         self._next = self.confirmed
         self._tag_base = self.confirmed
-        self._confirmed_tag = 0
-        self._acked_ahead.clear()
+        self.watermark.reset()
         self._ends_tag = None
         if self.confirmed:
             log.info("resuming at reading %d of %d", self.confirmed, self.plan.total)
@@ -192,28 +191,17 @@ class MeterService(AmqpService):
                         method.delivery_tag)
             channel.close()
             return
-        self._advance(method.delivery_tag, method.multiple)
-        self.confirmed = min(self.plan.total, self._tag_base + self._confirmed_tag)
+        confirmed_tag = self.watermark.settle(method.delivery_tag, method.multiple)
+        self.confirmed = min(self.plan.total, self._tag_base + confirmed_tag)
         self.progress.update(self.confirmed)
         if self._ends_tag is not None:
-            if self._confirmed_tag >= self._ends_tag:
+            if confirmed_tag >= self._ends_tag:
                 self._done()
             return
         if self.confirmed == self.plan.total:
             self._publish_ends(channel)
         elif self._in_flight() < WINDOW // 2:
             self._schedule_pump(0.0)
-
-    def _advance(self, tag: int, multiple: bool) -> None:
-        """Move the contiguous confirm watermark; single acks beyond it wait in ``_acked_ahead``."""
-        if multiple or tag == self._confirmed_tag + 1:
-            self._confirmed_tag = max(self._confirmed_tag, tag)
-        else:
-            self._acked_ahead.add(tag)
-        while self._confirmed_tag + 1 in self._acked_ahead:
-            self._confirmed_tag += 1
-        if self._acked_ahead:
-            self._acked_ahead = {t for t in self._acked_ahead if t > self._confirmed_tag}
 
     def _done(self) -> None:
         self.progress.close()

@@ -11,7 +11,7 @@ that wrote it are confirmed. A delivery rejected back to the queue is never ackn
 
 from __future__ import annotations
 
-from pv_simulator.confirms import ConfirmWaits
+from common.confirms import ConfirmWaits
 
 
 class AckLedger:

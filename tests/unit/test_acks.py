@@ -23,16 +23,19 @@ from tests.fakes import open_channel
 START = 1_782_000_000  # 2026-06-21T00:00:00Z
 
 
-def test_meter_watermark_advances_only_over_contiguous_confirms() -> None:
+def test_meter_counts_readings_confirmed_only_up_to_the_first_unconfirmed_one() -> None:
     service = MeterService(plan_for(date(2026, 6, 21), interval_s=60), "amqp://x", 1.0, Pacer())
-    service._advance(1, multiple=False)
-    service._advance(3, multiple=False)  # out of order: 2 is still unconfirmed
-    assert service._confirmed_tag == 1
-    service._advance(2, multiple=False)
-    assert service._confirmed_tag == 3
-    service._advance(5, multiple=False)
-    service._advance(4, multiple=True)
-    assert service._confirmed_tag == 5 and not service._acked_ahead
+    channel = open_channel(service)
+    service.connection.ioloop.turn()  # type: ignore[union-attr]  # the pump's first chunk
+    assert channel.routing_keys()[:2] == ["meter.meter-1.reading"] * 2
+    channel.confirm(1, multiple=False)
+    channel.confirm(3, multiple=False)  # out of order: 2 is still unconfirmed
+    assert service.confirmed == 1
+    channel.confirm(2, multiple=False)
+    assert service.confirmed == 3
+    channel.confirm(5, multiple=False)
+    channel.confirm(4, multiple=True)
+    assert service.confirmed == 5 and service.watermark.ahead == 0
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""Publishes waiting for confirms (pv_simulator/confirms.py)."""
+"""Publishes waiting for confirms (common/confirms.py)."""
 
 from __future__ import annotations
 
-from pv_simulator.confirms import ConfirmWaits
+from common.confirms import ConfirmWaits, ConfirmWatermark
 
 
 def test_a_multiple_confirm_settles_every_publish_up_to_its_tag_and_frees_their_deliveries() -> None:
@@ -36,3 +36,18 @@ def test_the_held_delivery_is_the_smallest_even_when_later_publishes_hold_earlie
     assert waits.first_held() == 15
     waits.clear()
     assert waits.first_held() is None
+
+
+def test_the_watermark_advances_only_over_contiguous_confirms() -> None:
+    watermark = ConfirmWatermark()
+    assert watermark.settle(1, multiple=False) == 1
+    assert watermark.settle(3, multiple=False) == 1  # out of order: 2 is still unconfirmed
+    assert watermark.ahead == 1
+    assert watermark.settle(2, multiple=False) == 3 and watermark.ahead == 0
+    watermark.settle(6, multiple=False)
+    assert watermark.settle(4, multiple=True) == 4  # 5 is still unconfirmed
+    assert watermark.settle(5, multiple=False) == 6 and watermark.ahead == 0
+    watermark.settle(9, multiple=False)
+    assert watermark.settle(10, multiple=True) == 10 and watermark.ahead == 0  # a multiple covers 9
+    watermark.reset()
+    assert watermark.confirmed == 0 and watermark.settle(1, multiple=True) == 1
