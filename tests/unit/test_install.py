@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,40 @@ def test_pvsim_batch_writes_a_day_with_the_shipped_reference_curve(installed: Pa
     report = run([str(installed / "pvsim"), "report", "out"], tmp_path)
     assert report.returncode == 0, report.stderr
     assert days[0].parent.name in report.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow  # the service imports pandapower and migrates: 10-40 s
+def test_pvsim_api_serves_its_migrations_and_dashboard_from_the_installed_package(installed: Path,
+                                                                                  tmp_path: Path) -> None:
+    """The migrations and the dashboard's files are package data: the service starts from another folder."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env["AMQP_URL"] = f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"  # no broker: the live feed only retries
+    log = (tmp_path / "api.log").open("w")
+    service = subprocess.Popen([str(installed / "pvsim"), "api", "--port", str(port), "--output-dir", "out"],
+                               cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        health = None
+        while health is None and service.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as answer:
+                    health = answer.status
+            except OSError:
+                time.sleep(0.5)
+        assert health == 200, (tmp_path / "api.log").read_text()[-3000:]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            assert b"plotly-basic.min.js" in page.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard/plotly-basic.min.js", timeout=10) as js:
+            assert len(js.read()) > 1_000_000  # the vendored bundle, from the installed package
+        assert (tmp_path / "out" / "api.sqlite3").exists()  # migrated where --output-dir says
+    finally:
+        service.terminate()
+        service.wait(timeout=60)
+        log.close()
