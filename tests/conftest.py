@@ -71,3 +71,13 @@ def start_service(module: str, amqp_url: str, *args: str, log_path: Path | None 
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=service_env(amqp_url, **settings),
                             stdout=out, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs: fills up after a few thousand rows (needs root, as on our machines and CI)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)], check=True)
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -57,3 +58,28 @@ def test_a_broker_run_stores_every_interval_with_the_csv_means_and_the_live_grid
 
 def _epoch(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
+
+
+def test_after_a_disk_full_stop_and_a_restart_every_interval_is_stored_with_the_csv_means(
+        amqp_url: str, make_client: Callable[..., TestClient], tmp_path: Path, small_disk: Path) -> None:
+    client = live_client(make_client, amqp_url)
+    meter = start_service("meter", amqp_url, "--date", DAY.isoformat(), log_path=tmp_path / "meter.log")
+    assert meter.wait(timeout=300) == 0, (tmp_path / "meter.log").read_text()
+    pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--output-dir", str(small_disk),
+                       log_path=tmp_path / "pv-1.log")
+    assert pv.wait(timeout=120) != 0 and "No space left on device" in (tmp_path / "pv-1.log").read_text()
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)  # the disk grows
+    pv = start_service("pv_simulator", amqp_url, "--exit-when-done", "--output-dir", str(small_disk),
+                       log_path=tmp_path / "pv-2.log")
+    assert pv.wait(timeout=300) == 0, (tmp_path / "pv-2.log").read_text()[-4000:]
+    wait_for(lambda: client.get("/api/health").json()["live"]["runs_stored"] == 1, timeout_s=120,
+             what="the run-complete notice")
+    wait_for(lambda: queue_depth(amqp_url, results_queue(client)) == 0, what="the queue drained")
+    expected = csv_interval_means(small_disk / "meter-1" / f"{DAY.isoformat()}.csv", 60)
+    stored = client.get(f"/api/meters/meter-1/days/{DAY.isoformat()}").json()["intervals"]
+    assert len(stored) == len(expected) == 1440
+    for row, (start, means) in zip(stored, expected.iterrows(), strict=True):
+        assert int(_epoch(row["interval_start"])) == int(start) and row["readings"] == means["readings"]
+        assert row["meter_power_kw"] == pytest.approx(means["meter_power_kw"], abs=1e-6)
+    day = client.get(f"/api/dashboard/meters/meter-1/days/{DAY.isoformat()}").json()
+    assert (day["complete"], day["readings_stored"]) == (True, 86_400)

@@ -172,16 +172,6 @@ def test_output_directory_not_writable_exits_nonzero_and_leaves_readings_queued(
     assert assert_day_exact(services.out, plan_for(DAY, interval_s=60)) == 1440
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs: fills up after a few thousand rows (needs root, as on our machines and CI)."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)], check=True)
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
 def test_disk_full_exits_nonzero_and_nothing_is_lost(amqp_url: str, tmp_path: Path,
                                                      small_disk: Path) -> None:
     services = Services(amqp_url, tmp_path)
