@@ -30,16 +30,22 @@ class PvModelSettings(CommonSettings):
     pv_peak_kw: float | None = Field(
         None, gt=0, description="reference model: scale the curve to this peak [kW] (default: as digitized, 3.24)"
     )
-    latitude_deg: float = Field(52.52, ge=-90, le=90, description="clearsky: site latitude, north positive [deg]")
-    longitude_deg: float = Field(13.405, ge=-180, le=180, description="clearsky: site longitude, east positive [deg]")
-    altitude_m: float = Field(34.0, ge=-500, le=9000, description="clearsky: site altitude above sea level [m]")
-    surface_tilt_deg: float = Field(30.0, ge=0, le=90, description="clearsky: module tilt from horizontal [deg]")
-    surface_azimuth_deg: float = Field(
-        180.0, ge=0, lt=360, description="clearsky: module azimuth, clockwise from north, 180 = south [deg]"
+    latitude_deg: float = Field(
+        52.52, ge=-90, le=90, description="clearsky/weather: site latitude, north positive [deg]"
     )
-    dc_capacity_kw: float = Field(5.0, gt=0, description="clearsky: DC nameplate power at STC [kWp]")
-    inverter_capacity_kw: float = Field(4.6, gt=0, description="clearsky: inverter AC limit [kW]")
-    losses_percent: float = Field(14.0, ge=0, lt=100, description="clearsky: PVWatts system losses [%]")
+    longitude_deg: float = Field(
+        13.405, ge=-180, le=180, description="clearsky/weather: site longitude, east positive [deg]"
+    )
+    altitude_m: float = Field(34.0, ge=-500, le=9000, description="clearsky/weather: site altitude above sea level [m]")
+    surface_tilt_deg: float = Field(
+        30.0, ge=0, le=90, description="clearsky/weather: module tilt from horizontal [deg]"
+    )
+    surface_azimuth_deg: float = Field(
+        180.0, ge=0, lt=360, description="clearsky/weather: module azimuth, clockwise from north, 180 = south [deg]"
+    )
+    dc_capacity_kw: float = Field(5.0, gt=0, description="clearsky/weather: DC nameplate power at STC [kWp]")
+    inverter_capacity_kw: float = Field(4.6, gt=0, description="clearsky/weather: inverter AC limit [kW]")
+    losses_percent: float = Field(14.0, ge=0, lt=100, description="clearsky/weather: PVWatts system losses [%]")
     weather_region: int | None = Field(
         None, ge=1, le=15, description="weather: DWD TRY2010 climate region 1..15 (default: the one containing "
                                        "--latitude-deg/--longitude-deg; Berlin is 4, Potsdam)"

@@ -21,8 +21,9 @@ Two layers:
 2. :func:`weather_day_kw`, one value per second of a local day: the clear-sky index of
    the AC power (hourly weather power / clear-sky power over the same interval) is
    interpolated linearly between the intervals' midpoints and multiplied by the clear-sky
-   AC power of every second, then adjusted (three fixed-point passes) so that each
-   interval's energy equals the hourly chain's. Sunrise and sunset therefore follow the
+   AC power of every second, then adjusted (three fixed-point passes on every 60th
+   second, then one exact scaling per hour) so that each interval's energy equals the
+   hourly chain's. Sunrise and sunset therefore follow the
    clear-sky sun, not hourly steps. Sub-hourly cloud variability is NOT modelled: a
    broken-cloud hour becomes a smooth hour of the same energy.
 
@@ -236,7 +237,8 @@ def spread_hours_kw(
     ndarray of float64, shape (m,)
         Clear-sky power times a clear-sky index interpolated linearly between the hours'
         midpoints (capped at :data:`MAX_CLEARSKY_INDEX`), the hours' indices corrected in
-        three passes so that each hour's energy within ``seconds_s`` matches, then each hour
+        three passes (on every ``DAY_STEP_S``-th second) so that each hour's energy within
+        ``seconds_s`` matches, then each hour
         scaled to its energy exactly (this last step is a visible step only at an hour much
         darker than both its neighbours). Hours whose clear-sky power is zero get none.
     """
