@@ -6,6 +6,7 @@ plumbing may pass a fake. Results are JSON-ready dicts with units in their keys.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
@@ -54,7 +55,8 @@ class PowerFlows(Protocol):
         """Feeder ``feeder``'s stochastic PV hosting capacity over ``scenarios`` deployments drawn from ``seed``.
 
         Returns ``active_power_mw`` / ``reactive_power_mvar`` (0: no single load), ``bus_vm_pu`` (the
-        median scenario at its capacity) and ``details``: the study's summary. Raises :class:`PowerFlowError`.
+        median scenario at its capacity), ``details``: the study's summary, and ``figure_png_base64``: its
+        figure. Raises :class:`PowerFlowError`.
         """
         ...
 
@@ -156,7 +158,8 @@ class GridPowerFlows:
         except ValueError as error:  # a limit violated without PV, diverged
             raise PowerFlowError(str(error)) from None
         return {"active_power_mw": 0.0, "reactive_power_mvar": 0.0, "bus_vm_pu": result.median_vm_pu,
-                "details": _plain(result.summary)}
+                "details": _plain(result.summary),
+                "figure_png_base64": base64.b64encode(result.figure_png).decode("ascii")}
 
     def day(self, feeder: str, intervals: Sequence[Mapping[str, Any]], date: dt.date, timezone: str) -> dict[str, Any]:
         """The day through ``grid.timeseries.solve_day`` (one batch) and ``grid.summary.summarize_day``.

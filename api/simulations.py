@@ -31,6 +31,10 @@ ASSIGNMENT_Q_MVAR = 0.05
 """The assignment's load [MW] / [Mvar] (pandapower's minimal example)."""
 
 
+FIGURE_KEY = "figure_png_base64"
+"""Key of a simulation's stored figure (PNG, base64) in its result; served by ``GET .../{id}/figure.png`` only."""
+
+
 class NotFound(LookupError):
     """What the request names is not stored (a meter, an interval, a day of results)."""
 

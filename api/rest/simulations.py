@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
@@ -25,7 +26,7 @@ from api.schemas import (
 )
 from api.security import require_json, require_token
 from api.services import LatestSimulation, Services, get_services
-from api.simulations import NotFound, simulation_out
+from api.simulations import FIGURE_KEY, NotFound, simulation_out
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"])
 
@@ -163,3 +164,21 @@ def get_simulation(
     if row is None:
         raise NotFound(f"no simulation {simulation_id}")
     return row
+
+
+@router.get("/{simulation_id}/figure.png", response_class=Response, responses={
+    **NOT_FOUND, status.HTTP_200_OK: {"content": {"image/png": {}}, "description": "the figure"}})
+def simulation_figure(
+    simulation_id: Annotated[int, Path(ge=1, le=2**62)],
+    services: Services = Depends(get_services),  # noqa: B008
+) -> Response:
+    """The figure of a simulation that has one (``hosting-capacity``: distribution, binding constraints, map)."""
+    def fetch(session: Session) -> str | None:
+        found = queries.get_simulation(session, simulation_id)
+        return found.result.get(FIGURE_KEY) if found else None
+
+    encoded = services.db.run(fetch)
+    if not encoded:
+        raise NotFound(f"simulation {simulation_id} does not exist or has no figure")
+    return Response(base64.b64decode(encoded), media_type="image/png",
+                    headers={"Cache-Control": "public, max-age=86400, immutable"})

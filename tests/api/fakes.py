@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -49,7 +50,8 @@ class FakePowerFlows:
         self.calls.append(("hosting_capacity", (feeder, scenarios, seed)))
         return {"active_power_mw": 0.0, "reactive_power_mvar": 0.0, "bus_vm_pu": {"LV bus": 1.03},
                 "details": {"feeder": feeder, "scenarios": scenarios, "seed": seed,
-                            "capacity_kwp": {"p50": 10.0 + seed}}}
+                            "capacity_kwp": {"p50": 10.0 + seed}},
+                "figure_png_base64": base64.b64encode(b"\x89PNG fake").decode()}
 
     def day(self, feeder: str, intervals: Sequence[Mapping[str, Any]], date: dt.date, timezone: str) -> dict[str, Any]:
         self.calls.append(("day", (feeder, len(intervals))))

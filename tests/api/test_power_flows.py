@@ -88,5 +88,7 @@ def test_a_hosting_capacity_simulation_is_the_command_s_study(grid_client: TestC
     capacity = capacity_kwp(drawn, find_violations(hosting, drawn, Limits()).first_step)
     assert summary["capacity_kwp"]["p50"] == pytest.approx(float(np.percentile(capacity, 50)))
     assert 1.0 < min(body["bus_vm_pu"].values()) <= max(body["bus_vm_pu"].values()) <= 1.10
+    figure = grid_client.get(f"/api/simulations/{body['id']}/figure.png")
+    assert figure.status_code == 200 and figure.content[:4] == b"\x89PNG" and len(figure.content) > 20_000
     refused = grid_client.post("/api/simulations", json={"feeder": "1-LV-rural1", "scenarios": 1001})
     assert refused.status_code == 422 and "scenarios" in refused.text

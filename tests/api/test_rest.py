@@ -166,6 +166,15 @@ def test_a_hosting_capacity_simulation_is_stored_with_its_summary(client: TestCl
     assert body["kind"] == "hosting-capacity" and body["request"] == {"feeder": "seed", "scenarios": 40, "seed": 3}
     assert body["details"]["capacity_kwp"]["p50"] == 13.0
     assert client.get(f"/api/simulations/{body['id']}").json()["details"] == body["details"]
+    assert "figure_png_base64" not in body
+    figure = client.get(f"/api/simulations/{body['id']}/figure.png")
+    assert figure.status_code == 200 and figure.headers["content-type"] == "image/png"
+    assert figure.content == b"\x89PNG fake"
+    launched = client.post("/api/simulations", json={})
+    assert launched.status_code == 201, launched.text
+    assignment = launched.json()["id"]
+    assert client.get(f"/api/simulations/{assignment}/figure.png").status_code == 404  # other kinds have none
+    assert client.get("/api/simulations/999999/figure.png").status_code == 404
 
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:

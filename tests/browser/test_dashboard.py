@@ -191,3 +191,19 @@ def test_choosing_a_meter_shows_its_stored_day_and_its_balance(
         page.fill("#day", "2026-06-20")  # fetched again: the same from the service's answer
         expect(page.locator("#run-status")).to_have_text("incomplete: 86,220 readings missing")
         assert_clean(watched, api.url)
+
+
+def test_a_hosting_capacity_run_shows_its_figure(context: BrowserContext, amqp_url: str, tmp_path: Path) -> None:
+    with serve_api(amqp_url, tmp_path / "api") as api:
+        watched = open_dashboard(context, api.url)
+        page = watched.page
+        expect(page.locator("#hosting")).to_be_hidden()
+        page.click("#run-hosting")
+        expect(page.locator("#simulations tr").first).to_contain_text("hosting-capacity", timeout=120_000)
+        expect(page.locator("#hosting")).to_be_visible()
+        expect(page.locator("#hosting-caption")).to_contain_text("hosting capacity P5 / P50 / P95")
+        expect(page.locator("#hosting-caption")).to_contain_text("200 scenarios")
+        expect(page.locator("#simulations tr").first).to_be_visible()  # the figure leaves room for the table
+        wait_for(page, "document.getElementById('hosting-figure').naturalWidth > 1000", timeout_s=30)
+        page.screenshot(path=str(tmp_path / "hosting.png"), full_page=True)
+        assert_clean(watched, api.url)

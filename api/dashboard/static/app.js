@@ -578,12 +578,27 @@
       tr.dataset.id = s.id;
       return tr;
     }));
+    showHosting(rows.find((s) => s.kind === "hosting-capacity"));
+  }
+
+  // the figure of the newest hosting-capacity simulation (GET /api/simulations/{id}/figure.png)
+  function showHosting(simulation) {
+    if (!simulation) return;
+    const img = $("hosting-figure");
+    const src = `/api/simulations/${simulation.id}/figure.png`;
+    if (img.getAttribute("src") !== src) { img.setAttribute("src", src); $("hosting-link").setAttribute("href", src); }
+    const capacity = simulation.details.capacity_kwp || {};
+    const fmt = (value) => (typeof value === "number" ? value.toFixed(0) : "–");
+    $("hosting-caption").textContent = `#${simulation.id} ${simulation.details.feeder} hosting capacity `
+      + `P5 / P50 / P95 ${fmt(capacity.p5)} / ${fmt(capacity.p50)} / ${fmt(capacity.p95)} kWp, `
+      + `${simulation.details.scenarios} scenarios (click: full figure)`;
+    $("hosting").hidden = false;
   }
 
   async function runSimulation(body, label) {
     const message = $("sim-message");
     message.textContent = `${label}: running…`;
-    for (const b of [$("run-assignment"), $("run-day")]) b.disabled = true;
+    for (const b of [$("run-assignment"), $("run-day"), $("run-hosting")]) b.disabled = true;
     try {
       const headers = { "Content-Type": "application/json" };
       const token = sessionStorage.getItem("pvsim-token");
@@ -600,6 +615,7 @@
       message.textContent = `${label}: ${error.message}`;
     } finally {
       $("run-assignment").disabled = false;
+      $("run-hosting").disabled = false;
       $("run-day").disabled = !state.day;
     }
     return undefined;
@@ -675,6 +691,8 @@
   $("run-assignment").addEventListener("click", () => runSimulation({}, "assignment network"));
   $("run-day").addEventListener("click", () => runSimulation({ feeder: config.feeder, date: state.day },
     `${config.feeder} on ${state.day}`));
+  $("run-hosting").addEventListener("click", () => runSimulation({ feeder: config.feeder, scenarios: 200 },
+    `${config.feeder} hosting capacity`));
 
   $("site").textContent = `${TZ} · feeder ${config.feeder}`;
   $("feeder-name").textContent = `· feeder ${config.feeder}`;
