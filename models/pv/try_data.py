@@ -58,7 +58,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pvlib
-from matplotlib.path import Path
 
 REGIONS = range(1, 16)
 """The TRY climate regions' numbers, 1..15."""
@@ -203,24 +202,39 @@ def load_try(region: int) -> TryYear:
     return parse_try(resources.files(_PACKAGE).joinpath(name).read_text(encoding="utf-8"))
 
 
+Ring = npt.NDArray[np.float64]
+"""A closed polygon ring, shape (k, 2): longitude, latitude [deg]."""
+
+
 @lru_cache(maxsize=1)
-def _region_polygons() -> tuple[tuple[int, Path, tuple[Path, ...]], ...]:
+def _region_polygons() -> tuple[tuple[int, Ring, tuple[Ring, ...]], ...]:
     """(region, outer ring, holes) for every polygon of every region (GeoJSON: first ring outer, others holes)."""
     text = resources.files(_PACKAGE).joinpath(f"{_FOLDER}/TRY_polygons.geojson").read_text(encoding="utf-8")
-    polygons: list[tuple[int, Path, tuple[Path, ...]]] = []
+    polygons: list[tuple[int, Ring, tuple[Ring, ...]]] = []
     for feature in json.loads(text)["features"]:
         region = int(feature["properties"]["TRY_code"])
         for rings in feature["geometry"]["coordinates"]:
-            outer, *holes = (Path(np.asarray(ring, dtype=np.float64)) for ring in rings)
+            outer, *holes = (np.asarray(ring, dtype=np.float64) for ring in rings)
             polygons.append((region, outer, tuple(holes)))
     return tuple(polygons)
 
 
+def _contains(ring: Ring, x: float, y: float) -> bool:
+    """Whether (x, y) lies inside ``ring``: even-odd ray casting towards +x.
+
+    Written out (a dozen lines of NumPy) rather than taken from shapely, which is not a
+    dependency, or ``matplotlib.path``, whose import alone costs the PV simulator 14 MB.
+    """
+    xs, ys = ring[:, 0], ring[:, 1]
+    next_x, next_y = np.roll(xs, -1), np.roll(ys, -1)
+    straddles = (ys > y) != (next_y > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing_x = xs + (y - ys) * (next_x - xs) / (next_y - ys)
+    return bool(np.count_nonzero(straddles & (x < crossing_x)) % 2)
+
+
 def region_at(latitude: float, longitude: float) -> int:
     """The TRY region whose outline contains a point.
-
-    Point-in-polygon with ``matplotlib.path.Path`` (matplotlib is a dependency already;
-    shapely is not).
 
     Parameters
     ----------
@@ -237,9 +251,8 @@ def region_at(latitude: float, longitude: float) -> int:
     ValueError
         If the point lies in no region (outside Germany).
     """
-    point = (longitude, latitude)
     for region, outer, holes in _region_polygons():
-        if outer.contains_point(point) and not any(hole.contains_point(point) for hole in holes):
+        if _contains(outer, longitude, latitude) and not any(_contains(hole, longitude, latitude) for hole in holes):
             return region
     raise ValueError(f"({latitude}, {longitude}) lies in no German TRY region; choose one with --weather-region 1..15")
 

@@ -108,3 +108,14 @@ def test_reading_the_header_literally_misses_solar_noon_by_the_equation_of_time(
         equation_min.append(eot)
     assert np.corrcoef(offsets, equation_min)[0, 1] > 0.9
     assert np.ptp(offsets) > 15.0
+
+
+def test_point_in_polygon_by_ray_casting() -> None:
+    from models.pv.try_data import _contains
+
+    square = np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0], [0.0, 0.0]])
+    assert _contains(square, 1.0, 1.0) and _contains(square, 3.9, 2.0)
+    assert not _contains(square, 4.5, 2.0) and not _contains(square, -0.1, 2.0) and not _contains(square, 2.0, 5.0)
+    # a vertex at the ray's height is counted once, not twice
+    diamond = np.array([[2.0, 0.0], [4.0, 2.0], [2.0, 4.0], [0.0, 2.0], [2.0, 0.0]])
+    assert _contains(diamond, 1.0, 2.0) and not _contains(diamond, -1.0, 2.0)
