@@ -7,6 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
+from common.settings import CommonSettings
 from grid.settings import FeederSettings
 from meter.settings import RunSettings
 from pv_simulator.battery_settings import BatterySettings
@@ -15,14 +16,12 @@ from pv_simulator.settings import OutputSettings, PvModelSettings
 _SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
 
 
-class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings, BatterySettings):
-    """Everything batch mode needs; see ``python -m batch --help``."""
+class DaskSettings(CommonSettings):
+    """Where tasks run: on a Dask cluster (``--scheduler-address``) or in local processes."""
 
-    workers: int = Field(os.cpu_count() or 1, ge=1, le=256,
-                         description="local worker processes (without --scheduler-address)")
     scheduler_address: str | None = Field(
         None,
-        description="run the day tasks on the Dask cluster of this scheduler, e.g. tcp://host:8786 (default: local "
+        description="run the tasks on the Dask cluster of this scheduler, e.g. tcp://host:8786 (default: local "
         "worker processes); the output directory must then be the same shared filesystem path on every worker",
     )
 
@@ -33,6 +32,12 @@ class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings
             raise ValueError(f"'{value}' is not a Dask scheduler address (expected tcp://host:port)")
         return value
 
+
+class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings, BatterySettings, DaskSettings):
+    """Everything batch mode needs; see ``python -m batch --help``."""
+
+    workers: int = Field(os.cpu_count() or 1, ge=1, le=256,
+                         description="local worker processes (without --scheduler-address)")
     @model_validator(mode="after")
     def _check_battery_without_grid(self) -> BatchSettings:
         if self.battery_kwh > 0 and self.feeder is not None:

@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ import numpy.typing as npt
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from batch.cluster import ClusterError
+from batch.settings import DaskSettings
 from common.cli import parse_settings
 from meter.plan import RunPlan
 from meter.settings import RunSettings
@@ -44,11 +47,12 @@ COLUMNS = ("annual_kwh", "pv_kwp", "battery_kwh", "battery_kw", "consumed_kwh", 
 DESCRIPTION = (
     "Sizing sweep: run the profile load model and the PV model over a period (default a year at 60 s) for each "
     "annual consumption, dispatch a battery for every PV size and capacity, and write "
-    "<output-dir>/sweeps/<name>/results.csv (one row per combination) and self_sufficiency.png."
+    "<output-dir>/sweeps/<name>/results.csv (one row per combination) and self_sufficiency.png, locally or on a "
+    "Dask cluster (--scheduler-address; one task per annual consumption)."
 )
 
 
-class SweepSettings(RunSettings, OutputSettings, PvModelSettings, BatterySettings):
+class SweepSettings(RunSettings, OutputSettings, PvModelSettings, BatterySettings, DaskSettings):
     """Everything a sweep needs; see ``python -m batch sweep --help``."""
 
     days: int = Field(365, ge=1, le=3660, description="number of consecutive days of the period")
@@ -147,12 +151,34 @@ def _sweep_one(args: tuple[SweepSettings, float]) -> list[dict]:
     return sweep_consumption(*args)
 
 
+def _on_dask(tasks: list[tuple[SweepSettings, float]], address: str) -> list[list[dict]]:
+    """Each consumption's rows computed as one task on the Dask cluster at ``address``, in the tasks' order."""
+    from distributed import Client  # only for cluster runs
+
+    from batch.cluster import CONNECT_TIMEOUT_S
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError) as error:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {error}") from error
+    run_id = uuid.uuid4().hex[:12]
+    with client:
+        futures = client.map(_sweep_one, tasks, key=[f"pvsim-sweep-{annual:g}-{run_id}" for _, annual in tasks])
+        try:
+            return list(client.gather(futures))
+        except Exception as error:  # a worker without pvsim's code, a killed worker, ...
+            raise ClusterError(f"sweep task failed on the cluster: {type(error).__name__}: {error}") from error
+
+
 def run_sweep(settings: SweepSettings) -> Path:
-    """Compute every row, write ``results.csv`` and the figure; returns the sweep's folder."""
+    """Compute every row (locally or on the Dask cluster of ``--scheduler-address``), write ``results.csv`` and
+    the figure; returns the sweep's folder. Raises :class:`~batch.cluster.ClusterError` if the cluster fails."""
     folder = settings.output_dir / "sweeps" / settings.sweep_name
     folder.mkdir(parents=True, exist_ok=True)
     tasks = [(settings, annual_kwh) for annual_kwh in settings.sweep_annual_kwh]
-    if settings.workers == 1 or len(tasks) == 1:
+    if settings.scheduler_address is not None:
+        groups = _on_dask(tasks, settings.scheduler_address)
+    elif settings.workers == 1 or len(tasks) == 1:
         groups = [_sweep_one(task) for task in tasks]
     else:
         with multiprocessing.get_context("fork").Pool(min(settings.workers, len(tasks))) as pool:
@@ -179,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = run_sweep(settings)
     except OSError as error:
         log.error("cannot write the sweep: %s", error)
+        return 1
+    except ClusterError as error:
+        log.error("%s", error)
         return 1
     log.info("sweep of %d point(s) in %.1f s -> %s", len(settings.sweep_pv_kwp) * len(settings.sweep_battery_kwh)
              * len(settings.sweep_annual_kwh), time.monotonic() - started, folder)

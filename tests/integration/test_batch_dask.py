@@ -80,6 +80,18 @@ def test_dask_run_with_a_battery_runs_a_task_per_meter_and_writes_the_local_byte
     assert b"battery_soc_kwh" in (tmp_path / "dask" / "meter-2" / "2026-03-31.csv").read_bytes()
 
 
+def test_a_sweep_on_dask_writes_the_rows_of_a_local_sweep(cluster: DaskCluster, tmp_path: Path) -> None:
+    sweep = ("sweep", "--date", "2026-06-20", "--days", "2", "--interval-s", "900", "--sweep-pv-kwp", "3,6",
+             "--sweep-battery-kwh", "0,5", "--sweep-annual-kwh", "3000,6000")
+    assert main([*sweep, "--scheduler-address", cluster.address, "--output-dir", str(tmp_path / "dask")]) == 0
+    assert main([*sweep, "--output-dir", str(tmp_path / "local")]) == 0
+    results = (tmp_path / "dask" / "sweeps" / "default" / "results.csv").read_bytes()
+    assert results == (tmp_path / "local" / "sweeps" / "default" / "results.csv").read_bytes()
+    assert results.count(b"\n") == 1 + 2 * 2 * 2
+    with cluster.client() as client:  # the cluster did the work
+        assert "pvsim-sweep" in client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
+
+
 def _worker_address(cluster: DaskCluster, name: str) -> str:
     with cluster.client() as client:
         return next(a for a, w in client.scheduler_info()["workers"].items() if w["name"] == name)
