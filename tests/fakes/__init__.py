@@ -30,27 +30,46 @@ class Published:
     properties: Any
 
 
-class FakeIOLoop:
-    """The connection's I/O loop: callbacks given to ``call_later`` run when the test turns the loop."""
+class FakeClock:
+    """A monotonic clock that moves only when the test says so (stands in for the ``time`` module)."""
 
     def __init__(self) -> None:
-        self.scheduled: list[tuple[float, Callable[[], None]]] = []
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class FakeIOLoop:
+    """The connection's I/O loop on a :class:`FakeClock`: callbacks given to ``call_later`` run when the
+    test turns the loop (those due) or lets time pass (:meth:`advance`)."""
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self.clock = clock or FakeClock()
+        self.scheduled: list[tuple[float, int, Callable[[], None]]] = []
+        self._count = 0
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> object:
-        self.scheduled.append((delay, callback))
+        self._count += 1
+        self.scheduled.append((self.clock.now + delay, self._count, callback))
         return callback
 
     def turn(self) -> None:
-        """Run the callbacks scheduled without a delay (the next turn of the loop)."""
-        now = [callback for delay, callback in self.scheduled if delay == 0]
-        self.scheduled = [(delay, callback) for delay, callback in self.scheduled if delay != 0]
-        for callback in now:
+        """Run the callbacks due now (scheduled without a delay: the next turn of the loop), in order."""
+        due = sorted(entry for entry in self.scheduled if entry[0] <= self.clock.now)
+        self.scheduled = [entry for entry in self.scheduled if entry[0] > self.clock.now]
+        for _due, _count, callback in due:
             callback()
 
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass, then run every callback due by then (each once), in order."""
+        self.clock.now += seconds
+        self.turn()
+
     def timers(self) -> None:
-        """Run every callback scheduled so far, delayed or not (as if their time had come)."""
-        now, self.scheduled = self.scheduled, []
-        for _delay, callback in now:
+        """Run every callback scheduled so far, delayed or not, in order (as if their time had come)."""
+        now, self.scheduled = sorted(self.scheduled), []
+        for _due, _count, callback in now:
             callback()
 
     def stop(self) -> None:
@@ -58,16 +77,16 @@ class FakeIOLoop:
 
     @property
     def pending_turns(self) -> int:
-        """Callbacks waiting for the next turn (scheduled without a delay)."""
-        return sum(1 for delay, _ in self.scheduled if delay == 0)
+        """Callbacks due now (waiting for the next turn)."""
+        return sum(1 for due, _, _ in self.scheduled if due <= self.clock.now)
 
 
 class FakeConnection:
     """A pika ``SelectConnection`` as far as the services use it."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock | None = None) -> None:
         self.is_open = True
-        self.ioloop = FakeIOLoop()
+        self.ioloop = FakeIOLoop(clock)
 
     def close(self) -> None:
         self.is_open = False

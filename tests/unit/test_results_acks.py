@@ -14,9 +14,30 @@ from models.pv.reference import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.writer import CsvStore
-from tests.fakes import FakeChannel, FakeConnection, FakeIOLoop, open_channel
+from tests.fakes import FakeChannel, FakeClock, FakeConnection, FakeIOLoop, open_channel
 
 START = 1_782_000_000  # 2026-06-21T00:00:00Z
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The service's clock: time passes only in :func:`tick` (and the fake I/O loops run on it)."""
+    clock = FakeClock()
+    monkeypatch.setattr(service_module, "time", clock)
+    return clock
+
+
+def tick(service: PvSimulatorService) -> None:
+    """Let the time between two periodic ticks pass: the tick flushes what waits (and publishes, acks)."""
+    assert isinstance(service.connection, FakeConnection)
+    service.connection.ioloop.advance(service_module.FLUSH_INTERVAL_S * 1.5)
+
+
+def reconnect(service: PvSimulatorService) -> FakeChannel:
+    """The connection was lost; a new one opens a fresh channel."""
+    service.on_connection_lost()
+    assert isinstance(service.connection, FakeConnection)
+    return open_channel(service, FakeConnection(service.connection.ioloop.clock))
 
 
 def deliver(channel: FakeChannel, epoch_s: int, redelivered: bool = False, meter_id: str = "meter-1",
@@ -34,18 +55,20 @@ def bodies(channel: FakeChannel, field: str) -> list[object]:
 def service_on(tmp_path: Path) -> tuple[PvSimulatorService, FakeChannel]:
     store = CsvStore(tmp_path, ZoneInfo("UTC"), ReferencePv())
     service = PvSimulatorService(store, RunTracker(tmp_path / "runs", store), "amqp://x", 1.0, exit_when_done=False)
-    return service, open_channel(service)
+    clock = service_module.time  # the clock fixture's
+    assert isinstance(clock, FakeClock)
+    return service, open_channel(service, FakeConnection(clock))
 
 
 def test_readings_whose_write_closed_an_interval_wait_for_its_confirm(tmp_path: Path) -> None:
     service, channel = service_on(tmp_path)
     for second in range(60):
         deliver(channel, START + second)
-    service._flush()  # the interval is still open: nothing published, everything acked
+    tick(service)  # the interval is still open: nothing published, everything acked
     assert channel.published == [] and channel.acks == [(60, True)]
     deliver(channel, START + 60)
     deliver(channel, START + 61)
-    service._flush()  # the write closed interval 0: published after the fsync, acks held
+    tick(service)  # the write closed interval 0: published after the fsync, acks held
     assert channel.routing_keys() == ["result.meter-1.interval"]
     assert bodies(channel, "readings") == [60]
     assert channel.acks == [(60, True)]
@@ -57,12 +80,11 @@ def test_unconfirmed_results_of_a_lost_channel_are_published_again(tmp_path: Pat
     service, channel = service_on(tmp_path)
     for second in range(61):
         deliver(channel, START + second)
-    service._flush()
+    tick(service)
     assert len(channel.published) == 1
-    service.on_connection_lost()
-    fresh = open_channel(service, FakeConnection())
+    fresh = reconnect(service)
     deliver(fresh, START + 60, redelivered=True)  # a duplicate now; the next channel's first delivery
-    service._flush()
+    tick(service)
     assert bodies(fresh, "interval_start") == ["2026-06-21T00:00:00Z"]
 
 
@@ -74,7 +96,7 @@ def test_a_new_process_republishes_the_interval_before_its_first_reading(tmp_pat
     second, channel = service_on(tmp_path)
     deliver(channel, START + 60, redelivered=True)  # redelivered: a duplicate
     deliver(channel, START + 61)
-    second._flush()
+    tick(second)
     assert bodies(channel, "readings") == [60]
 
 
@@ -87,9 +109,8 @@ def run_two_meters(service: PvSimulatorService, channel: FakeChannel, meters: li
                             "interval_s": 60, "first_timestamp": format_utc(START),
                             "last_timestamp": format_utc(START)})
         channel.deliver(f"meter.{meter_id}.end", end)
-    service._flush()
-    service._run_work(float("inf"))  # closes the run: both last intervals, then a notice per meter
-    service._flush()
+    for _ in range(3):  # write the rows and the ends, count and close the run, publish its results:
+        tick(service)  # both last intervals, then a notice per meter
 
 
 def notices(channel: FakeChannel) -> list[dict[str, object]]:
@@ -105,9 +126,8 @@ def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_ac
     run = service.runs.closing["run-1"]
     channel.confirm(len(channel.published) - 1)  # the first notice only
     assert not run.closed
-    service.on_connection_lost()  # the second notice is published again on the next channel
-    fresh = open_channel(service, FakeConnection())
-    service._flush()
+    fresh = reconnect(service)  # the second notice is published again on the next channel
+    tick(service)
     assert [n["meter_id"] for n in notices(fresh)] == ["meter-2"]
     assert not run.closed
     fresh.confirm()
@@ -123,7 +143,7 @@ def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
     assert [n["meter_id"] for n in notices(channel)] == ["meter-1"]
     channel.confirm()
     assert not run.closed
-    service._flush()
+    tick(service)
     assert [n["meter_id"] for n in notices(channel)] == ["meter-1", "meter-2"]
     channel.confirm()
     assert run.closed
@@ -134,13 +154,13 @@ def test_after_publishing_a_write_that_closed_many_intervals_the_day_file_keeps_
     service, channel = service_on(tmp_path)
     for minute in range(200):  # 200 readings a minute apart: the write closes 199 intervals
         deliver(channel, START + 60 * minute)
-    service._flush()
+    tick(service)
     assert bodies(channel, "readings") == [1] * 199
     intervals = service.store.day_file("meter-1", START).intervals
     assert not intervals.wide and intervals.get(START) is None
     deliver(channel, START + 30)  # late: its interval is counted from the file
     deliver(channel, START + 60 * 200)
-    service._flush()
+    tick(service)
     assert bodies(channel, "interval_start")[-1] == format_utc(START + 60 * 199)
     late = [orjson.loads(p.body) for p in channel.published[199:]]
     assert {(r["interval_start"], r["readings"]) for r in late} == {
@@ -154,7 +174,7 @@ def five_closed_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     service, channel = service_on(tmp_path)
     for minute in range(6):
         deliver(channel, START + 60 * minute)
-    service._flush()
+    tick(service)
     assert isinstance(service.connection, FakeConnection)
     return service, channel, service.connection.ioloop
 
@@ -166,16 +186,14 @@ def test_a_flush_that_closed_many_intervals_publishes_them_a_turn_at_a_time_and_
     channel.confirm(2)
     assert channel.acks == []  # the flush's deliveries wait for all five results
     deliver(channel, START + 360)
-    service._flush()  # waits for the last flush's results: writes nothing, publishes nothing new
-    assert len(channel.published) == 2 and service.store.pending
-    loop.turn()
-    assert len(channel.published) == 4 and channel.acks == []
+    tick(service)  # the next turn comes first; the tick's flush waits for the last flush's results
+    assert len(channel.published) == 4 and channel.acks == [] and service.store.pending
     loop.turn()
     assert bodies(channel, "interval_start") == [format_utc(START + 60 * n) for n in range(5)]
     assert loop.pending_turns == 0 and channel.acks == []
     channel.confirm(5)
     assert channel.acks == [(6, True)]  # delivery 7 is not written yet
-    service._flush()
+    tick(service)
     assert len(channel.published) == 6 and channel.acks[-1] == (6, True)  # 7 closed interval 5: held
     channel.confirm(6)
     assert channel.acks[-1] == (7, True)
@@ -184,11 +202,10 @@ def test_a_flush_that_closed_many_intervals_publishes_them_a_turn_at_a_time_and_
 def test_results_still_to_publish_when_the_channel_is_lost_are_published_on_the_next_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     service, channel, loop = five_closed_intervals(tmp_path, monkeypatch)
-    service.on_connection_lost()
-    fresh = open_channel(service, FakeConnection())
+    fresh = reconnect(service)
     loop.turn()  # the lost channel's turn: publishes nothing
     assert len(channel.published) == 2 and fresh.published == []
-    service._flush()
+    tick(service)
     new_loop = service.connection.ioloop  # type: ignore[union-attr]
     new_loop.turn()
     new_loop.turn()
@@ -222,9 +239,8 @@ def test_results_beyond_the_in_flight_limit_go_out_as_confirms_come_back(
 def test_a_turn_scheduled_on_a_lost_connection_does_not_hold_back_the_next_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     service, _channel, _loop = five_closed_intervals(tmp_path, monkeypatch)
-    service.on_connection_lost()  # its loop, with the scheduled turn, is gone
-    fresh = open_channel(service, FakeConnection())
-    service._flush()
+    fresh = reconnect(service)  # the lost connection's loop, with the scheduled turn, is gone
+    tick(service)
     assert len(fresh.published) == 2 and service.connection.ioloop.pending_turns == 1  # type: ignore[union-attr]
 
 
