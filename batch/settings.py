@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from common.settings import CommonSettings
 from grid.settings import FeederSettings
@@ -38,9 +38,3 @@ class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings
 
     workers: int = Field(os.cpu_count() or 1, ge=1, le=256,
                          description="local worker processes (without --scheduler-address)")
-    @model_validator(mode="after")
-    def _check_battery_without_grid(self) -> BatchSettings:
-        if self.battery_kwh > 0 and self.feeder is not None:
-            raise ValueError("--feeder with --battery-kwh > 0: the grid step does not read day files with a "
-                             "battery yet; run the grid step without a battery")
-        return self

@@ -33,6 +33,8 @@ from grid.layout import GRID_DIR
 log = logging.getLogger(__name__)
 
 HEADER = b"timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
+BATTERY_HEADER = HEADER + b",battery_power_kw,battery_soc_kwh"
+"""A day file with a home battery: its power (positive while charging) counts as the building's load."""
 
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 _WIDTH = 25  # len("2026-06-21T00:00:00+02:00")
@@ -91,6 +93,9 @@ def find_meters(output_dir: Path, day: date) -> list[str]:
 def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """One meter's day CSV: epoch seconds (n,) and [meter_power_kw, pv_power_kw] (n, 2) [kW], in file order.
 
+    In a file with a battery (:data:`BATTERY_HEADER`) the battery's power is added to the meter's, so the
+    building's load is what it draws behind the meter including its battery (load - PV = the file's net).
+
     Raises
     ------
     InputError
@@ -102,14 +107,15 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from None
     first, _, body = raw.partition(b"\n")
-    if first.rstrip(b"\r") != HEADER:
-        raise InputError(f"{path}: header is not '{HEADER.decode()}'")
+    if first.rstrip(b"\r") not in (HEADER, BATTERY_HEADER):
+        raise InputError(f"{path}: header is not '{HEADER.decode()}' (or with the battery's two columns)")
+    battery = first.rstrip(b"\r") == BATTERY_HEADER
     if not body.strip():
         raise InputError(f"{path}: no readings")
     starts, ends = _line_bounds(body)
-    powers = _fixed_decimal_powers(body, starts, ends)
+    powers = _fixed_decimal_powers(body, starts, ends, battery)
     if powers is None:  # not pvsim's own number format: let pandas parse it
-        powers = _pandas_powers(raw, path)
+        powers = _pandas_powers(raw, path, battery)
     rows = _row_bytes(body, starts, len(meter_id))
     if rows.shape[0] != powers.shape[0]:
         raise InputError(f"{path}: unreadable rows (blank or broken lines)")
@@ -123,11 +129,13 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
     return epoch_s, powers
 
 
-def _pandas_powers(raw: bytes, path: Path) -> npt.NDArray[np.float64]:
-    """Meter and PV power (n, 2) [kW] parsed by pandas; raises :class:`InputError` naming the first bad line."""
+def _pandas_powers(raw: bytes, path: Path, battery: bool = False) -> npt.NDArray[np.float64]:
+    """Meter (with the battery's power added) and PV power (n, 2) [kW] parsed by pandas; raises
+    :class:`InputError` naming the first bad line."""
+    columns = ["meter_power_kw", "pv_power_kw", *(["battery_power_kw"] if battery else [])]
     try:
-        text = pd.read_csv(io.BytesIO(raw), usecols=["meter_power_kw", "pv_power_kw"], dtype=str, engine="c",
-                           skip_blank_lines=False, keep_default_na=False)
+        text = pd.read_csv(io.BytesIO(raw), usecols=columns, dtype=str, engine="c",
+                           skip_blank_lines=False, keep_default_na=False)[columns]
     except (ValueError, pd.errors.ParserError) as error:
         raise InputError(f"{path}: unreadable rows ({str(error).splitlines()[0].strip()})") from None
     numbers = text.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
@@ -136,6 +144,8 @@ def _pandas_powers(raw: bytes, path: Path) -> npt.NDArray[np.float64]:
         line = int(np.argmax(bad))
         raise InputError(f"{path} line {line + 2}: power is not a number "
                          f"({','.join(text.iloc[line].astype(str))!r})")
+    if battery:
+        numbers = np.stack([numbers[:, 0] + numbers[:, 2], numbers[:, 1]], axis=1)
     return numbers
 
 
@@ -156,26 +166,32 @@ def _line_bounds(body: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int
 _NUMBER_WIDTH = 14  # enough for ±99999999.9999 kW
 
 
-def _fixed_decimal_powers(body: bytes, starts: npt.NDArray[np.int64],
-                          ends: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
-    """Columns 3 and 4 (meter and PV power [kW]) when every row is ``ts,id,-?D+.DDDD,-?D+.DDDD,-?D+.DDDD``.
+def _fixed_decimal_powers(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+                          battery: bool = False) -> npt.NDArray[np.float64] | None:
+    """Columns 3 and 4 (meter and PV power [kW]) when every row is ``ts,id,-?D+.DDDD,-?D+.DDDD,-?D+.DDDD``
+    (and, with a ``battery``, two more such columns; its power, column 6, is added to the meter's).
 
     The format pvsim writes; returns ``None`` for anything else (the caller falls back to pandas).
     """
     buffer = np.frombuffer(body, dtype=np.uint8)
     positions = np.flatnonzero(buffer == ord(","))
-    rows = starts.shape[0]
-    if positions.shape[0] != 4 * rows:
+    rows, per_row = starts.shape[0], 6 if battery else 4
+    if positions.shape[0] != per_row * rows:
         return None
-    commas = positions.reshape(rows, 4)
-    if rows and not ((commas[:, 0] > starts) & (commas[:, 3] < ends)).all():
+    commas = positions.reshape(rows, per_row)
+    if rows and not ((commas[:, 0] > starts) & (commas[:, -1] < ends)).all():
         return None
     columns = []
-    for first, last in ((commas[:, 1] + 1, commas[:, 2]), (commas[:, 2] + 1, commas[:, 3])):
+    fields = [(commas[:, 1] + 1, commas[:, 2]), (commas[:, 2] + 1, commas[:, 3])]
+    if battery:
+        fields.append((commas[:, 4] + 1, commas[:, 5]))
+    for first, last in fields:
         value = _parse_fixed(buffer, first, last)
         if value is None:
             return None
         columns.append(value)
+    if battery:
+        columns = [columns[0] + columns[2], columns[1]]
     return np.stack(columns, axis=1)
 
 

@@ -145,9 +145,25 @@ def test_grid_friendly_files_cap_the_export_and_show_the_pv_fed_after_curtailmen
     assert summary["battery"]["curtailed_kwh"] == pytest.approx(day.sum() * 60 / 3600, abs=1e-3)
 
 
-def test_a_battery_with_the_grid_step_is_refused_before_any_work(tmp_path, capsys):
-    with pytest.raises(SystemExit) as stop:
-        batch_main(["--output-dir", str(tmp_path), "--battery-kwh", "5", "--feeder", "1-LV-rural1"])
-    assert stop.value.code == 2
-    assert "the grid step does not read day files with a battery yet" in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())
+def test_the_grid_reads_a_battery_as_part_of_the_buildings_load(with_battery, tmp_path):
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from common.clock import LocalDay
+    from grid.inputs import read_meter_day
+
+    path = with_battery / "meter-1" / "2026-06-21.csv"
+    frame, day = pd.read_csv(path), LocalDay(date(2026, 6, 21), ZoneInfo("Europe/Berlin"))
+    _, powers = read_meter_day(path, "meter-1", day)
+    np.testing.assert_allclose(powers[:, 0], frame.meter_power_kw + frame.battery_power_kw, atol=1e-9)
+    np.testing.assert_allclose(powers[:, 0] - powers[:, 1], frame.net_power_kw, atol=1e-9)
+    loose = tmp_path / "loose.csv"  # another number format: the pandas path
+    loose.write_bytes(path.read_bytes().replace(b",0.0000,", b",0,"))
+    np.testing.assert_allclose(read_meter_day(loose, "meter-1", day)[1], powers, atol=1e-9)
+
+
+def test_batch_with_a_battery_and_the_grid_step(tmp_path):
+    output = tmp_path / "grid"
+    assert batch_main(["--output-dir", str(output), "--log-level", "WARNING", "--date", "2026-06-21", "--days", "1",
+                       "--meters", "1", "--interval-s", "900", "--battery-kwh", "5", "--feeder", "seed"]) == 0
+    assert list((output / "grid").rglob("*.csv"))
