@@ -82,6 +82,7 @@ def summarize(
     pv_kw: npt.ArrayLike,
     interval_s: float,
     meter_id: str | None = None,
+    device_kw: npt.ArrayLike | None = None,
 ) -> DaySummary:
     """Energy balance of one meter-day from its readings.
 
@@ -98,12 +99,14 @@ def summarize(
         Time each reading stands for [s], > 0.
     meter_id : str, optional
         Meter of the readings, copied to the summary.
+    device_kw : array of float, shape (n,), optional
+        Power of the devices behind the meter (a battery, positive while charging) [kW].
 
     Returns
     -------
     DaySummary
         Energies by the rectangle rule, ``sum(power) * interval_s / 3600`` [kWh];
-        net power is ``meter_kw - pv_kw`` [kW].
+        net power is ``meter_kw - pv_kw + device_kw`` [kW].
 
     Raises
     ------
@@ -117,7 +120,7 @@ def summarize(
         raise ValueError(f"timestamps, meter_kw and pv_kw differ in length: {stamps.size}, {meter.size}, {pv.size}")
     if not interval_s > 0:
         raise ValueError(f"interval_s must be > 0, got {interval_s}")
-    net = meter - pv
+    net = meter - pv if device_kw is None else meter - pv + np.asarray(device_kw, dtype=np.float64).ravel()
     return _build(
         meter_id,
         str(stamps[0])[:10] if stamps.size else None,

@@ -70,7 +70,8 @@ def summarize_csv(path: str | os.PathLike[str]) -> DaySummary:
     -------
     DaySummary
         As :func:`summarize`, with the interval inferred by :func:`infer_interval_s`,
-        net power recomputed as meter − PV, and the meter id of the first row.
+        net power recomputed as meter − PV (+ battery, in a file with a battery), and the meter id of the
+        first row.
 
     Raises
     ------
@@ -89,6 +90,7 @@ def summarize_frame(frame: pd.DataFrame) -> DaySummary:
         frame["pv_power_kw"].to_numpy(dtype=np.float64),
         infer_interval_s(frame["utc"]),
         meter_id=meter_id,
+        device_kw=frame["battery_power_kw"].to_numpy(dtype=np.float64) if "battery_power_kw" in frame else None,
     )
 
 

@@ -167,3 +167,16 @@ def test_batch_with_a_battery_and_the_grid_step(tmp_path):
     assert batch_main(["--output-dir", str(output), "--log-level", "WARNING", "--date", "2026-06-21", "--days", "1",
                        "--meters", "1", "--interval-s", "900", "--battery-kwh", "5", "--feeder", "seed"]) == 0
     assert list((output / "grid").rglob("*.csv"))
+
+
+def test_the_report_summarises_a_battery_file_as_batch_did(with_battery):
+    from dataclasses import asdict
+
+    from pv_simulator.summary import summarize_csv
+
+    for path in sorted(with_battery.glob("meter-*/*.csv")):
+        written = json.loads(path.with_name(path.stem + ".summary.json").read_text())
+        recomputed = asdict(summarize_csv(path))
+        for name in ("imported_kwh", "exported_kwh", "self_sufficiency_percent", "self_consumption_percent",
+                     "peak_import_kw", "peak_export_kw"):
+            assert recomputed[name] == pytest.approx(written[name], abs=1e-6), (path, name)
