@@ -187,3 +187,10 @@ def open_channel(service: AmqpService, connection: FakeConnection | None = None)
     channel = FakeChannel()
     service._on_channel_open(channel)  # type: ignore[arg-type]  # the seam pika calls
     return channel
+
+
+def fake_time(monkeypatch: Any, module: Any) -> FakeClock:
+    """Give ``module`` a :class:`FakeClock` for its ``time`` (it must use only ``time.monotonic``); returns it."""
+    clock = FakeClock()
+    monkeypatch.setattr(module, "time", clock)
+    return clock

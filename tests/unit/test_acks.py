@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -13,12 +12,10 @@ from common import topology
 from common.clock import Pacer
 from common.schema import format_utc
 from meter.service import MeterService
-from models.pv.reference import ReferencePv
-from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
-from pv_simulator.writer import CsvStore
 from tests.expect import plan_for
-from tests.fakes import open_channel
+from tests.fakes import FakeChannel, open_channel
+from tests.fakes.pv import pv_service, tick
 
 START = 1_782_000_000  # 2026-06-21T00:00:00Z
 
@@ -39,9 +36,8 @@ def test_meter_counts_readings_confirmed_only_up_to_the_first_unconfirmed_one() 
 
 
 @pytest.fixture
-def pv_service(tmp_path: Path) -> PvSimulatorService:
-    store = CsvStore(tmp_path, ZoneInfo("Europe/Berlin"), ReferencePv())
-    return PvSimulatorService(store, RunTracker(tmp_path / "runs", store), "amqp://x", 1.0, exit_when_done=False)
+def pv(tmp_path: Path) -> tuple[PvSimulatorService, FakeChannel]:
+    return pv_service(tmp_path)
 
 
 def reading(seq: int, power_w: float = 500.0) -> bytes:
@@ -49,39 +45,40 @@ def reading(seq: int, power_w: float = 500.0) -> bytes:
                          "power_w": power_w})
 
 
-def test_pv_never_acks_a_tag_it_rejected_back_to_the_queue(pv_service: PvSimulatorService,
+def test_pv_never_acks_a_tag_it_rejected_back_to_the_queue(pv: tuple[PvSimulatorService, FakeChannel],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    channel = open_channel(pv_service)
-    real_add = pv_service.store.add
+    service, channel = pv
+    real_add = service.store.add
 
     def add(meter_id: str, ms: int, power_w: float) -> object:
         if power_w == 666.0:
             raise RuntimeError("unexpected")  # a bug, not bad input: back to the queue
         return real_add(meter_id, ms, power_w)
 
-    monkeypatch.setattr(pv_service.store, "add", add)
+    monkeypatch.setattr(service.store, "add", add)
     for seq in range(5):
         channel.deliver("meter.meter-1.reading", reading(seq))
     channel.deliver("meter.meter-1.reading", reading(5, 666.0))
     channel.deliver("meter.meter-1.reading", reading(6, 666.0))
-    pv_service.on_stop_requested()  # the last write: everything on disk is acked
+    service.on_stop_requested()  # the last write: everything on disk is acked
     assert channel.rejects == [(6, True), (7, True)]
     assert channel.acks == [(5, True)]
-    assert pv_service.ledger.nothing_in_flight()
+    assert service.ledger.nothing_in_flight()
 
 
-def test_pv_holds_the_ack_of_a_dead_letter_until_its_copy_is_confirmed(pv_service: PvSimulatorService) -> None:
-    channel = open_channel(pv_service)
+def test_pv_holds_the_ack_of_a_dead_letter_until_its_copy_is_confirmed(
+        pv: tuple[PvSimulatorService, FakeChannel]) -> None:
+    service, channel = pv
     for seq in range(10):
         channel.deliver("meter.meter-1.reading", b"{" if seq == 3 else reading(seq))
     assert channel.routing_keys() == ["meter.meter-1.reading"]  # delivery 4's dead-letter copy
     assert channel.published[0].exchange == topology.DEAD_LETTER_EXCHANGE
-    pv_service.connection.ioloop.timers()  # type: ignore[union-attr]  # the periodic tick: a flush
+    tick(service)  # the periodic tick: a flush
     assert channel.acks == [(3, True)]
-    assert not pv_service.ledger.nothing_in_flight()
+    assert not service.ledger.nothing_in_flight()
     channel.confirm(1)
     assert channel.acks[-1] == (10, True)
-    assert pv_service.ledger.nothing_in_flight()
+    assert service.ledger.nothing_in_flight()
 
 
 def test_meter_stopped_before_its_run_is_confirmed_exits_143(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,32 +13,24 @@ import pytest
 import pv_simulator.service as service_module
 from common.clock import LocalDay
 from common.schema import format_utc
-from models.pv.reference import ReferencePv
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
-from pv_simulator.writer import CsvStore
-from tests.fakes import FakeChannel, open_channel
+from tests.fakes import FakeChannel
+from tests.fakes.pv import pv_service, tick
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture(autouse=True)
 def flush_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No wall-clock wait between two flushes: each turn of the fake timers is a tick that may flush."""
+    """No wait between two flushes, and each tick comes at the next turn of the loop: the service keeps
+    the real clock, against which the run counting measures its budget per tick."""
     monkeypatch.setattr(service_module, "FLUSH_INTERVAL_S", 0.0)
     monkeypatch.setattr(service_module, "FLUSH_DUTY", 0.0)
 
 
 def service_on(output_dir: Path, exit_when_done: bool) -> tuple[PvSimulatorService, FakeChannel]:
-    store = CsvStore(output_dir, BERLIN, ReferencePv())
-    service = PvSimulatorService(store, RunTracker(output_dir / ".pvsim" / "runs", store), "amqp://x", 1.0,
-                                 exit_when_done=exit_when_done)
-    return service, open_channel(service)
-
-
-def ticks(service: PvSimulatorService, count: int) -> None:
-    for _ in range(count):
-        service.connection.ioloop.timers()  # type: ignore[union-attr]
+    return pv_service(output_dir, "Europe/Berlin", exit_when_done)
 
 
 def end_body(first_s: int, readings: int, interval_s: int) -> bytes:
@@ -59,7 +51,7 @@ def test_a_run_complete_on_disk_at_restart_is_closed_while_the_queue_stays_idle(
     assert json.loads(record.read_text())["complete"] is False
 
     second, channel = service_on(tmp_path, exit_when_done=True)  # restart; nothing more arrives
-    ticks(second, 5)
+    tick(second, 5)
     assert "result.meter-1.run" in channel.routing_keys()
     channel.confirm()
     assert json.loads(record.read_text())["complete"] is True
@@ -74,7 +66,7 @@ def test_an_end_of_run_of_3000_days_is_counted_over_ticks_not_in_its_callback(tm
     assert service.runs.counting  # nothing counted inside the callback
     turns = 0
     while service.runs.counting:
-        ticks(service, 1)
+        tick(service)
         turns += 1
         assert turns < 1000
     assert service.runs.runs["run-1"].ends["meter-1"].remaining == 3000 * 24
@@ -100,7 +92,7 @@ def test_a_run_whose_closing_fails_is_recorded_failed_and_the_other_run_still_co
         body = json.loads(end_body(day.start_s, 24, 3600))
         body.update(meter_id=meter_id, run_id=f"run-{n}", meters=[meter_id])
         channel.deliver(f"meter.{meter_id}.end", json.dumps(body).encode())
-    ticks(service, 5)
+    tick(service, 5)
     channel.confirm()
     runs = tmp_path / ".pvsim" / "runs"
     assert "No space left on device" in json.loads((runs / "run-1.json").read_text())["failed"]
@@ -120,7 +112,7 @@ def test_a_run_whose_counting_fails_is_recorded_failed_and_the_service_goes_on(
         raise OverflowError("date value out of range")
 
     monkeypatch.setattr(service.store, "dates_between", overflow)
-    ticks(service, 1)
+    tick(service)
     assert not service.finished and not service.runs.counting and "run-1" not in service.runs.runs
     record = json.loads((tmp_path / ".pvsim" / "runs" / "run-1.json").read_text())
     assert "OverflowError" in record["failed"]

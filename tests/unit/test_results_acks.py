@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
 import pv_simulator.service as service_module
 from common.schema import format_utc
-from models.pv.reference import ReferencePv
-from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
-from pv_simulator.writer import CsvStore
-from tests.fakes import FakeChannel, FakeClock, FakeConnection, FakeIOLoop, open_channel
+from tests.fakes import FakeChannel, FakeClock, FakeConnection, FakeIOLoop, fake_time
+from tests.fakes.pv import pv_service, reconnect, tick
 
 START = 1_782_000_000  # 2026-06-21T00:00:00Z
 
@@ -22,22 +19,7 @@ START = 1_782_000_000  # 2026-06-21T00:00:00Z
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The service's clock: time passes only in :func:`tick` (and the fake I/O loops run on it)."""
-    clock = FakeClock()
-    monkeypatch.setattr(service_module, "time", clock)
-    return clock
-
-
-def tick(service: PvSimulatorService) -> None:
-    """Let the time between two periodic ticks pass: the tick flushes what waits (and publishes, acks)."""
-    assert isinstance(service.connection, FakeConnection)
-    service.connection.ioloop.advance(service_module.FLUSH_INTERVAL_S * 1.5)
-
-
-def reconnect(service: PvSimulatorService) -> FakeChannel:
-    """The connection was lost; a new one opens a fresh channel."""
-    service.on_connection_lost()
-    assert isinstance(service.connection, FakeConnection)
-    return open_channel(service, FakeConnection(service.connection.ioloop.clock))
+    return fake_time(monkeypatch, service_module)
 
 
 def deliver(channel: FakeChannel, epoch_s: int, redelivered: bool = False, meter_id: str = "meter-1",
@@ -52,16 +34,8 @@ def bodies(channel: FakeChannel, field: str) -> list[object]:
     return [orjson.loads(p.body)[field] for p in channel.published]
 
 
-def service_on(tmp_path: Path) -> tuple[PvSimulatorService, FakeChannel]:
-    store = CsvStore(tmp_path, ZoneInfo("UTC"), ReferencePv())
-    service = PvSimulatorService(store, RunTracker(tmp_path / "runs", store), "amqp://x", 1.0, exit_when_done=False)
-    clock = service_module.time  # the clock fixture's
-    assert isinstance(clock, FakeClock)
-    return service, open_channel(service, FakeConnection(clock))
-
-
 def test_readings_whose_write_closed_an_interval_wait_for_its_confirm(tmp_path: Path) -> None:
-    service, channel = service_on(tmp_path)
+    service, channel = pv_service(tmp_path)
     for second in range(60):
         deliver(channel, START + second)
     tick(service)  # the interval is still open: nothing published, everything acked
@@ -77,7 +51,7 @@ def test_readings_whose_write_closed_an_interval_wait_for_its_confirm(tmp_path: 
 
 
 def test_unconfirmed_results_of_a_lost_channel_are_published_again(tmp_path: Path) -> None:
-    service, channel = service_on(tmp_path)
+    service, channel = pv_service(tmp_path)
     for second in range(61):
         deliver(channel, START + second)
     tick(service)
@@ -89,11 +63,11 @@ def test_unconfirmed_results_of_a_lost_channel_are_published_again(tmp_path: Pat
 
 
 def test_a_new_process_republishes_the_interval_before_its_first_reading(tmp_path: Path) -> None:
-    first, channel = service_on(tmp_path)
+    first, channel = pv_service(tmp_path)
     for second in range(61):
         deliver(channel, START + second)
     first.store.write()  # the crash came after the fsync, before the result was confirmed
-    second, channel = service_on(tmp_path)
+    second, channel = pv_service(tmp_path)
     deliver(channel, START + 60, redelivered=True)  # redelivered: a duplicate
     deliver(channel, START + 61)
     tick(second)
@@ -119,7 +93,7 @@ def notices(channel: FakeChannel) -> list[dict[str, object]]:
 
 def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_across_a_lost_channel(
         tmp_path: Path) -> None:
-    service, channel = service_on(tmp_path)
+    service, channel = pv_service(tmp_path)
     meters = ["meter-1", "meter-2"]
     run_two_meters(service, channel, meters)
     assert [n["meter_id"] for n in notices(channel)] == meters and all(n["meters"] == meters for n in notices(channel))
@@ -137,7 +111,7 @@ def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_ac
 def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service_module, "NOTICE_BYTES_PER_FLUSH", 1)  # one notice per flush
-    service, channel = service_on(tmp_path)
+    service, channel = pv_service(tmp_path)
     run_two_meters(service, channel, ["meter-1", "meter-2"])
     run = service.runs.closing["run-1"]
     assert [n["meter_id"] for n in notices(channel)] == ["meter-1"]
@@ -151,7 +125,7 @@ def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
 
 def test_after_publishing_a_write_that_closed_many_intervals_the_day_file_keeps_only_recent_sums(
         tmp_path: Path) -> None:
-    service, channel = service_on(tmp_path)
+    service, channel = pv_service(tmp_path)
     for minute in range(200):  # 200 readings a minute apart: the write closes 199 intervals
         deliver(channel, START + 60 * minute)
     tick(service)
@@ -171,7 +145,7 @@ def five_closed_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                           ) -> tuple[PvSimulatorService, FakeChannel, FakeIOLoop]:
     """A service whose flush of 6 readings a minute apart closed 5 intervals, 2 published per turn."""
     monkeypatch.setattr(service_module, "RESULTS_PER_TURN", 2)
-    service, channel = service_on(tmp_path)
+    service, channel = pv_service(tmp_path)
     for minute in range(6):
         deliver(channel, START + 60 * minute)
     tick(service)
@@ -247,7 +221,7 @@ def test_a_turn_scheduled_on_a_lost_connection_does_not_hold_back_the_next_one(
 def test_a_flush_starts_once_enough_new_day_files_wait_to_be_created(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service_module, "NEW_FILES_PER_FLUSH", 2)
-    service, channel = service_on(tmp_path)
+    service, channel = pv_service(tmp_path)
     for meter_id in ["meter-1", "meter-2", "meter-3"]:
         tag = deliver(channel, START, meter_id=meter_id, power_w=1.0)
         if tag == 1:

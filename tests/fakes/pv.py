@@ -1,0 +1,41 @@
+"""A PV simulator service on a fake channel, and the broker and clock events that drive it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pv_simulator.service as service_module
+from models.pv.reference import ReferencePv
+from pv_simulator.runs import RunTracker
+from pv_simulator.service import PvSimulatorService
+from pv_simulator.writer import CsvStore
+from tests.fakes import FakeChannel, FakeClock, FakeConnection, open_channel
+
+
+def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = False
+               ) -> tuple[PvSimulatorService, FakeChannel]:
+    """A PV simulator writing to ``output_dir`` (reference PV), consuming from a fresh fake channel.
+
+    With :func:`tests.fakes.fake_time` on :mod:`pv_simulator.service`, its I/O loop runs on that clock.
+    """
+    store = CsvStore(output_dir, ZoneInfo(timezone), ReferencePv())
+    service = PvSimulatorService(store, RunTracker(output_dir / ".pvsim" / "runs", store), "amqp://x", 1.0,
+                                 exit_when_done=exit_when_done)
+    clock = service_module.time
+    return service, open_channel(service, FakeConnection(clock if isinstance(clock, FakeClock) else None))
+
+
+def tick(service: PvSimulatorService, count: int = 1) -> None:
+    """Let the time between two periodic ticks pass ``count`` times: each tick flushes what waits
+    (writes, publishes, acks) and counts and closes finished runs."""
+    assert isinstance(service.connection, FakeConnection)
+    for _ in range(count):
+        service.connection.ioloop.advance(service_module.FLUSH_INTERVAL_S * 1.5)
+
+
+def reconnect(service: PvSimulatorService) -> FakeChannel:
+    """The connection was lost; a new one opens a fresh channel (on the same clock)."""
+    service.on_connection_lost()
+    assert isinstance(service.connection, FakeConnection)
+    return open_channel(service, FakeConnection(service.connection.ioloop.clock))
