@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -51,8 +51,11 @@ class PowerFlows(Protocol):
         """
         ...
 
-    def hosting_capacity(self, feeder: str, scenarios: int, seed: int) -> dict[str, Any]:
+    def hosting_capacity(self, feeder: str, scenarios: int, seed: int,
+                         progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Feeder ``feeder``'s stochastic PV hosting capacity over ``scenarios`` deployments drawn from ``seed``.
+
+        ``progress(step, buildings)`` is called (from the calling thread) as the steps are solved.
 
         Returns ``active_power_mw`` / ``reactive_power_mvar`` (0: no single load), ``bus_vm_pu`` (the
         median scenario at its capacity), ``details``: the study's summary, and ``figure_png_base64``: its
@@ -145,7 +148,8 @@ class GridPowerFlows:
             "losses_kw": float(result.losses_kw[k]),
         } for k in range(len(powers_kw))]
 
-    def hosting_capacity(self, feeder: str, scenarios: int, seed: int) -> dict[str, Any]:
+    def hosting_capacity(self, feeder: str, scenarios: int, seed: int,
+                         progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Through ``grid.hosting.run.study`` with the command's default limits and operating point."""
         from grid.hosting.run import study
         from grid.hosting.settings import HostingSettings
@@ -154,7 +158,7 @@ class GridPowerFlows:
             chosen: dict[str, Any] = {"feeder": feeder, "scenarios": scenarios, "seed": seed,
                                       "power_factor": self.power_factor}
             settings = HostingSettings(**chosen)  # the other settings: their defaults (or PVSIM_* environment)
-            result = study(settings)
+            result = study(settings, progress)
         except ValueError as error:  # a limit violated without PV, diverged
             raise PowerFlowError(str(error)) from None
         return {"active_power_mw": 0.0, "reactive_power_mvar": 0.0, "bus_vm_pu": result.median_vm_pu,

@@ -7,6 +7,7 @@ simulation and returns it. Blocking and CPU-bound: call it from a worker thread.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,8 +61,11 @@ class Simulations:
         self.feeder = feeder
         self.tz = tz
 
-    def launch(self, request: SimulationRequest | None) -> SimulationOut:
+    def launch(self, request: SimulationRequest | None,
+               progress: Callable[[int, int], None] | None = None) -> SimulationOut:
         """Run the power flow ``request`` asks for, store it, return it.
+
+        ``progress(done, total)``: called while a long simulation (``hosting-capacity``) runs.
 
         Raises
         ------
@@ -82,7 +86,7 @@ class Simulations:
             kind, result = "day", self._day(request)
         elif isinstance(request, HostingRequest):
             kind, result = "hosting-capacity", self.flows.hosting_capacity(request.feeder, request.scenarios,
-                                                                           request.seed)
+                                                                           request.seed, progress)
         else:
             kind, result = "assignment", self.flows.load(ASSIGNMENT_P_MW, ASSIGNMENT_Q_MVAR)
         row = Simulation(

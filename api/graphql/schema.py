@@ -35,7 +35,7 @@ from api.errors import describe_validation
 from api.graphql.guards import MaskUnexpected, RequestLimits
 from api.live.hub import OVERFLOW
 from api.rest.meters import check_day
-from api.rest.simulations import Request, publish
+from api.rest.simulations import Request, launch
 from api.schemas import BuildingState, GridResultOut, IntervalOut, MeterOut, SimulationOut
 from api.security import token_ok
 from api.services import Services, get_services
@@ -182,9 +182,7 @@ class Mutation:
         except ValidationError as error:
             raise ValueError(describe_validation(error.errors())) from None
         services = _services(info)
-        out = await run_in_threadpool(services.simulations.launch, request)
-        publish(services, out)
-        return Simulation.from_pydantic(out)
+        return Simulation.from_pydantic(await launch(services, request))
 
 
 @strawberry.type

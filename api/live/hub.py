@@ -18,7 +18,7 @@ import orjson
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("interval", "grid", "run", "simulation", "stats")
+TOPICS = ("interval", "grid", "run", "simulation", "stats", "progress")
 """Kinds of live message; every pushed JSON object carries its kind in ``type``."""
 
 

@@ -142,7 +142,8 @@ async def live_socket(
     types: Annotated[str | None, Query(description="comma-separated message types (default: all)")] = None,
     services: Services = Depends(get_services),  # noqa: B008
 ) -> None:
-    """Every stored result as a JSON object with a ``type``: ``interval``, ``grid``, ``run``, ``simulation``, ``stats``.
+    """Every stored result as a JSON object with a ``type``: ``interval``, ``grid``, ``run``, ``simulation``, ``stats``,
+    and ``progress`` of a running simulation (``kind``, ``request``, ``done`` of ``total`` steps).
 
     On connect: each meter's latest interval, the latest grid result and simulation, and the
     pipeline counts (``stats``); then each new one as it is stored.

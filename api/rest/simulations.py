@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Annotated, Any
 
@@ -64,6 +65,21 @@ Request = Annotated[
 NOT_FOUND: dict[int | str, dict[str, Any]] = {status.HTTP_404_NOT_FOUND: {"model": Problem}}
 
 
+async def launch(services: Services, request: Any) -> SimulationOut:
+    """Run ``request`` in a worker thread, pushing its progress (type ``progress``) and then the stored simulation."""
+    loop = asyncio.get_running_loop()
+    form = _form(request) or "assignment"
+    described = request.model_dump(mode="json") if request is not None else {}
+
+    def progress(done: int, total: int) -> None:
+        message = LiveMessage.of("progress", {"kind": form, "request": described, "done": done, "total": total})
+        loop.call_soon_threadsafe(services.hub.publish, message)
+
+    simulation = await run_in_threadpool(services.simulations.launch, request, progress)
+    publish(services, simulation)
+    return simulation
+
+
 def publish(services: Services, simulation: SimulationOut) -> None:
     """Push a stored simulation to live clients (``/ws/simulations``, ``/ws/live``, subscriptions)."""
     services.latest.offer(simulation)
@@ -95,9 +111,7 @@ async def launch_simulation(
     - ``{"feeder", "scenarios"[, "seed"]}``: the feeder's stochastic PV hosting capacity (``details``: the
       summary of ``python -m grid hosting-capacity``; ``bus_vm_pu``: the median scenario at its capacity).
     """
-    simulation = await run_in_threadpool(services.simulations.launch, body)
-    publish(services, simulation)
-    return simulation
+    return await launch(services, body)
 
 
 def _latest_or_none(session: Session) -> SimulationOut | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,8 +53,10 @@ class Study:
     capacity_kwp: np.ndarray
 
 
-def study(settings: HostingSettings) -> Study:
+def study(settings: HostingSettings, progress: Callable[[int, int], None] | None = None) -> Study:
     """Draw, solve and summarise the study ``settings`` describe (no files written).
+
+    ``progress(step, buildings)``: see :func:`grid.hosting.solve.find_violations`.
 
     Raises
     ------
@@ -72,7 +74,7 @@ def study(settings: HostingSettings) -> Study:
     sizes = PvSizes(settings.pv_median_kwp, settings.pv_sigma, settings.pv_min_kwp, settings.pv_max_kwp)
     scenarios = draw_scenarios(settings.scenarios, hosting.buildings, settings.seed, sizes)
     solve_started = time.monotonic()
-    found = find_violations(hosting, scenarios, limits, settings.chunk_rows)
+    found = find_violations(hosting, scenarios, limits, settings.chunk_rows, progress)
     solve_s = time.monotonic() - solve_started
     capacity = capacity_kwp(scenarios, found.first_step)
     with_pv = np.where(found.first_step > 0, found.first_step - 1, hosting.buildings)

@@ -11,6 +11,7 @@ in chunks of :data:`CHUNK_ROWS` power flows (memory bound).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,9 +194,11 @@ def _violations(hosting: HostingFeeder, limits: Limits, vm: Array, line: Array,
     return np.asarray(failed.any(axis=1), dtype=bool), failed, column, worst
 
 
-def find_violations(hosting: HostingFeeder, scenarios: Scenarios, limits: Limits,
-                    chunk_rows: int = CHUNK_ROWS) -> Violations:
+def find_violations(hosting: HostingFeeder, scenarios: Scenarios, limits: Limits, chunk_rows: int = CHUNK_ROWS,
+                    progress: Callable[[int, int], None] | None = None) -> Violations:
     """The first violating step of each scenario, solving only steps up to it (plus the rest of its round).
+
+    ``progress(step, B)`` is called after each round with the last step solved (B at the end).
 
     Raises
     ------
@@ -233,6 +236,10 @@ def find_violations(hosting: HostingFeeder, scenarios: Scenarios, limits: Limits
             element[scenario] = names[k][column[row, k]]
             value[scenario] = worst[row, k]
             kinds[scenario] = ";".join(KINDS[int(i)] for i in which)
+        if progress is not None and steps[-1] < buildings:
+            progress(int(steps[-1]), buildings)
+    if progress is not None:
+        progress(buildings, buildings)
     return Violations(first_step=first, kind=kind.astype(str), element=element.astype(str), value=value,
                       kinds=kinds.astype(str))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from api.power_flows import PowerFlowError
@@ -46,8 +46,12 @@ class FakePowerFlows:
                          ) -> list[dict[str, Any]]:
         return [self.buildings(feeder, step) for step in powers_kw]
 
-    def hosting_capacity(self, feeder: str, scenarios: int, seed: int) -> dict[str, Any]:
+    def hosting_capacity(self, feeder: str, scenarios: int, seed: int,
+                         progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         self.calls.append(("hosting_capacity", (feeder, scenarios, seed)))
+        for step in (1, 2):
+            if progress is not None:
+                progress(step, 2)
         return {"active_power_mw": 0.0, "reactive_power_mvar": 0.0, "bus_vm_pu": {"LV bus": 1.03},
                 "details": {"feeder": feeder, "scenarios": scenarios, "seed": seed,
                             "capacity_kwp": {"p50": 10.0 + seed}},

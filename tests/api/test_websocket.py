@@ -44,6 +44,16 @@ def test_live_socket_sends_current_values_then_typed_messages(client: TestClient
         assert pushed == {"type": "simulation", **created}
 
 
+def test_a_hosting_capacity_run_pushes_its_progress_then_the_simulation(client: TestClient) -> None:
+    with client.websocket_connect("/ws/live?types=progress,simulation") as ws:
+        created = client.post("/api/simulations", json={"feeder": "seed", "scenarios": 5}).json()
+        pushed = [ws.receive_json() for _ in range(3)]
+    request = {"feeder": "seed", "scenarios": 5, "seed": 0}
+    assert pushed[:2] == [{"type": "progress", "kind": "hosting-capacity", "request": request, "done": step,
+                           "total": 2} for step in (1, 2)]
+    assert pushed[2] == {"type": "simulation", **created}
+
+
 def test_live_socket_filters_by_type(client: TestClient) -> None:
     hub = client.app.state.services.hub  # type: ignore[attr-defined]
     with client.websocket_connect("/ws/live?types=run") as ws:

@@ -83,8 +83,10 @@ def test_pandapower_finds_no_violation_at_the_capacity_and_the_reported_one_a_bu
 
 def test_a_feeder_that_takes_every_building_reports_the_whole_feeder(rural1: HostingFeeder) -> None:
     scenarios = draw_scenarios(20, rural1.buildings, seed=1, sizes=PvSizes(median_kwp=2.0, max_kwp=3.0))
-    found = find_violations(rural1, scenarios, Limits())
+    calls: list[tuple[int, int]] = []
+    found = find_violations(rural1, scenarios, Limits(), progress=lambda step, total: calls.append((step, total)))
     assert (found.first_step == 0).all() and set(found.kind) == {"none"}
+    assert [step for step, _ in calls] == [2, 4, 6, 8, 10, 12, 13] and {total for _, total in calls} == {13}
     assert capacity_kwp(scenarios, found.first_step) == pytest.approx(scenarios.size_kwp.sum(axis=1))
 
 

@@ -447,6 +447,12 @@
       case "simulation":
         putSimulation(message, true);
         break;
+      case "progress":
+        if (message.kind === "hosting-capacity") {
+          $("sim-message").textContent = `${message.request.feeder} hosting capacity: `
+            + `${message.done} of ${message.total} buildings solved for ${message.request.scenarios} scenarios…`;
+        }
+        break;
       case "stats":
         state.stats = message;
         state.countLive = true;
