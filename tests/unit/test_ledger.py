@@ -109,8 +109,8 @@ EVENTS = st.lists(st.one_of(
 class Model:
     """The service around a ledger, by hand: each delivery is a row (on disk at the next flush), a bad body
     (its dead letter must be confirmed) or an unexpected failure (rejected); a flush may make results due,
-    published one at a time. Every ack must cover only deliveries whose row is durable and whose publishes
-    are confirmed."""
+    published one at a time, then run-complete notices. Every ack must cover only deliveries whose row is
+    durable and whose publishes are confirmed."""
 
     def __init__(self) -> None:
         self.ledger = AckLedger()
@@ -147,6 +147,10 @@ class Model:
             if not self.to_publish:
                 self.ledger.results_out()
 
+    def notice(self) -> None:
+        if not self.to_publish:  # run-complete notices go out once the flush's results are all published
+            self.unconfirmed[self.ledger.published()] = self.flush_from
+
     def confirm(self, publish_tag: int, multiple: bool) -> None:
         for settled in self.ledger.confirmed(publish_tag, multiple):
             del self.unconfirmed[settled]
@@ -164,7 +168,7 @@ class Model:
 
 
 EVENTS = st.lists(st.one_of(
-    st.sampled_from(["row", "bad", "reject", "flush", "publish", "ack"]),
+    st.sampled_from(["row", "bad", "reject", "flush", "publish", "notice", "ack"]),
     st.tuples(st.integers(0, 30), st.booleans()),
 ), max_size=80)
 
