@@ -120,7 +120,9 @@ def summarize(
         raise ValueError(f"timestamps, meter_kw and pv_kw differ in length: {stamps.size}, {meter.size}, {pv.size}")
     if not interval_s > 0:
         raise ValueError(f"interval_s must be > 0, got {interval_s}")
-    net = meter - pv if device_kw is None else meter - pv + np.asarray(device_kw, dtype=np.float64).ravel()
+    net = meter - pv
+    if device_kw is not None:  # rounded to the files' 0.1 W: three 4-decimal floats leave residues like -1e-16
+        net = np.round(net + np.asarray(device_kw, dtype=np.float64).ravel(), 4)
     return _build(
         meter_id,
         str(stamps[0])[:10] if stamps.size else None,

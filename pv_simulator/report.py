@@ -85,7 +85,8 @@ def find_csvs(root: Path) -> list[Path]:
 
 
 def plot_day(csv_path: Path, png_path: Path, summary: DaySummary | None = None) -> Path:
-    """Draw a day CSV: meter, PV and net power [kW] against local time; returns ``png_path``.
+    """Draw a day CSV: meter, PV and net power [kW] against local time (and a battery's power and state of charge,
+    if the file has one); returns ``png_path``.
 
     The axis shows local wall-clock time at the UTC offset of the day's first reading
     (on the day clocks change, the hours after the change are shifted by an hour).
@@ -102,7 +103,8 @@ def plot_day(csv_path: Path, png_path: Path, summary: DaySummary | None = None) 
     offset = pd.Timestamp(frame["timestamp"].iloc[0]).utcoffset() or timedelta(0)
     local = frame["utc"].dt.tz_convert(timezone(offset)).dt.tz_localize(None)
     midnight = local.iloc[0].normalize()
-    net = frame["meter_power_kw"] - frame["pv_power_kw"]
+    battery = "battery_power_kw" in frame
+    net = frame["meter_power_kw"] - frame["pv_power_kw"] + (frame["battery_power_kw"] if battery else 0)
 
     figure = Figure(figsize=(11, 5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
@@ -111,8 +113,15 @@ def plot_day(csv_path: Path, png_path: Path, summary: DaySummary | None = None) 
     axes.fill_between(local, net, 0, where=net < 0, color="#2ca02c", alpha=0.25, linewidth=0, label="export")
     axes.plot(local, frame["meter_power_kw"], color="#1f77b4", linewidth=0.6, label="meter (consumption)")
     axes.plot(local, frame["pv_power_kw"], color="#ff9f0e", linewidth=2.0, label="PV (production)")
-    axes.plot(local, net, color="#333333", linewidth=0.6, alpha=0.8, label="net = meter − PV")
+    axes.plot(local, net, color="#333333", linewidth=0.6, alpha=0.8,
+              label="net = meter − PV + battery" if battery else "net = meter − PV")
     axes.axhline(0.0, color="black", linewidth=1.0)
+    if battery:  # its power beside the others, its charge on a second axis
+        axes.plot(local, frame["battery_power_kw"], color="#9467bd", linewidth=0.8, label="battery (+ charging)")
+        charge = axes.twinx()
+        charge.plot(local, frame["battery_soc_kwh"], color="#9467bd", linewidth=1.5, linestyle="--")
+        charge.set_ylabel("battery state of charge [kWh] (dashed)")
+        charge.set_ylim(0, max(float(frame["battery_soc_kwh"].max()), 1e-3) * 1.15)
 
     axes.set_xlim(midnight, midnight + pd.Timedelta(hours=24))
     axes.xaxis.set_major_locator(HourLocator(byhour=range(0, 24, 3)))

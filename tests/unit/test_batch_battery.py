@@ -180,3 +180,10 @@ def test_the_report_summarises_a_battery_file_as_batch_did(with_battery):
         for name in ("imported_kwh", "exported_kwh", "self_sufficiency_percent", "self_consumption_percent",
                      "peak_import_kw", "peak_export_kw"):
             assert recomputed[name] == pytest.approx(written[name], abs=1e-6), (path, name)
+
+
+def test_the_report_plots_a_battery_file(with_battery, tmp_path):
+    from pv_simulator.report import plot_day
+
+    png = plot_day(with_battery / "meter-1" / "2026-06-21.csv", tmp_path / "day.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
