@@ -339,8 +339,8 @@ class PvSimulatorService(AmqpService):
         if channel is not None and channel.is_open and self.results.pending:
             # Taken now: the rows of these intervals are on disk. The flush's deliveries are acked once
             # they are published and confirmed (redelivered after a crash, they make them due again).
-            self._unpublished = deque(self.results.take())
-            self.ledger.hold_for_results()
+            self._unpublished = deque(self.results.take())  # not empty: results are pending
+            self.ledger.hold_for_results()  # released when the last of them is published
         self._publish_results()
         self._ack()
         self._check_done()
