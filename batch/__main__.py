@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.feeder is not None:  # checked now, not after the days are computed
         require_modules("batch", REQUIRED_MODULES, "requirements-grid.txt")
     settings.configure_logging()
+    if settings.feeder is not None and (problem := _meters_over_loads(settings.meters, settings.feeder)):
+        print(f"batch: error: {problem}", file=sys.stderr)
+        return 2
     plan = settings.plan()
     where = (f"Dask scheduler {settings.scheduler_address}" if settings.scheduler_address
              else f"{settings.workers} local worker(s)")
@@ -61,6 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return solve_days(settings.output_dir, plan.first_day, plan.days, settings.feeder, settings.tz,
                           settings.resolution_s, settings.power_factor, list(plan.meter_ids))
     return 0
+
+
+def _meters_over_loads(meters: int, feeder: str) -> str | None:
+    """Why ``meters`` buildings do not fit on ``feeder`` (one per load), or None when they do."""
+    from grid.feeders import cached_feeder  # pandapower is imported only when asked for
+
+    loads = len(cached_feeder(feeder).load)
+    if meters <= loads:
+        return None
+    return (f"--meters / PVSIM_METERS: {meters} meters but feeder '{feeder}' has only {loads} "
+            f"load{'s' if loads != 1 else ''} (one building per load); use --meters {loads} or fewer, "
+            "or a larger --feeder")
 
 
 if __name__ == "__main__":

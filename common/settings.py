@@ -19,6 +19,24 @@ from common.redact import RedactingFilter
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+QUIET_LOGGERS = (
+    "alembic.runtime.plugins",  # "setup plugin alembic.autogenerate.schemas", ... at every start
+    "pandapower.plotting",  # "Failed to import plotly - interactive plotting will not be available" at import
+)
+"""Libraries whose INFO lines say nothing to a user; shown only at ``--log-level DEBUG``."""
+QUIET_PREFIXES = {"alembic.runtime.migration": ("Context impl ", "Will assume ")}
+"""INFO lines of a library logger shown only at DEBUG (alembic's "Running upgrade 0001 -> 0002" stays)."""
+
+
+class _DropChatter(logging.Filter):
+    """Drops the INFO records whose message starts with one of ``prefixes``."""
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not str(record.msg).startswith(self.prefixes)
 
 
 class CommonSettings(BaseSettings):
@@ -76,6 +94,15 @@ class CommonSettings(BaseSettings):
         logging.basicConfig(level=self.log_level, handlers=[handler], force=True)
         # pika logs connection failures at ERROR; ours say the same once with what to do.
         logging.getLogger("pika").setLevel(logging.DEBUG if self.log_level == "DEBUG" else logging.CRITICAL)
+        debug = self.log_level == "DEBUG"
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+        for name, prefixes in QUIET_PREFIXES.items():
+            library = logging.getLogger(name)
+            for old in [item for item in library.filters if isinstance(item, _DropChatter)]:
+                library.removeFilter(old)
+            if not debug:
+                library.addFilter(_DropChatter(prefixes))
 
 
 class BrokerSettings(CommonSettings):

@@ -87,3 +87,15 @@ def test_a_day_task_refuses_an_output_folder_that_is_not_the_runs(tmp_path: Path
     with pytest.raises(OutputError, match="shared by every worker"):
         write_day(job, 0)
     assert not (tmp_path / "meter-1").exists()
+
+
+def test_batch_with_more_meters_than_the_feeders_loads_exits_2_before_writing_a_day(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--date", "2026-06-21", "--days", "20", "--meters", "2", "--interval-s", "60", "--feeder", "seed",
+                 "--output-dir", str(tmp_path / "out"), "--workers", "1"])
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1
+    assert "2 meters but feeder 'seed' has only 1 load " in error
+    assert "--meters 1 or fewer" in error
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))
