@@ -20,7 +20,8 @@ DESCRIPTION = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (2: bad settings, 1: database unreachable at start)."""
+    """Entry point; returns the exit code (2: bad settings, or a database or user that
+    does not exist; 1: database unreachable at start)."""
     settings = parse_settings(ApiSettings, argv, "api", DESCRIPTION)
     require_modules("api", ("fastapi", "uvicorn", "httptools", "strawberry", "sqlalchemy", "alembic", "aio_pika",
                             *GRID_MODULES), "requirements-api.txt")
@@ -35,11 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     settings.configure_logging()
     from api.app import create_app
-    from api.db.engine import DatabaseUnavailable, make_engine, migrate_with_retry
+    from api.db.engine import DatabaseRefused, DatabaseUnavailable, make_engine, migrate_with_retry
 
     engine = make_engine(settings.resolved_database_url())
     try:  # before uvicorn, whose failed start-up is a traceback and exit code 3
         migrate_with_retry(engine, settings.database_timeout_s)
+    except DatabaseRefused as error:  # no such database or user: waiting does not help
+        print(f"api: error: {error}", file=sys.stderr)
+        return 2
     except DatabaseUnavailable as error:
         log.error("%s; check --database-url / PVSIM_DATABASE_URL and that the database is up", error)
         return 1

@@ -26,6 +26,34 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached or refused the connection; the request may be retried later."""
 
 
+class DatabaseRefused(DatabaseUnavailable):
+    """The server answered but will not serve us: the database or the user does not exist, or a wrong password.
+
+    Retrying does not help (SQLSTATE 3D000, 28000, 28P01); the message says what to do.
+    """
+
+
+_CHECK_USER = "check the user and password in --database-url / PVSIM_DATABASE_URL"
+
+
+def refusal(error: BaseException, database: str = "NAME") -> str | None:
+    """What to do about a connection the server refused for good (no such database or user, bad password).
+
+    None for anything else (a server that is down or restarting may come back: retry it).
+    libpq reports these at connect time without a SQLSTATE, so the message text decides too.
+    """
+    if not isinstance(error, OperationalError):
+        return None
+    text = str(error.orig)
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate == "3D000" or ("database " in text and "does not exist" in text):
+        return (f"create it (createdb -h HOST -U USER {database}, or CREATE DATABASE in psql) or name an existing "
+                "one in --database-url / PVSIM_DATABASE_URL")
+    if sqlstate in ("28000", "28P01") or "does not exist" in text or "password authentication failed" in text:
+        return _CHECK_USER
+    return None
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether ``error`` means the database is unreachable (as opposed to a bad query or constraint)."""
     if isinstance(error, DatabaseUnavailable):
@@ -73,13 +101,17 @@ def migrate(engine: Engine) -> None:
 def migrate_with_retry(engine: Engine, timeout_s: float) -> None:
     """:func:`migrate`, retrying an unreachable database with backoff for up to ``timeout_s``.
 
+    A database or user that does not exist, or a wrong password, is not retried.
+
     Raises
     ------
+    DatabaseRefused
+        At once if the server refuses the connection for good (:func:`refusal`).
     DatabaseUnavailable
         If the database is still unreachable after ``timeout_s``.
     """
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(is_unavailable),
+        retry=tenacity.retry_if_exception(lambda error: is_unavailable(error) and refusal(error) is None),
         stop=tenacity.stop_after_delay(timeout_s),
         wait=tenacity.wait_exponential_jitter(multiplier=0.5, max=5),
         before_sleep=lambda state: log.warning("database unreachable (%s); retrying", _reason(state)),
@@ -89,6 +121,10 @@ def migrate_with_retry(engine: Engine, timeout_s: float) -> None:
         retrying(migrate, engine)
     except (OperationalError, InterfaceError, DBAPIError) as error:
         reason = " ".join(str(error.orig).split())  # psycopg's hint is on a second line
+        advice = refusal(error, engine.url.database or "NAME")
+        if advice is not None:
+            raise DatabaseRefused(f"database {engine.url.render_as_string()} refused the connection: "
+                                  f"{reason.removeprefix('connection failed: ')}; {advice}") from None
         raise DatabaseUnavailable(f"database {engine.url.render_as_string()} unreachable: {reason}") from None
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
+from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from api.__main__ import main
 from api.settings import ApiSettings
 from common.cli import parse_settings
+from tests.api.conftest import POSTGRES_URL
 from tests.conftest import ROOT
 
 
@@ -73,3 +78,17 @@ def test_each_service_has_its_own_results_queue_by_default_and_the_name_is_a_set
     assert (named.results_queue_name(), named.results_queue_expires_s) == ("mine", 600)
     with pytest.raises(SystemExit):
         parse_settings(ApiSettings, ["--results-queue", "a queue with spaces"], "api", "")
+
+
+@pytest.mark.postgres
+def test_a_database_that_does_not_exist_ends_at_once_with_one_line_saying_what_to_do_and_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = make_url(POSTGRES_URL).set(database=f"pvsim_missing_{uuid.uuid4().hex[:8]}")
+    url = missing.render_as_string(hide_password=False)
+    code = main(["--output-dir", str(tmp_path), "--database-url", url, "--database-timeout-s", "5"])
+    error = capsys.readouterr().err
+    assert code == 2, error
+    assert "retrying" not in error  # permanent: not the retry for --database-timeout-s
+    assert len(error.strip().splitlines()) == 1, error
+    assert f'database "{missing.database}" does not exist' in error
+    assert f"createdb -h HOST -U USER {missing.database}" in error and "PVSIM_DATABASE_URL" in error
