@@ -25,9 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(ApiSettings, argv, "api", DESCRIPTION)
     require_modules("api", ("fastapi", "uvicorn", "httptools", "strawberry", "sqlalchemy", "alembic", "aio_pika",
                             *GRID_MODULES), "requirements-api.txt")
-    import uvicorn
-
-    from api.server import uvicorn_config
+    from api.server import ServingServer, uvicorn_config
     from grid.feeders import available_feeders
 
     if settings.feeder not in available_feeders():
@@ -51,9 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine.dispose()
 
     app = create_app(settings, freeze_gc=True)
-    log.info("serving on http://%s:%d (feeder %s, token %s)", settings.host, settings.port, settings.feeder,
-             "required for mutations" if settings.token() else "not set")
-    server = uvicorn.Server(uvicorn_config(app, settings))
+    server = ServingServer(uvicorn_config(app, settings), f"feeder {settings.feeder}, token "
+                           f"{'required for mutations' if settings.token() else 'not set'}")
     server.run()
     return 0 if server.started else 1
 

@@ -89,6 +89,24 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             self._arm()  # the next request's head, on a kept-alive connection
 
 
+class ServingServer(uvicorn.Server):
+    """uvicorn's server that logs "serving on http://host:port" once its port is bound, never before.
+
+    ``note`` [str] follows the address (e.g. the feeder). A port that is taken ends the start
+    with uvicorn's own error line and no "serving on".
+    """
+
+    def __init__(self, config: uvicorn.Config, note: str = "") -> None:
+        super().__init__(config)
+        self.note = note
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        await super().startup(sockets)  # raises SystemExit if the port cannot be bound
+        if self.started:
+            port = self.servers[0].sockets[0].getsockname()[1]  # the bound one (--port 0: any free port)
+            log.info("serving on http://%s:%d%s", self.config.host, port, f" ({self.note})" if self.note else "")
+
+
 def uvicorn_config(app: Any, settings: ApiSettings) -> uvicorn.Config:
     """The uvicorn configuration of ``app``: address, caps and timeouts from ``settings``."""
     protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,),

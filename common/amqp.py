@@ -145,10 +145,11 @@ def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = l
             and not isinstance(e, ProbableAuthenticationError | ProbableAccessDeniedError)
         ),
         before_sleep=lambda state: log.warning(
-            "broker at %s not reachable (attempt %d: %s); retrying",
+            "broker at %s not reachable (attempt %d: %s); %s",
             where,
             state.attempt_number,
             _describe(state.outcome.exception() if state.outcome else None),
+            _retry_plan(state, timeout_s),
         ),
         reraise=True,
     )
@@ -167,6 +168,14 @@ def open_connection(url: str, timeout_s: float, stopping: Callable[[], bool] = l
         ) from None
     log.info("connected to broker at %s vhost '%s'", _address(nodes[index]), nodes[index].virtual_host)
     return connection, index
+
+
+def _retry_plan(state: tenacity.RetryCallState, timeout_s: float) -> str:
+    """How long the retry goes on: in full at the first failure, then the time left."""
+    if state.attempt_number == 1:
+        return f"retrying for up to {timeout_s:g} s (--broker-timeout-s / PVSIM_BROKER_TIMEOUT_S)"
+    left = max(timeout_s - (state.seconds_since_start or 0.0), 0.0)
+    return f"retrying, {left:.0f} s of {timeout_s:g} s left"
 
 
 def _describe(error: BaseException | None) -> str:
