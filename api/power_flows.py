@@ -127,7 +127,7 @@ class GridPowerFlows:
         """Through ``grid.timeseries.solve_day`` (power-grid-model's batch), same keys as :meth:`buildings`."""
         import numpy as np
 
-        from grid.buildings import natural_order
+        from common.order import natural_order
         from grid.timeseries import solve_day
 
         meter_ids = natural_order(powers_kw[0])
@@ -173,7 +173,7 @@ class GridPowerFlows:
         """
         import numpy as np
 
-        from grid.buildings import natural_order
+        from common.order import natural_order
         from grid.summary import summarize_day
         from grid.timeseries import solve_day
 

@@ -9,8 +9,7 @@ network's load table; loads without a meter carry nothing.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,13 +23,6 @@ class TooManyMetersError(ValueError):
 
 class BadPowerFactorError(ValueError):
     """A power factor outside (0, 1]."""
-
-
-def natural_order(meter_ids: Iterable[str]) -> list[str]:
-    """``meter_ids`` sorted with digit runs compared as numbers (``meter-2`` before ``meter-10``)."""
-    def key(text: str) -> list[tuple[int, int | str]]:
-        return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)]
-    return sorted(meter_ids, key=key)
 
 
 def check_power_factor(power_factor: float) -> float:

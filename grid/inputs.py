@@ -27,7 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from common.clock import LocalDay
-from grid.buildings import natural_order
+from common.order import natural_order
 from grid.layout import GRID_DIR
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandapower as pp
 
-from grid.buildings import PlacedFeeder, natural_order, place_buildings, reactive_power
+from common.order import natural_order
+from grid.buildings import PlacedFeeder, place_buildings, reactive_power
 from grid.feeders import SEED, cached_feeder
 
 LV_MAX_KV = 1.0  # buses at or below this nominal voltage [kV] form the low-voltage feeder

@@ -175,7 +175,7 @@ def solve_day(
         A feeder name (:func:`grid.feeders.available_feeders`).
     meter_ids
         The B buildings, in the order of the columns below; building ``meter_ids[i]`` takes
-        the feeder's ``i``-th load (callers sort them with :func:`grid.buildings.natural_order`).
+        the feeder's ``i``-th load (callers sort them with :func:`common.order.natural_order`).
     meter_kw, pv_kw
         (T, B) meter (consumption) and PV power of each building in each interval [kW].
     power_factor

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from common.order import natural_key
 from grid.layout import is_grid_day, is_grid_result
 from pv_simulator.summary import DaySummary, read_day_csv, summarize_frame
 
@@ -75,12 +76,16 @@ def format_table(summaries: Iterable[DaySummary], dc_capacity_kw: float | None =
 
 
 def find_csvs(root: Path) -> list[Path]:
-    """``root`` if it is a file, else every ``*.csv`` below it, sorted, outside hidden directories."""
+    """``root`` if it is a file, else every ``*.csv`` below it, outside hidden directories.
+
+    Sorted in natural order (``meter-2/`` before ``meter-10/``), the order ``python -m grid`` places meters in.
+    """
     if root.is_file():
         return [root]
     return sorted(
-        path for path in root.rglob("*.csv")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parent.parts)
+        (path for path in root.rglob("*.csv")
+         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parent.parts)),
+        key=lambda path: [natural_key(part) for part in path.relative_to(root).parts],
     )
 
 
@@ -156,7 +161,7 @@ def plot_grid_days(paths: Iterable[Path]) -> int:
         if not is_grid_day(path):
             continue
         try:
-            plot_grid_day(path, path.with_suffix(".png"))
+            print(f"report: wrote {plot_grid_day(path, path.with_suffix('.png'))}", file=sys.stderr)
         except (OSError, ValueError) as error:
             print(f"report: skipping {path}: {error}", file=sys.stderr)
             failed += 1
@@ -210,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             frame = read_day_csv(path)
             summary = summarize_frame(frame)
             if args.plot and summary.rows:
-                plot_day(path, path.with_suffix(".png"), summary)
+                print(f"report: wrote {plot_day(path, path.with_suffix('.png'), summary)}", file=sys.stderr)
             if args.year_view and summary.rows:
                 from pv_simulator.year_view import net_by_time_of_day
 

@@ -31,9 +31,10 @@ def test_report_plots_the_feeder_day_and_tables_only_meters(tmp_path: Path,
     capsys.readouterr()
     assert report_main([str(tmp_path), "--plot"]) == 0
     out = capsys.readouterr()
-    assert out.err == ""
-    assert [line.split()[0] for line in out.out.splitlines()[1:]] == ["meter-1", "meter-2"]
     png = tmp_path / "grid" / "1-LV-rural1" / f"{DAY}.png"
+    assert out.err.splitlines() == [f"report: wrote {path}" for path in  # nothing else: no warning
+                                    (png, tmp_path / "meter-1" / f"{DAY}.png", tmp_path / "meter-2" / f"{DAY}.png")]
+    assert [line.split()[0] for line in out.out.splitlines()[1:]] == ["meter-1", "meter-2"]
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 20_000
     assert not (tmp_path / "grid" / "1-LV-rural1" / f"{DAY}.buildings.png").exists()
 

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from grid.buildings import BadPowerFactorError, TooManyMetersError, natural_order, reactive_power
+from common.order import natural_order
+from grid.buildings import BadPowerFactorError, TooManyMetersError, reactive_power
 from grid.feeders import UnknownFeederError, available_feeders, build_feeder, seed_network
 from grid.snapshot import PowerFlowDiverged, run_buildings_snapshot, run_load_snapshot
 

@@ -111,3 +111,18 @@ def test_module_exits_2_for_a_missing_path() -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
+
+
+def test_meters_are_listed_in_the_grids_natural_order_and_plot_prints_each_png_it_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from grid.inputs import find_meters
+
+    for meter_id in ("meter-10", "meter-2", "meter-1"):
+        generate_day(tmp_path, meter_id, 900)
+    assert main([str(tmp_path), "--plot"]) == 0
+    out = capsys.readouterr()
+    listed = [line.split()[0] for line in out.out.splitlines()[1:]]
+    assert listed == ["meter-1", "meter-2", "meter-10"] == find_meters(tmp_path, date(2026, 6, 21))
+    pngs = [tmp_path / meter_id / "2026-06-21.png" for meter_id in listed]
+    assert out.err.splitlines() == [f"report: wrote {png}" for png in pngs]
+    assert all(png.stat().st_size > 20_000 for png in pngs)
