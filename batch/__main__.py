@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rows = run_batch(plan, settings.output_dir, settings.pv_profile(), settings.workers,
                          settings.scheduler_address, settings.battery_spec(settings.pv_kwp()),
-                         settings.initial_soc_kwh())
+                         settings.initial_soc_kwh(), settings.yield_capacity_kw())
     except (OutputError, ClusterError) as error:
         log.error("%s", error)
         return 1

@@ -27,15 +27,15 @@ log = logging.getLogger(__name__)
 
 def run_batch(plan: RunPlan, output_dir: Path, pv_profile: PvProfile, workers: int = 1,
               scheduler_address: str | None = None, battery: BatterySpec | None = None,
-              initial_soc_kwh: float = 0.0) -> int:
+              initial_soc_kwh: float = 0.0, dc_capacity_kw: float | None = None) -> int:
     """Write every day file of ``plan`` under ``output_dir``; returns the rows written. Logs progress.
 
     With a ``battery`` (starting at ``initial_soc_kwh`` [kWh]) each meter is one task, its days in order, since
     the battery's state carries across days; otherwise each day is one task. With ``scheduler_address`` the
-    tasks run on that Dask cluster (``output_dir`` must be a
-    shared filesystem at the same path on every worker), otherwise in ``workers`` local
-    processes. Raises :class:`OutputError` naming the path if a file cannot be written,
-    and :class:`batch.cluster.ClusterError` if the cluster cannot run the job.
+    tasks run on that Dask cluster (``output_dir`` must be a shared filesystem at the same path on every
+    worker), otherwise in ``workers`` local processes. ``dc_capacity_kw`` [kWp], the PV's DC capacity, gives
+    the day summaries its specific yield (None: no yield). Raises :class:`OutputError` naming the path if a
+    file cannot be written, and :class:`batch.cluster.ClusterError` if the cluster cannot run the job.
     """
     run_id = uuid.uuid4().hex[:12]
     output_dir = output_dir.absolute()
@@ -45,7 +45,7 @@ def run_batch(plan: RunPlan, output_dir: Path, pv_profile: PvProfile, workers: i
         marker.touch()
     except OSError as error:
         raise OutputError(f"cannot write {marker.parent}: {error.strerror or error}") from error
-    job = BatchJob(plan, output_dir, pv_profile, marker, battery, initial_soc_kwh)
+    job = BatchJob(plan, output_dir, pv_profile, marker, battery, initial_soc_kwh, dc_capacity_kw)
     progress = DayProgress(job.tasks, unit="days" if battery is None else "meters")
     try:
         for rows in _days_written(job, workers, scheduler_address, run_id):

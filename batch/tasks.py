@@ -49,6 +49,8 @@ class BatchJob:
     """The battery of every meter (None: no battery)."""
     initial_soc_kwh: float = 0.0
     """Its state of charge before the first reading [kWh]."""
+    dc_capacity_kw: float | None = None
+    """The PV's DC capacity for the summaries' specific yield [kWp] (None: not known, no yield)."""
 
     @property
     def tasks(self) -> int:
@@ -132,7 +134,7 @@ def _write_meter_day(job: BatchJob, chain: ModelChain, meter_id: str, day: Local
         totals = DayTotals.of_arrays(power.meter_dw, pv_fed_dw, _timestamps_of(body), battery.battery_dw)
         header, figures = BATTERY_HEADER, _battery_figures(battery, power.meter_power_kw, power.pv_power_kw,
                                                            job.plan.interval_s)
-    summary = totals.summary(meter_id, day.day.isoformat(), job.plan.interval_s)
+    summary = totals.summary(meter_id, day.day.isoformat(), job.plan.interval_s, job.dc_capacity_kw)
     try:
         replace_atomically([(path, (header.encode(), body)), (path.with_name(f"{summary.day}.summary.json"),
                                                               (summary_json(summary, figures).encode(),))])

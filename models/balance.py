@@ -62,6 +62,10 @@ class DaySummary:
     """Highest net export, as a positive number [kW]; 0 when nothing was exported."""
     peak_export_at: str | None
     """Timestamp of the first reading at the export peak, as given; None when nothing was exported."""
+    specific_yield_kwh_per_kwp: float | None = None
+    """PV energy of the day per kWp of the PV system's DC capacity (STC nameplate), ``pv_kwh`` / DC capacity
+    [kWh/kWp], rounded to 6 decimals; None when the DC capacity is not known (the ``reference`` model, a
+    measured curve with no DC rating, and summaries written before this field existed)."""
 
 
 def _percent(part: float, whole: float) -> float | None:
@@ -83,6 +87,7 @@ def summarize(
     interval_s: float,
     meter_id: str | None = None,
     device_kw: npt.ArrayLike | None = None,
+    dc_capacity_kw: float | None = None,
 ) -> DaySummary:
     """Energy balance of one meter-day from its readings.
 
@@ -101,6 +106,9 @@ def summarize(
         Meter of the readings, copied to the summary.
     device_kw : array of float, shape (n,), optional
         Power of the devices behind the meter (a battery, positive while charging) [kW].
+    dc_capacity_kw : float, optional
+        DC capacity of the PV system at STC [kWp], > 0: gives ``specific_yield_kwh_per_kwp``
+        (None when not given).
 
     Returns
     -------
@@ -111,7 +119,7 @@ def summarize(
     Raises
     ------
     ValueError
-        If the arrays differ in length or ``interval_s`` is not positive.
+        If the arrays differ in length, or ``interval_s`` or ``dc_capacity_kw`` is not positive.
     """
     stamps = np.asarray(timestamps, dtype=np.str_).ravel()
     meter = np.asarray(meter_kw, dtype=np.float64).ravel()
@@ -132,13 +140,16 @@ def summarize(
          float(np.clip(-net, 0.0, None).sum())),
         _peak(net, stamps),
         _peak(-net, stamps),
+        dc_capacity_kw,
     )
 
 
 def _build(meter_id: str | None, day: str | None, rows: int, interval_s: float,
            sums_kw: tuple[float, float, float, float], peak_import: tuple[float, str | None],
-           peak_export: tuple[float, str | None]) -> DaySummary:
-    """A :class:`DaySummary` from power sums [kW] (meter, PV, import, export) and peaks."""
+           peak_export: tuple[float, str | None], dc_capacity_kw: float | None) -> DaySummary:
+    """A :class:`DaySummary` from power sums [kW] (meter, PV, import, export), peaks and the DC capacity [kWp]."""
+    if dc_capacity_kw is not None and not dc_capacity_kw > 0:
+        raise ValueError(f"dc_capacity_kw must be > 0, got {dc_capacity_kw}")
     hours = interval_s / 3600.0
     consumed, produced, imported, exported = (total * hours for total in sums_kw)
     return DaySummary(
@@ -156,6 +167,7 @@ def _build(meter_id: str | None, day: str | None, rows: int, interval_s: float,
         peak_import_at=peak_import[1],
         peak_export_kw=round(peak_export[0], 4),
         peak_export_at=peak_export[1],
+        specific_yield_kwh_per_kwp=None if dc_capacity_kw is None else round(produced / dc_capacity_kw, 6),
     )
 
 
@@ -217,10 +229,11 @@ class DayTotals:
             totals.peak_export_dw, totals.peak_export_at = int(-net[at]), timestamp_at(at)
         return totals
 
-    def summary(self, meter_id: str, day: str, interval_s: float) -> DaySummary:
-        """The day's :class:`DaySummary`, each row standing for ``interval_s`` [s]."""
+    def summary(self, meter_id: str, day: str, interval_s: float, dc_capacity_kw: float | None = None) -> DaySummary:
+        """The day's :class:`DaySummary`, each row standing for ``interval_s`` [s]; with the PV's DC capacity
+        ``dc_capacity_kw`` [kWp] its specific yield. Raises :class:`ValueError` for a capacity not > 0."""
         to_kw = 1 / 10_000
         return _build(meter_id, day, self.rows, interval_s,
                       (self.meter_dw * to_kw, self.pv_dw * to_kw, self.import_dw * to_kw, self.export_dw * to_kw),
                       (self.peak_import_dw * to_kw, self.peak_import_at),
-                      (self.peak_export_dw * to_kw, self.peak_export_at))
+                      (self.peak_export_dw * to_kw, self.peak_export_at), dc_capacity_kw)

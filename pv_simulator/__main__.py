@@ -27,7 +27,7 @@ def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
     store = CsvStore(settings.output_dir, settings.tz, settings.pv_profile(), settings.results_interval_s)
     runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
     return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done,
-                              idle_exit_s=settings.idle_exit_s)
+                              idle_exit_s=settings.idle_exit_s, dc_capacity_kw=settings.yield_capacity_kw())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

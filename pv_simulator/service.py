@@ -89,8 +89,9 @@ class PvSimulatorService(AmqpService):
     """Consumes ``pvsim.pv_simulator`` into a :class:`CsvStore`."""
 
     def __init__(self, store: CsvStore, runs: RunTracker, url: str, broker_timeout_s: float,
-                 exit_when_done: bool, idle_exit_s: float = 0.0) -> None:
+                 exit_when_done: bool, idle_exit_s: float = 0.0, dc_capacity_kw: float | None = None) -> None:
         super().__init__(url, broker_timeout_s)
+        self.dc_capacity_kw = dc_capacity_kw  # the PV's DC capacity [kWp] for the summaries' yield; None: unknown
         self.idle_exit_s = idle_exit_s
         self.store = store
         self.runs = runs
@@ -479,7 +480,7 @@ class PvSimulatorService(AmqpService):
             day_file.sort()
         except OutputError as error:
             log.error("%s; its rows stay in arrival order", error)
-        summary = day_file.totals.summary(meter_id, day_file.day.day.isoformat(), interval_s)
+        summary = day_file.totals.summary(meter_id, day_file.day.day.isoformat(), interval_s, self.dc_capacity_kw)
         write_summary_json(summary, day_file.path.parent)
         log.info("%s %s: consumed %.2f kWh, PV %.2f kWh, imported %.2f kWh, exported %.2f kWh, "
                  "self-consumption %s, self-sufficiency %s, %d rows", meter_id, summary.day,

@@ -43,7 +43,10 @@ class PvModelSettings(CommonSettings):
     surface_azimuth_deg: float = Field(
         180.0, ge=0, lt=360, description="clearsky/weather: module azimuth, clockwise from north, 180 = south [deg]"
     )
-    dc_capacity_kw: float = Field(5.0, gt=0, description="clearsky/weather: DC nameplate power at STC [kWp]")
+    dc_capacity_kw: float = Field(
+        5.0, gt=0, description="clearsky/weather: DC nameplate power at STC [kWp]; the day summaries' specific "
+                               "yield [kWh/kWp] divides by it"
+    )
     inverter_capacity_kw: float = Field(4.6, gt=0, description="clearsky/weather: inverter AC limit [kW]")
     losses_percent: float = Field(14.0, ge=0, lt=100, description="clearsky/weather: PVWatts system losses [%]")
     weather_region: int | None = Field(
@@ -87,6 +90,19 @@ class PvModelSettings(CommonSettings):
 
             return self.pv_peak_kw or max(reference_day_dw()) / 10_000
         return self.dc_capacity_kw
+
+
+    def yield_capacity_kw(self) -> float | None:
+        """The DC capacity the day summaries' specific yield divides by [kWp]: ``dc_capacity_kw`` for the
+        ``clearsky`` and ``weather`` models; None (no yield) for ``reference``.
+
+        The reference model is a measured AC power curve scaled to its peak (``pv_peak_kw``); the DC rating of
+        the system that produced it is not known, and an AC peak is no kWp (a system's AC peak is commonly well
+        below its STC nameplate, by losses, temperature and irradiance below 1,000 W/m²), so dividing by it
+        would overstate the yield by an unknown factor. ``python -m pv_simulator.report --dc-capacity-kw``
+        gives the yield of such days for a rating the user knows.
+        """
+        return None if self.pv_model == "reference" else self.dc_capacity_kw
 
 
 class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):

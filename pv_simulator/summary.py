@@ -58,13 +58,15 @@ def infer_interval_s(utc: pd.Series) -> float:
     return step if step > 0 else DEFAULT_INTERVAL_S
 
 
-def summarize_csv(path: str | os.PathLike[str]) -> DaySummary:
+def summarize_csv(path: str | os.PathLike[str], dc_capacity_kw: float | None = None) -> DaySummary:
     """Energy balance of one day CSV (``<output>/<meter_id>/<YYYY-MM-DD>.csv``).
 
     Parameters
     ----------
     path : path-like
         The CSV, with the header of :data:`pv_simulator.writer.HEADER`.
+    dc_capacity_kw : float, optional
+        The PV system's DC capacity [kWp], > 0, for ``specific_yield_kwh_per_kwp`` (None: not known).
 
     Returns
     -------
@@ -76,12 +78,12 @@ def summarize_csv(path: str | os.PathLike[str]) -> DaySummary:
     Raises
     ------
     OSError, ValueError
-        As :func:`read_day_csv`.
+        As :func:`read_day_csv`; ValueError also for ``dc_capacity_kw`` not > 0.
     """
-    return summarize_frame(read_day_csv(path))
+    return summarize_frame(read_day_csv(path), dc_capacity_kw)
 
 
-def summarize_frame(frame: pd.DataFrame) -> DaySummary:
+def summarize_frame(frame: pd.DataFrame, dc_capacity_kw: float | None = None) -> DaySummary:
     """:func:`summarize_csv` of a day already read with :func:`read_day_csv`."""
     meter_id = str(frame["meter_id"].iloc[0]) if len(frame) else None
     return summarize(
@@ -91,6 +93,7 @@ def summarize_frame(frame: pd.DataFrame) -> DaySummary:
         infer_interval_s(frame["utc"]),
         meter_id=meter_id,
         device_kw=frame["battery_power_kw"].to_numpy(dtype=np.float64) if "battery_power_kw" in frame else None,
+        dc_capacity_kw=dc_capacity_kw,
     )
 
 

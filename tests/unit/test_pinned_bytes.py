@@ -41,8 +41,8 @@ def _plan(model: str, first_day: date, days: int, meters: int = 2, interval_s: i
 def _batch(tmp_path: Path, plan: RunPlan, pv_model: str) -> dict[str, str]:
     marker = tmp_path / "marker"
     marker.touch()
-    pv_profile = PvModelSettings(pv_model=pv_model).pv_profile()  # type: ignore[call-arg]
-    job = BatchJob(plan, tmp_path, pv_profile, marker)
+    settings = PvModelSettings(pv_model=pv_model)  # type: ignore[call-arg]
+    job = BatchJob(plan, tmp_path, settings.pv_profile(), marker, dc_capacity_kw=settings.yield_capacity_kw())
     for index in range(plan.days):
         write_day(job, index)
     return _files(tmp_path)
@@ -100,39 +100,39 @@ def test_load_values_keep_their_pinned_bytes_whole_and_in_chunks(model: str, mon
     assert _digest(whole.tobytes()) == LOAD_PINS[model]
 
 
-STORE_PIN = ("e67519b3a7f46e48", "850baa32a3826b7e", "a81da77bc4588f6a")  # unsorted file, sorted file, summary
+STORE_PIN = ("e67519b3a7f46e48", "850baa32a3826b7e", "4b07dfa08af1fb62")  # unsorted file, sorted file, summary
 PINS: dict[tuple[str, str, date, int], dict[str, str]] = {
     ("random-walk", "reference", date(2026, 3, 28), 3): {
         "meter-1/2026-03-28.csv": "802d2808b67e8b38",
-        "meter-1/2026-03-28.summary.json": "62e07b7e71e96c4a",
+        "meter-1/2026-03-28.summary.json": "a30d3ad9c8abaf33",
         "meter-1/2026-03-29.csv": "0faee5fa7461c52f",
-        "meter-1/2026-03-29.summary.json": "12c24c99271665fe",
+        "meter-1/2026-03-29.summary.json": "9f8c595c1d9c2185",
         "meter-1/2026-03-30.csv": "822e23459af5131b",
-        "meter-1/2026-03-30.summary.json": "04cf1d9dc5b1af0a",
+        "meter-1/2026-03-30.summary.json": "092254bb6a7cfe97",
         "meter-2/2026-03-28.csv": "80362786862dce10",
-        "meter-2/2026-03-28.summary.json": "e1fd20977085628c",
+        "meter-2/2026-03-28.summary.json": "78113f77a26f4729",
         "meter-2/2026-03-29.csv": "cbdb4370f518d7cd",
-        "meter-2/2026-03-29.summary.json": "5bf81284f5070b38",
+        "meter-2/2026-03-29.summary.json": "e24743a8c08cc4ce",
         "meter-2/2026-03-30.csv": "814e9781f947121b",
-        "meter-2/2026-03-30.summary.json": "e9e449f14ee414f8",
+        "meter-2/2026-03-30.summary.json": "19aab2af55281f18",
     },
     ("uniform", "clearsky", date(2026, 10, 25), 1): {
         "meter-1/2026-10-25.csv": "225f9bc91746a89f",
-        "meter-1/2026-10-25.summary.json": "3796baaff9dba358",
+        "meter-1/2026-10-25.summary.json": "8cb8217fdf5bff5a",
         "meter-2/2026-10-25.csv": "3dbadeeecf60e691",
-        "meter-2/2026-10-25.summary.json": "7d03bb94da9a891e",
+        "meter-2/2026-10-25.summary.json": "549b940205dee3b4",
     },
     ("gaussian", "reference", date(2026, 6, 21), 1): {
         "meter-1/2026-06-21.csv": "bce0e90571e1570e",
-        "meter-1/2026-06-21.summary.json": "effeeb3e31b96144",
+        "meter-1/2026-06-21.summary.json": "80fb3b82fcf6ec39",
         "meter-2/2026-06-21.csv": "938f980e5c9a2413",
-        "meter-2/2026-06-21.summary.json": "07ee3f23bf376a67",
+        "meter-2/2026-06-21.summary.json": "e43061448cb793a4",
     },
     ("profile", "clearsky", date(2026, 12, 24), 1): {
         "meter-1/2026-12-24.csv": "d14651e035d8a93d",
-        "meter-1/2026-12-24.summary.json": "f5f427c57e50bef0",
+        "meter-1/2026-12-24.summary.json": "fd9aef8a6bd73cd2",
         "meter-2/2026-12-24.csv": "b827f3ee60e24222",
-        "meter-2/2026-12-24.summary.json": "0f6ec3366a33314b",
+        "meter-2/2026-12-24.summary.json": "e4c425b0bb2c6709",
     },
 }
 LOAD_PINS: dict[str, str] = {
