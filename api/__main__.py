@@ -15,14 +15,20 @@ log = logging.getLogger("api")
 DESCRIPTION = (
     "Serve pvsim's web service: power-flow simulations (POST /api/simulations), live results of the PV "
     "simulator and the feeder's live grid, over REST (/docs), GraphQL (/graphql) and WebSockets "
-    "(/ws/simulations, /ws/live), kept in a database (SQLite or PostgreSQL)."
+    "(/ws/simulations, /ws/live), kept in a database (SQLite or PostgreSQL). `python -m api import --help`: "
+    "load day CSVs already on disk (batch mode, an earlier run) into that database."
 )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings, or a database or user that
     does not exist; 1: database unreachable at start)."""
-    settings = parse_settings(ApiSettings, argv, "api", DESCRIPTION)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["import"]:
+        from api.importer import main as import_main
+
+        return import_main(arguments[1:])
+    settings = parse_settings(ApiSettings, arguments, "api", DESCRIPTION)
     require_modules("api", ("fastapi", "uvicorn", "httptools", "strawberry", "sqlalchemy", "alembic", "aio_pika",
                             *GRID_MODULES), "requirements-api.txt")
     from api.server import ServingServer, uvicorn_config

@@ -8,13 +8,49 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
-from common.settings import BrokerSettings
+from common.settings import BrokerSettings, CommonSettings
 
 SQLITE_FILE = "api.sqlite3"
 """Name of the default database file in the output directory."""
 
 
-class ApiSettings(BrokerSettings):
+class DatabaseSettings(CommonSettings):
+    """Where the web service keeps its data (``python -m api`` and ``python -m api import``)."""
+
+    output_dir: Path = Field(Path("output"), description="the pipeline's output directory (holds the default database)")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database, e.g. postgresql+psycopg://user:pass@host/db "
+        f"(default: sqlite:///<output-dir>/{SQLITE_FILE})",
+    )
+    database_timeout_s: float = Field(
+        60.0, gt=0, description="how long to retry an unreachable database at start before giving up [s]"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"'{value}' is not a database URL (sqlite:///file or postgresql+psycopg://...)") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database '{url.get_backend_name()}' (use sqlite or postgresql+psycopg)")
+        return value
+
+    def resolved_database_url(self) -> str:
+        """The database URL: ``database_url``, or a SQLite file in ``output_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.output_dir / SQLITE_FILE).resolve()}"
+
+
+class ApiSettings(BrokerSettings, DatabaseSettings):
     """Everything ``python -m api`` needs; see ``python -m api --help``.
 
     Raises
@@ -30,15 +66,6 @@ class ApiSettings(BrokerSettings):
     )
     port: int = Field(
         8000, ge=1, le=65535, validation_alias=AliasChoices("PVSIM_API_PORT"), description="TCP port"
-    )
-    output_dir: Path = Field(Path("output"), description="the pipeline's output directory (holds the default database)")
-    database_url: str | None = Field(
-        None,
-        description="SQLAlchemy URL of the database, e.g. postgresql+psycopg://user:pass@host/db "
-        f"(default: sqlite:///<output-dir>/{SQLITE_FILE})",
-    )
-    database_timeout_s: float = Field(
-        60.0, gt=0, description="how long to retry an unreachable database at start before giving up [s]"
     )
     feeder: str = Field("seed", description="feeder of the live grid and of building simulations (grid.feeders)")
     api_token: SecretStr | None = Field(
@@ -102,22 +129,6 @@ class ApiSettings(BrokerSettings):
         host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:100] or "host"
         return self.results_queue or f"pvsim.api.{host}.{self.port}"
 
-    @field_validator("database_url")
-    @classmethod
-    def _check_database_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError(f"'{value}' is not a database URL (sqlite:///file or postgresql+psycopg://...)") from None
-        if url.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError(f"unsupported database '{url.get_backend_name()}' (use sqlite or postgresql+psycopg)")
-        return value
-
     @field_validator("allowed_origins")
     @classmethod
     def _check_origins(cls, value: str) -> str:
@@ -151,11 +162,6 @@ class ApiSettings(BrokerSettings):
 
         return sorted(normalize_allowed_origins(_items(self.allowed_origins)))
 
-    def resolved_database_url(self) -> str:
-        """The database URL: ``database_url``, or a SQLite file in ``output_dir``."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.output_dir / SQLITE_FILE).resolve()}"
 
     def token(self) -> str | None:
         """The bearer token, or ``None`` when mutations are open."""

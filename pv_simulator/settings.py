@@ -91,7 +91,6 @@ class PvModelSettings(CommonSettings):
             return self.pv_peak_kw or max(reference_day_dw()) / 10_000
         return self.dc_capacity_kw
 
-
     def yield_capacity_kw(self) -> float | None:
         """The DC capacity the day summaries' specific yield divides by [kWp]: ``dc_capacity_kw`` for the
         ``clearsky`` and ``weather`` models; None (no yield) for ``reference``.
@@ -105,14 +104,26 @@ class PvModelSettings(CommonSettings):
         return None if self.pv_model == "reference" else self.dc_capacity_kw
 
 
-class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):
-    """Everything the PV simulator needs; see ``python -m pv_simulator --help``."""
+class ResultsIntervalSettings(CommonSettings):
+    """Length of the live results' intervals (the PV simulator's feed, and ``python -m api import``)."""
 
     results_interval_s: int = Field(
         DEFAULT_RESULTS_INTERVAL_S, ge=1, le=86_400,
         description="length of the live results' intervals published to pvsim.results, emulated seconds "
                     "dividing 86400 (60 = one result per meter and minute)",
     )
+
+    @field_validator("results_interval_s")
+    @classmethod
+    def _check_results_interval(cls, value: int) -> int:
+        if 86_400 % value:
+            raise ValueError(f"{value} does not divide 86400 (a UTC day); use e.g. 60, 300, 900 or 3600")
+        return value
+
+
+class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings, ResultsIntervalSettings):
+    """Everything the PV simulator needs; see ``python -m pv_simulator --help``."""
+
     exit_when_done: bool = Field(
         False,
         description="exit 0 once every reading of every meter that announced its end is written and flushed",
@@ -124,10 +135,3 @@ class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings):
                     "0 = wait forever. Not for a standby PV simulator, which receives nothing until it "
                     "takes over [s]",
     )
-
-    @field_validator("results_interval_s")
-    @classmethod
-    def _check_results_interval(cls, value: int) -> int:
-        if 86_400 % value:
-            raise ValueError(f"{value} does not divide 86400 (a UTC day); use e.g. 60, 300, 900 or 3600")
-        return value
