@@ -150,8 +150,11 @@ class IntervalTracker:
     Per meter the *open* interval is the one of its latest reading; it closes when a
     reading of a later interval arrives or :meth:`close` is called (end of run). A new
     row in an earlier interval (late, or redelivered after a crash) makes that interval
-    due again. Duplicates (rows already on disk) move the open interval forward but
-    never make an earlier one due.
+    due again, and so does a duplicate (a row already on disk) in an earlier interval: an
+    earlier process wrote that row and may have stopped before publishing its interval, and
+    the broker may hand that process's unacked readings back after newer ones (seen after a
+    disk-full stop: the restarted simulator's first deliveries were live readings). Consumers
+    upsert, so a result published twice costs a message; one never published is a gap.
     """
 
     interval_s: int = DEFAULT_INTERVAL_S
@@ -163,8 +166,8 @@ class IntervalTracker:
         """Whether this tracker has seen a row of ``meter_id`` (after a start, earlier intervals are unknown)."""
         return meter_id in self._seen
 
-    def row(self, meter_id: str, epoch_s: int, new: bool = True) -> bool:
-        """A reading of ``meter_id`` at ``epoch_s`` was written (``new``) or dropped as a duplicate.
+    def row(self, meter_id: str, epoch_s: int) -> bool:
+        """A reading of ``meter_id`` at ``epoch_s`` was written or dropped as a duplicate (the same either way).
 
         Returns True for the first row of the meter this tracker sees.
         """
@@ -180,7 +183,7 @@ class IntervalTracker:
         elif start > open_s:
             self._due.add((meter_id, open_s))
             self._open[meter_id] = start
-        elif start < open_s and new:
+        elif start < open_s:  # late, or a duplicate whose interval an earlier process may not have published
             self._due.add((meter_id, start))
         return False
 

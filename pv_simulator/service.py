@@ -203,7 +203,7 @@ class PvSimulatorService(AmqpService):
         ms = round(reading.timestamp.timestamp() * 1000)
         if self.store.add(meter_id, ms, reading.power_w) is None:
             self.duplicates += 1
-            first = self.results.row(meter_id, ms // 1000, new=False)
+            first = self.results.row(meter_id, ms // 1000)
         else:
             self._queued += 1
             self.runs.written(meter_id, ms)

@@ -80,7 +80,11 @@ def latest_results(messages: list[tuple[str, bytes]], meter_id: str) -> dict[int
 def assert_results_equal_csv(messages: list[tuple[str, bytes]], csv: Path, meter_id: str, interval_s: int) -> int:
     expected = csv_interval_means(csv, interval_s)
     latest = latest_results(messages, meter_id)
-    assert sorted(latest) == sorted(expected.index), "intervals published != intervals in the CSV"
+    missing = sorted(set(expected.index) - set(latest))
+    extra = sorted(set(latest) - set(expected.index))
+    assert not missing and not extra, (
+        f"intervals published != intervals in the CSV: missing {[format_utc(int(s)) for s in missing]}, "
+        f"extra {[format_utc(int(s)) for s in extra]}")
     for start, row in expected.iterrows():
         result = latest[int(start)]
         assert result.readings == row["readings"], format_utc(int(start))

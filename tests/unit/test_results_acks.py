@@ -230,3 +230,22 @@ def test_a_flush_starts_once_enough_new_day_files_wait_to_be_created(
     assert channel.acks == [(2, True)]
     assert sorted(p.parent.name for p in tmp_path.glob("meter-*/*.csv")) == ["meter-1", "meter-2"]
     assert service.store.new_dirty_files == 1
+
+
+def test_an_interval_left_unpublished_by_a_stopped_process_is_published_when_its_rows_come_back_late(
+        tmp_path: Path) -> None:
+    # Issue #21 section 5: after a disk-full stop, the restarted simulator got live readings before the
+    # stopped one's unacked readings; intervals whose rows were all on disk (written, never published)
+    # were never published, because duplicates in an earlier interval did not make it due.
+    first, channel = pv_service(tmp_path)
+    for second in range(150):
+        deliver(channel, START + second)
+    first.store.write()  # on disk; the process stopped before publishing anything
+    second, channel = pv_service(tmp_path)
+    for second_s in range(300, 360):  # live readings first
+        deliver(channel, START + second_s)
+    for second_s in range(100, 150):  # then the stopped process's readings, redelivered
+        deliver(channel, START + second_s, redelivered=True)
+    tick(second, 3)
+    assert {"2026-06-21T00:01:00Z", "2026-06-21T00:02:00Z"} <= set(bodies(channel, "interval_start"))
+    assert bodies(channel, "readings")[bodies(channel, "interval_start").index("2026-06-21T00:01:00Z")] == 60
