@@ -12,7 +12,7 @@ from batch.run import run_batch
 from batch.settings import BatchSettings
 from common.cli import parse_settings, require_modules
 from grid import REQUIRED_MODULES
-from pv_simulator.writer import OutputError
+from store.format import OutputError
 
 log = logging.getLogger("batch")
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from batch.tasks import BatchJob, run_task
-from pv_simulator.writer import OutputError
+from store.format import OutputError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -51,7 +51,7 @@ def run_on_dask(job: BatchJob, address: str, run_id: str) -> Iterator[int]:
 
     Raises :class:`ClusterError` if the scheduler cannot be reached within
     :data:`CONNECT_TIMEOUT_S` or a day's task killed too many workers, and
-    :class:`~pv_simulator.writer.OutputError` from a day that cannot be written. Leaving
+    :class:`~store.format.OutputError` from a day that cannot be written. Leaving
     early (an error, Ctrl-C) closes the client, which cancels the tasks not yet run.
     """
     from distributed import Client, KilledWorker, as_completed  # about 0.5 s and 40 MB: only for cluster runs

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pv_simulator.writer import fsync_directory
+from store.durable import fsync_directory
 
 _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
 

@@ -35,7 +35,7 @@ def run_locally(job: BatchJob, workers: int) -> Iterator[int]:
     """Run every task of ``job`` (its days, or its meters with a battery) with ``workers`` processes (in this one
     if 1); yields rows per task, as done.
 
-    Raises :class:`~pv_simulator.writer.OutputError` from the first task that fails.
+    Raises :class:`~store.format.OutputError` from the first task that fails.
     """
     tasks = job.tasks
     if workers == 1 or tasks == 1:

@@ -20,7 +20,7 @@ from batch.tasks import BatchJob
 from meter.plan import RunPlan
 from models.battery import BatterySpec
 from models.pv.profile import PvProfile
-from pv_simulator.writer import OutputError
+from store.format import OutputError
 
 log = logging.getLogger(__name__)
 

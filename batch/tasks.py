@@ -7,7 +7,7 @@ other machines) can run it, and running it again rewrites the same bytes. The fi
 byte-identical to what the broker pipeline writes for the same settings (rows in
 timestamp order): the readings come from the same :class:`~meter.plan.RunPlan` and the
 rows from the same model chain (:class:`~models.chain.ModelChain`) and formatting
-(:func:`~pv_simulator.writer.format_rows`).
+(:func:`~store.format.format_rows`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from models.battery import BatteryDevice, BatterySpec, Dispatch
 from models.battery_summary import battery_balance, battery_day_fields
 from models.chain import ModelChain
 from models.pv.profile import PvProfile
-from pv_simulator.summary import summary_json
-from pv_simulator.writer import BATTERY_HEADER, HEADER, OutputError, format_rows
+from store.format import BATTERY_HEADER, HEADER, OutputError, format_rows, summary_json
 
 
 @dataclass(frozen=True)

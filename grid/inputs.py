@@ -29,12 +29,15 @@ import pandas as pd
 from common.clock import LocalDay
 from common.order import natural_order
 from grid.layout import GRID_DIR
+from store import format as day_format
 
 log = logging.getLogger(__name__)
 
-HEADER = b"timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
-BATTERY_HEADER = HEADER + b",battery_power_kw,battery_soc_kwh"
-"""A day file with a home battery: its power (positive while charging) counts as the building's load."""
+HEADER = day_format.HEADER.removesuffix("\n").encode()
+"""The first line of a day file (:data:`store.format.HEADER`), as bytes without its line end."""
+BATTERY_HEADER = day_format.BATTERY_HEADER.removesuffix("\n").encode()
+"""A day file with a home battery (:data:`store.format.BATTERY_HEADER`): its power (positive while charging)
+counts as the building's load."""
 
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 _WIDTH = 25  # len("2026-06-21T00:00:00+02:00")

@@ -20,6 +20,7 @@ import numpy as np
 from grid import csvtext
 from grid.inputs import DayInputs
 from grid.timeseries import DayResult
+from store.format import OutputError
 
 FEEDER_HEADER = ("timestamp,grid_p_kw,grid_q_kvar,vm_min_pu,vm_max_pu,trafo_loading_percent,"
                  "line_loading_max_percent,losses_kw\n")
@@ -27,10 +28,6 @@ BUILDINGS_HEADER = "timestamp,meter_id,vm_pu,p_kw,q_kvar\n"
 KW_DECIMALS = 4  # 0.1 W, as the meter CSVs
 PU_DECIMALS = 6
 PERCENT_DECIMALS = 3
-
-
-class OutputError(RuntimeError):
-    """A result file could not be written; the message names the path."""
 
 
 def feeder_rows(timestamps: csvtext.Matrix, result: DayResult) -> bytes:

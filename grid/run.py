@@ -13,10 +13,11 @@ from grid import csvtext
 from grid.feeders import cached_feeder
 from grid.inputs import load_day_inputs
 from grid.layout import GRID_DIR
-from grid.output import OutputError, write_day
+from grid.output import write_day
 from grid.snapshot import PowerFlowDiverged
 from grid.summary import summarize_day
 from grid.timeseries import solve_day
+from store.format import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def solve_day_files(output_dir: Path, day: date, feeder: str, tz: ZoneInfo, reso
     grid.feeders.UnknownFeederError, grid.buildings.TooManyMetersError, grid.buildings.BadPowerFactorError,
     grid.snapshot.PowerFlowDiverged
         Bad settings for this data, or a power flow that does not converge.
-    grid.output.OutputError
+    store.format.OutputError
         A result file cannot be written (nothing is left half-written).
     """
     started = time.monotonic()

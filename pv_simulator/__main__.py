@@ -11,7 +11,8 @@ from common.cli import parse_settings
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.settings import PvSimulatorSettings
-from pv_simulator.writer import CsvStore, OutputError, check_output_dir
+from pv_simulator.writer import CsvStore, check_output_dir
+from store.format import OutputError
 
 log = logging.getLogger("pv_simulator")
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from common.schema import InvalidMessage, parse_run_complete
 from pv_simulator.results import run_complete_body
-from pv_simulator.writer import OutputError, fsync_directory
+from store.durable import fsync_directory
+from store.format import OutputError
 
 END_FIELDS = ("run_id", "meter_id", "first_ms", "last_ms", "interval_s", "readings")
 """The fields of one meter's end of run in a record (instants in epoch milliseconds)."""

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from common.schema import EndOfRun
 from pv_simulator import run_records as records
-from pv_simulator.writer import CsvStore, OutputError
+from pv_simulator.writer import CsvStore
+from store.format import OutputError
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,8 @@ from pv_simulator.ledger import AckLedger
 from pv_simulator.results import IntervalTracker, interval_body, run_complete_body
 from pv_simulator.runs import MeterEnd, Run, RunTracker
 from pv_simulator.summary import write_summary_json
-from pv_simulator.writer import CsvStore, DayFile, OutputError
+from pv_simulator.writer import CsvStore, DayFile
+from store.format import OutputError
 
 log = logging.getLogger(__name__)
 

@@ -6,24 +6,23 @@ The balance itself is pure and lives in :mod:`models.balance` (re-exported here)
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.balance import DaySummary, DayTotals, summarize
+from store.format import summary_json
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["COLUMNS", "DaySummary", "DayTotals", "infer_interval_s", "read_day_csv", "summarize", "summarize_csv",
-           "summary_json", "write_summary_json"]
+           "write_summary_json"]
 
 COLUMNS = ("timestamp", "meter_id", "meter_power_kw", "pv_power_kw", "net_power_kw")
-"""Columns of a day CSV (see :data:`pv_simulator.writer.HEADER`)."""
+"""Columns of a day CSV (see :data:`store.format.HEADER`)."""
 DEFAULT_INTERVAL_S = 1.0
 """Interval assumed for a CSV with fewer than two readings [s]."""
 
@@ -64,7 +63,7 @@ def summarize_csv(path: str | os.PathLike[str], dc_capacity_kw: float | None = N
     Parameters
     ----------
     path : path-like
-        The CSV, with the header of :data:`pv_simulator.writer.HEADER`.
+        The CSV, with the header of :data:`store.format.HEADER`.
     dc_capacity_kw : float, optional
         The PV system's DC capacity [kWp], > 0, for ``specific_yield_kwh_per_kwp`` (None: not known).
 
@@ -95,15 +94,6 @@ def summarize_frame(frame: pd.DataFrame, dc_capacity_kw: float | None = None) ->
         device_kw=frame["battery_power_kw"].to_numpy(dtype=np.float64) if "battery_power_kw" in frame else None,
         dc_capacity_kw=dc_capacity_kw,
     )
-
-
-def summary_json(summary: DaySummary, battery: dict[str, float | None] | None = None) -> str:
-    """The text of a ``<YYYY-MM-DD>.summary.json`` file: the :class:`DaySummary` fields as indented JSON, and with
-    a battery its figures under ``"battery"`` (:func:`models.battery_summary.battery_day_fields`)."""
-    fields: dict[str, object] = dict(asdict(summary))
-    if battery is not None:
-        fields["battery"] = battery
-    return json.dumps(fields, indent=2) + "\n"
 
 
 def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -> Path:

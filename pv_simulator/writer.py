@@ -1,6 +1,6 @@
 """Daily CSV files, one per meter and local day, written idempotently.
 
-``<output_dir>/<meter_id>/<YYYY-MM-DD>.csv`` with the header :data:`HEADER`. Powers
+``<output_dir>/<meter_id>/<YYYY-MM-DD>.csv`` with the header :data:`store.format.HEADER`. Powers
 are kept as integers of 0.1 W internally and printed in kW with 4 decimals, so
 ``net_power_kw`` is exactly ``meter_power_kw - pv_power_kw`` as printed.
 
@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,12 +49,11 @@ from models.chain import ModelChain
 from models.pv.profile import PvProfile
 from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
+from store.durable import fsync_directory
+from store.format import HEADER, SMALL_BATCH_ROWS, OutputError, format_day_rows, timestamp_text, wall_clock_text
 
 log = logging.getLogger(__name__)
 
-HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw\n"
-BATTERY_HEADER = HEADER.removesuffix("\n") + ",battery_power_kw,battery_soc_kwh\n"
-"""Header of a day file with a battery: net = meter - PV + battery; battery power positive while charging."""
 MAX_DAY_FILES = 4096
 """Day files whose index stays in memory (about 2.5 kB each with their totals and interval sums while readings
 arrive in step, see :class:`~pv_simulator.instants.HeldSeconds`; 10.8 kB more for a day whose seconds came out
@@ -94,49 +93,14 @@ def _find_syncfs(release: str | None = None) -> Callable[[int], int] | None:
 _syncfs = _find_syncfs()
 
 
-class OutputError(RuntimeError):
-    """A CSV file could not be read or written; the message names the path."""
-
-
 class FileBusy(OutputError):
     """Another process holds the file's lock (perhaps paused); try again later."""
 
 
-SMALL_BATCH_ROWS = 16
-"""Rows written to one file at once below which their text is made and their interval sums counted row by row
-(NumPy's fixed cost per call is more than a few rows cost one by one); from it on, vectorised."""
 LOCK_WAIT_S = 0.05
 """Longest wait for another process's lock on a day file before an append is put off [s]."""
 SORT_LOCK_WAIT_S = 2.0
 """Longest wait for the lock before a sort gives up (the rows stay in arrival order) [s]."""
-
-
-@lru_cache(maxsize=1)
-def _wall_clock_text() -> tuple[str, ...]:
-    """``'HH:MM:SS'`` for each second of a day (shared table)."""
-    return tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400))
-
-
-@lru_cache(maxsize=1)
-def _wall_clock_bytes() -> np.ndarray:
-    """:func:`_wall_clock_text` as a NumPy bytes array (shared by every batch day)."""
-    return np.array(_wall_clock_text(), dtype="S8")
-
-
-@lru_cache(maxsize=64)
-def _offset_text(offset_s: int) -> str:
-    sign = "+" if offset_s >= 0 else "-"
-    minutes = abs(offset_s) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def fsync_directory(path: Path) -> None:
-    """Make a new or renamed entry in the directory ``path`` durable (POSIX: fsync the directory)."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def check_output_dir(path: Path) -> None:
@@ -154,11 +118,6 @@ def check_output_dir(path: Path) -> None:
         os.unlink(probe)
     except OSError as error:
         raise OutputError(f"cannot write in {path}: {error.strerror or error}") from None
-
-
-def format_kw(value_dw: int) -> str:
-    """Power in 0.1 W units -> kW text with 4 decimals (``12345`` -> ``'1.2345'``)."""
-    return f"{value_dw / 10_000:.4f}"
 
 
 class DayFile:
@@ -372,21 +331,12 @@ class DayFile:
 
     def _timestamp(self, ms: int) -> str:
         """The row's timestamp text of an instant [epoch ms]: local time with its UTC offset."""
-        second, rest = divmod(ms, 1000)
-        offset_s = self.day.offset_at_s(second)
-        clock = _wall_clock_text()[(second + offset_s) % 86_400] + (f".{rest:03d}" if rest else "")
-        return f"{self._prefix}{clock}{_offset_text(offset_s)}"
+        return timestamp_text(self.day, ms, self._prefix)
 
     def _queued_rows(self) -> bytes:
         """The CSV rows of the queued readings, in queue order (vectorised for many whole-second rows)."""
         values = np.frombuffer(self._pending_values, dtype=np.int64).reshape(-1, 3)
-        if len(values) >= SMALL_BATCH_ROWS and not (values[:, 0] % 1000).any():
-            return format_rows(self.meter_id, self.day, values[:, 0] // 1000, values[:, 1], values[:, 2])
-        return "".join(
-            f"{self._timestamp(ms)},{self.meter_id},"
-            f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
-            for ms, meter_dw, pv_dw in self._queued_values()
-        ).encode()
+        return format_day_rows(self.meter_id, self.day, values, self._prefix)
 
     @property
     def is_new(self) -> bool:
@@ -585,7 +535,7 @@ class CsvStore:
         self._local_days: dict[date, LocalDay] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._sync_descriptor: int | None = None  # the output directory, for syncfs
-        _wall_clock_text()  # built now (80 ms), not inside the first delivery's callback
+        wall_clock_text()  # built now (80 ms), not inside the first delivery's callback
 
     def local_day(self, day: date) -> LocalDay:
         """The site's :class:`LocalDay` of ``day`` (one shared object per date)."""
@@ -800,59 +750,3 @@ class CsvStore:
             if not day_file.has_pending:
                 del self._files[key]
         self._last.clear()
-
-
-def _kw_matrix(values_dw: np.ndarray) -> np.ndarray:
-    """``format_kw`` of each value (n,) [0.1 W] as a (n, width) uint8 matrix, NUL-padded (NULs are dropped later).
-
-    Digit arithmetic, no table: the sign, the kW digits without leading zeros, ``.``, 4 decimals.
-    """
-    values = np.asarray(values_dw, dtype=np.int64)
-    kw, decimals = np.divmod(np.abs(values), 10_000)
-    width = len(str(int(kw.max()))) if kw.size else 1
-    columns = [np.where(values < 0, ord("-"), 0)]
-    for power in range(width - 1, -1, -1):
-        digit = kw // 10**power % 10 + ord("0")
-        columns.append(digit if power == 0 else np.where(kw >= 10**power, digit, 0))
-    columns.append(np.full_like(values, ord(".")))
-    columns.extend(decimals // 10**power % 10 + ord("0") for power in (3, 2, 1, 0))
-    return np.column_stack(columns).astype(np.uint8)
-
-
-def _as_matrix(column: np.ndarray, rows: int) -> np.ndarray:
-    """A fixed-width bytes column (or one bytes constant, or a uint8 matrix already) as a (rows, width) uint8 matrix."""
-    if column.ndim == 2:
-        return column
-    if column.ndim == 0:
-        return np.broadcast_to(np.frombuffer(column.item(), dtype=np.uint8), (rows, len(column.item())))
-    return np.frombuffer(column.tobytes(), dtype=np.uint8).reshape(rows, column.dtype.itemsize)
-
-
-def format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw: np.ndarray,
-                pv: np.ndarray, battery: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
-    """CSV rows (no header) of whole-second instants (n,) [epoch s] within ``day`` with meter and PV power (n,)
-    [0.1 W] each (:class:`~models.chain.BuildingPower`), vectorised: the same bytes as :meth:`DayFile.add`
-    gives them one by one. Batch mode writes its files with it, byte-identical to the broker pipeline's.
-
-    ``battery``: (power [0.1 W], state of charge [0.1 Wh]) of each row (n,), appended as two columns and added
-    to the net (see :data:`BATTERY_HEADER`)."""
-    rows = timestamps_s.shape[0]
-    offsets_s = day.utc_offset_s(timestamps_s)
-    wall = (timestamps_s + offsets_s) % 86_400
-    offsets, which = np.unique(offsets_s, return_inverse=True)  # one or two per day
-    offset_text = np.array([_offset_text(int(o)).encode() for o in offsets], dtype="S6")
-    columns = [
-        np.array(day.day.isoformat().encode() + b"T"),
-        _wall_clock_bytes()[wall],
-        offset_text[which],
-        np.array(b"," + meter_id.encode() + b","),
-        _kw_matrix(meter_dw),
-        np.array(b","),
-        _kw_matrix(pv),
-        np.array(b","),
-        _kw_matrix(meter_dw - pv + (0 if battery is None else battery[0])),
-        *([] if battery is None else [np.array(b","), _kw_matrix(battery[0]), np.array(b","), _kw_matrix(battery[1])]),
-        np.array(b"\n"),
-    ]
-    matrix = np.hstack([_as_matrix(column, rows) for column in columns])
-    return matrix[matrix != 0].tobytes()

@@ -89,7 +89,7 @@ def _quoted(text: str) -> str:
 
 def write_results(directory: Path, summary: dict[str, Any], hosting: HostingFeeder, scenarios: Scenarios,
                   found: Violations, capacity_kwp: np.ndarray, figure_png: bytes | None) -> list[Path]:
-    """Write the files into ``directory`` all-or-nothing; returns their paths. Raises ``grid.output.OutputError``."""
+    """Write the files into ``directory`` all-or-nothing; returns their paths. Raises ``store.format.OutputError``."""
     parts: dict[Path, Iterable[bytes]] = {
         directory / SUMMARY: ((json.dumps(summary, indent=1) + "\n").encode(),),
         directory / SCENARIOS: scenario_rows(scenarios, found, capacity_kwp),

@@ -104,7 +104,7 @@ def run(settings: HostingSettings) -> tuple[list[Path], dict[str, Any]]:
     ------
     grid.hosting.solve.HostingInputError, grid.snapshot.PowerFlowDiverged, ValueError
         Bad settings for this feeder, or a power flow that does not converge.
-    grid.output.OutputError
+    store.format.OutputError
         The files cannot be written.
     """
     from grid.hosting.report import write_results
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2: bad settings or input, 1: output failure)."""
     settings = parse_settings(HostingSettings, argv, "grid hosting-capacity", DESCRIPTION)
     require_modules("grid", REQUIRED_MODULES, "requirements-grid.txt")
-    from grid.output import OutputError
+    from store.format import OutputError
 
     settings.configure_logging()
     try:

@@ -78,11 +78,11 @@ def test_every_pvsim_subcommand_the_docs_mention_exists() -> None:
     assert not {(page, name) for page, name in named if name not in COMMANDS}
 
 
-def test_the_api_reference_covers_every_module_of_the_models_and_the_grid() -> None:
+def test_the_api_reference_covers_every_module_of_the_models_the_store_and_the_grid() -> None:
     page = (ROOT / "docs" / "reference.md").read_text()
     documented = set(re.findall(r"^\.\. automodule:: ([\w.]+)$", page, re.MULTILINE))
     modules = {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-               for top in ("models", "grid") for path in (ROOT / top).rglob("*.py")
+               for top in ("models", "store", "grid") for path in (ROOT / top).rglob("*.py")
                if path.name != "__main__.py"}
     missing = sorted(module for module in modules
                      if module not in documented and not module.split(".")[-1].startswith("_"))

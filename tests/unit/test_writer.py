@@ -16,7 +16,9 @@ from common.clock import LocalDay
 from models.pv.reference import reference_day_dw
 from pv_simulator import writer as writer_module
 from pv_simulator.summary import summarize_csv
-from pv_simulator.writer import HEADER, CsvStore, OutputError, format_kw
+from pv_simulator.writer import CsvStore
+from store import format as store_format
+from store.format import HEADER, OutputError, format_kw
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HEADER_TEXT = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw"
@@ -443,7 +445,7 @@ def test_rows_written_in_one_batch_are_the_bytes_of_rows_written_one_by_one(tmp_
 
 def test_the_vectorised_kw_text_is_format_kw_for_every_value_within_20_kw_and_beyond():
     values = np.concatenate([np.arange(-200_000, 200_001), [10**7, -(10**8) + 1, 123_456_789]])
-    text = writer_module._kw_matrix(values)
+    text = store_format._kw_matrix(values)
     got = [bytes(row[row != 0]).decode() for row in text]
     assert got == [format_kw(int(v)) for v in values]
 

@@ -1,0 +1,149 @@
+"""The day file's format: its CSV headers, the row formatters and the summary JSON text (one definition each).
+
+``<output_dir>/<meter_id>/<YYYY-MM-DD>.csv`` starts with :data:`HEADER` (or :data:`BATTERY_HEADER`); each row is
+a local timestamp with its UTC offset, the meter id and powers in kW with 4 decimals. Powers are kept as
+integers of 0.1 W and printed exactly, so ``net_power_kw`` is exactly ``meter_power_kw - pv_power_kw`` as printed.
+The broker pipeline (:mod:`pv_simulator.writer`) and batch mode (:mod:`batch.tasks`) write with the same
+formatters, so their files are byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from common.clock import LocalDay
+
+if TYPE_CHECKING:  # only for the annotation: the API's image (grid/ reads day files) ships no models/
+    from models.balance import DaySummary
+
+HEADER = "timestamp,meter_id,meter_power_kw,pv_power_kw,net_power_kw\n"
+"""Header of a day file: net = meter - PV."""
+BATTERY_HEADER = HEADER.removesuffix("\n") + ",battery_power_kw,battery_soc_kwh\n"
+"""Header of a day file with a battery: net = meter - PV + battery; battery power positive while charging."""
+SMALL_BATCH_ROWS = 16
+"""Rows written to one file at once below which their text is made and their interval sums counted row by row
+(NumPy's fixed cost per call is more than a few rows cost one by one); from it on, vectorised."""
+
+
+class OutputError(RuntimeError):
+    """A day file (CSV or JSON) or a result file could not be read or written; the message names the path."""
+
+
+@lru_cache(maxsize=1)
+def wall_clock_text() -> tuple[str, ...]:
+    """``'HH:MM:SS'`` for each second of a day (shared table)."""
+    return tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400))
+
+
+@lru_cache(maxsize=1)
+def wall_clock_bytes() -> np.ndarray:
+    """:func:`wall_clock_text` as a NumPy bytes array (shared by every batch day)."""
+    return np.array(wall_clock_text(), dtype="S8")
+
+
+@lru_cache(maxsize=64)
+def offset_text(offset_s: int) -> str:
+    sign = "+" if offset_s >= 0 else "-"
+    minutes = abs(offset_s) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_kw(value_dw: int) -> str:
+    """Power in 0.1 W units -> kW text with 4 decimals (``12345`` -> ``'1.2345'``)."""
+    return f"{value_dw / 10_000:.4f}"
+
+
+def timestamp_text(day: LocalDay, ms: int, prefix: str | None = None) -> str:
+    """The row's timestamp text of an instant [epoch ms] within ``day``: local time with its UTC offset.
+
+    ``prefix``: ``day``'s ``'YYYY-MM-DDT'`` if the caller keeps it (made here otherwise)."""
+    second, rest = divmod(ms, 1000)
+    offset_s = day.offset_at_s(second)
+    clock = wall_clock_text()[(second + offset_s) % 86_400] + (f".{rest:03d}" if rest else "")
+    return f"{day.day.isoformat() + 'T' if prefix is None else prefix}{clock}{offset_text(offset_s)}"
+
+
+def format_day_rows(meter_id: str, day: LocalDay, values: np.ndarray, prefix: str | None = None) -> bytes:
+    """CSV rows (no header) of readings (n, 3): instant [epoch ms], meter and PV power [0.1 W], in the given order.
+
+    Vectorised (:func:`format_rows`) from :data:`SMALL_BATCH_ROWS` whole-second rows on, row by row below or
+    with sub-second instants; the bytes are the same either way. ``prefix`` as in :func:`timestamp_text`."""
+    if len(values) >= SMALL_BATCH_ROWS and not (values[:, 0] % 1000).any():
+        return format_rows(meter_id, day, values[:, 0] // 1000, values[:, 1], values[:, 2])
+    if prefix is None:
+        prefix = day.day.isoformat() + "T"
+    return "".join(
+        f"{timestamp_text(day, ms, prefix)},{meter_id},"
+        f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
+        for ms, meter_dw, pv_dw in values.tolist()
+    ).encode()
+
+
+def _kw_matrix(values_dw: np.ndarray) -> np.ndarray:
+    """``format_kw`` of each value (n,) [0.1 W] as a (n, width) uint8 matrix, NUL-padded (NULs are dropped later).
+
+    Digit arithmetic, no table: the sign, the kW digits without leading zeros, ``.``, 4 decimals.
+    """
+    values = np.asarray(values_dw, dtype=np.int64)
+    kw, decimals = np.divmod(np.abs(values), 10_000)
+    width = len(str(int(kw.max()))) if kw.size else 1
+    columns = [np.where(values < 0, ord("-"), 0)]
+    for power in range(width - 1, -1, -1):
+        digit = kw // 10**power % 10 + ord("0")
+        columns.append(digit if power == 0 else np.where(kw >= 10**power, digit, 0))
+    columns.append(np.full_like(values, ord(".")))
+    columns.extend(decimals // 10**power % 10 + ord("0") for power in (3, 2, 1, 0))
+    return np.column_stack(columns).astype(np.uint8)
+
+
+def _as_matrix(column: np.ndarray, rows: int) -> np.ndarray:
+    """A fixed-width bytes column (or one bytes constant, or a uint8 matrix already) as a (rows, width) uint8 matrix."""
+    if column.ndim == 2:
+        return column
+    if column.ndim == 0:
+        return np.broadcast_to(np.frombuffer(column.item(), dtype=np.uint8), (rows, len(column.item())))
+    return np.frombuffer(column.tobytes(), dtype=np.uint8).reshape(rows, column.dtype.itemsize)
+
+
+def format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw: np.ndarray,
+                pv: np.ndarray, battery: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """CSV rows (no header) of whole-second instants (n,) [epoch s] within ``day`` with meter and PV power (n,)
+    [0.1 W] each (:class:`~models.chain.BuildingPower`), vectorised: the same bytes as :func:`format_day_rows`
+    gives them row by row. Batch mode writes its files with it, byte-identical to the broker pipeline's.
+
+    ``battery``: (power [0.1 W], state of charge [0.1 Wh]) of each row (n,), appended as two columns and added
+    to the net (see :data:`BATTERY_HEADER`)."""
+    rows = timestamps_s.shape[0]
+    offsets_s = day.utc_offset_s(timestamps_s)
+    wall = (timestamps_s + offsets_s) % 86_400
+    offsets, which = np.unique(offsets_s, return_inverse=True)  # one or two per day
+    offset_bytes = np.array([offset_text(int(o)).encode() for o in offsets], dtype="S6")
+    columns = [
+        np.array(day.day.isoformat().encode() + b"T"),
+        wall_clock_bytes()[wall],
+        offset_bytes[which],
+        np.array(b"," + meter_id.encode() + b","),
+        _kw_matrix(meter_dw),
+        np.array(b","),
+        _kw_matrix(pv),
+        np.array(b","),
+        _kw_matrix(meter_dw - pv + (0 if battery is None else battery[0])),
+        *([] if battery is None else [np.array(b","), _kw_matrix(battery[0]), np.array(b","), _kw_matrix(battery[1])]),
+        np.array(b"\n"),
+    ]
+    matrix = np.hstack([_as_matrix(column, rows) for column in columns])
+    return matrix[matrix != 0].tobytes()
+
+
+def summary_json(summary: DaySummary, battery: dict[str, float | None] | None = None) -> str:
+    """The text of a ``<YYYY-MM-DD>.summary.json`` file: the :class:`DaySummary` fields as indented JSON, and with
+    a battery its figures under ``"battery"`` (:func:`models.battery_summary.battery_day_fields`)."""
+    fields: dict[str, object] = dict(asdict(summary))
+    if battery is not None:
+        fields["battery"] = battery
+    return json.dumps(fields, indent=2) + "\n"

@@ -1,0 +1,72 @@
+"""The day-file store's format module: one definition used by the services, batch mode and the grid."""
+
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from common.clock import LocalDay
+from store.format import BATTERY_HEADER, HEADER, SMALL_BATCH_ROWS, format_day_rows, timestamp_text
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = {"pv_simulator", "meter", "grid", "api", "batch", "pvsim"}
+AUTUMN = LocalDay(date(2026, 10, 25), ZoneInfo("Europe/Berlin"))  # 25 hours: 02:00-03:00 twice
+
+
+def imported_packages(path: Path) -> set[str]:
+    """Top-level packages a module imports (absolute imports, including ones under TYPE_CHECKING)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_store_imports_no_service() -> None:
+    # Imports flow common -> models -> store -> services.
+    for path in (ROOT / "store").rglob("*.py"):
+        assert not imported_packages(path) & SERVICES, path
+
+
+def test_the_grid_reads_the_header_the_store_writes() -> None:
+    from grid import inputs
+
+    assert HEADER.encode() == inputs.HEADER + b"\n"
+    assert BATTERY_HEADER.encode() == inputs.BATTERY_HEADER + b"\n"
+
+
+def test_one_output_error_for_the_pv_simulator_batch_and_the_grid() -> None:
+    from batch import run as batch_run
+    from grid import output as grid_output
+    from pv_simulator import writer
+    from store.format import OutputError
+
+    assert writer.OutputError is batch_run.OutputError is grid_output.OutputError is OutputError
+
+
+def test_vectorised_rows_are_the_rows_made_one_by_one_across_the_clock_change() -> None:
+    # 20 s around the change back (02:59:50+02:00 -> 02:00:09+01:00) and 20 s an hour later.
+    first_s = AUTUMN.start_s + 3 * 3600 - 10
+    seconds = np.concatenate([np.arange(first_s, first_s + 20), np.arange(first_s + 3600, first_s + 3620)])
+    rng = np.random.default_rng(7)
+    values = np.column_stack([seconds * 1000, rng.integers(-200_000, 2_000_000, seconds.size),
+                              rng.integers(0, 100_000, seconds.size)]).astype(np.int64)
+    assert len(values) >= SMALL_BATCH_ROWS
+    vectorised = format_day_rows("meter-1", AUTUMN, values)
+    one_by_one = b"".join(format_day_rows("meter-1", AUTUMN, values[n:n + 1]) for n in range(len(values)))
+    assert vectorised == one_by_one
+    lines = vectorised.decode().splitlines()
+    assert lines[0].startswith("2026-10-25T02:59:50+02:00,meter-1,")
+    assert lines[-1].startswith("2026-10-25T03:00:09+01:00,meter-1,")
+    meter_kw, pv_kw, net_kw = (float(text) for text in lines[0].split(",")[2:])
+    assert round(meter_kw - pv_kw, 4) == net_kw
+
+
+def test_a_sub_second_instant_keeps_its_milliseconds() -> None:
+    assert timestamp_text(AUTUMN, AUTUMN.start_s * 1000 + 1_250) == "2026-10-25T00:00:01.250+02:00"
