@@ -202,15 +202,15 @@ def load_try(region: int) -> TryYear:
     return parse_try(resources.files(_PACKAGE).joinpath(name).read_text(encoding="utf-8"))
 
 
-Ring = npt.NDArray[np.float64]
+_Ring = npt.NDArray[np.float64]
 """A closed polygon ring, shape (k, 2): longitude, latitude [deg]."""
 
 
 @lru_cache(maxsize=1)
-def _region_polygons() -> tuple[tuple[int, Ring, tuple[Ring, ...]], ...]:
+def _region_polygons() -> tuple[tuple[int, _Ring, tuple[_Ring, ...]], ...]:
     """(region, outer ring, holes) for every polygon of every region (GeoJSON: first ring outer, others holes)."""
     text = resources.files(_PACKAGE).joinpath(f"{_FOLDER}/TRY_polygons.geojson").read_text(encoding="utf-8")
-    polygons: list[tuple[int, Ring, tuple[Ring, ...]]] = []
+    polygons: list[tuple[int, _Ring, tuple[_Ring, ...]]] = []
     for feature in json.loads(text)["features"]:
         region = int(feature["properties"]["TRY_code"])
         for rings in feature["geometry"]["coordinates"]:
@@ -219,7 +219,7 @@ def _region_polygons() -> tuple[tuple[int, Ring, tuple[Ring, ...]], ...]:
     return tuple(polygons)
 
 
-def _contains(ring: Ring, x: float, y: float) -> bool:
+def _contains(ring: _Ring, x: float, y: float) -> bool:
     """Whether (x, y) lies inside ``ring``: even-odd ray casting towards +x.
 
     Written out (a dozen lines of NumPy) rather than taken from shapely, which is not a

@@ -172,11 +172,14 @@ def test_batch_with_a_feeder_writes_the_same_grid_files_for_every_day(tmp_path: 
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == batch_files
 
 
-def test_batch_with_more_meters_than_loads_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_with_more_meters_than_loads_exits_2_before_writing(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert batch_main(["--date", DAY, "--meters", "2", "--interval-s", "3600", "--workers", "1",
                        "--output-dir", str(tmp_path), "--feeder", "seed", "--log-level", "WARNING"]) == 2
-    assert capsys.readouterr().err == "grid: error: 2 meters but feeder 'seed' has only 1 loads\n"
-    assert (tmp_path / "meter-2" / f"{DAY}.csv").exists()  # the meters' day files are kept
+    assert capsys.readouterr().err == (
+        "batch: error: --meters / PVSIM_METERS: 2 meters but feeder 'seed' has only "
+        "1 load (one building per load); use --meters 1 or fewer, or a larger --feeder\n")
+    assert not list(tmp_path.rglob("*.csv"))  # caught before any day is written (issue #22)
 
 
 def test_batch_without_a_feeder_does_not_import_pandapower() -> None:
