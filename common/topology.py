@@ -12,13 +12,18 @@ Declarations are idempotent: the same names and arguments every time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from pika.channel import Channel
+from pika.exceptions import ChannelClosedByBroker
 
 from common.schema import MAX_BODY_BYTES, InvalidMessage
+
+log = logging.getLogger(__name__)
 
 EXCHANGE = "pvsim"
 QUEUE = "pvsim.pv_simulator"
@@ -136,13 +141,40 @@ DEAD_LETTER = QueueSpec(
     arguments={"x-queue-type": "quorum", "x-max-length-bytes": DEAD_LETTER_MAX_BYTES, "x-overflow": "drop-head"},
 )
 """The dead-letter queue. A broker that has it from a version without the cap refuses the declaration
-(PRECONDITION_FAILED, inequivalent arg 'x-max-length-bytes'): README, Wire contract, says how to migrate."""
+(PRECONDITION_FAILED, inequivalent arg 'x-max-length-bytes'): the services then use the old queue as it is
+and warn once (:func:`warn_uncapped`); Wire contract, Migrating, says how to replace it."""
+
+UNCAPPED_MIGRATION = (
+    "list or replay what it holds (python -m pv_simulator.dead_letters), "
+    f"rabbitmqctl delete_queue {DEAD_LETTER_QUEUE}, restart (docs/wire-contract.md, Migrating)"
+)
+"""How to replace an uncapped dead-letter queue by the capped one."""
+_warned: set[str] = set()
 
 
-def declare(channel: Channel, on_done: Callable[[], None]) -> None:
+def warn_uncapped(refusal: str) -> None:
+    """Log, once per process, that the dead-letter queue in use is an earlier version's, without the cap.
+
+    Parameters
+    ----------
+    refusal : str
+        The broker's reply to the capped declaration (``PRECONDITION_FAILED - inequivalent arg ...``).
+    """
+    if DEAD_LETTER_QUEUE in _warned:
+        return
+    _warned.add(DEAD_LETTER_QUEUE)
+    log.warning("the broker's %s predates the cap (%s): using it as it is, UNCAPPED (bad messages can fill "
+                "the broker); to migrate: %s", DEAD_LETTER_QUEUE, refusal, UNCAPPED_MIGRATION)
+
+
+def declare(channel: Channel, on_done: Callable[[], None],
+            on_uncapped: Callable[[str], None] = warn_uncapped) -> None:
     """Declare exchanges, queues and bindings on an async ``channel``; call ``on_done`` after.
 
-    Any mismatch with an existing declaration closes the channel (PRECONDITION_FAILED).
+    Any mismatch with an existing declaration of the exchanges or of the PV simulator's queue closes
+    the channel (PRECONDITION_FAILED). The dead-letter queue is declared on a channel of its own: if the
+    broker refuses it as declared without the cap (an earlier version's), the existing queue is used
+    as it is (declared passively) and ``on_uncapped`` is called with the broker's reply.
     """
     steps: list[Callable[..., object]] = [
         partial(channel.exchange_declare, EXCHANGE, "topic", durable=True),
@@ -150,7 +182,10 @@ def declare(channel: Channel, on_done: Callable[[], None]) -> None:
         partial(channel.exchange_declare, RESULTS_EXCHANGE, "topic", durable=True),
     ]
     for spec in (PV_QUEUE, DEAD_LETTER):
-        steps.append(partial(channel.queue_declare, spec.name, durable=True, arguments=spec.arguments))
+        if spec is DEAD_LETTER:
+            steps.append(partial(_declare_dead_letter_queue, channel, on_uncapped))
+        else:
+            steps.append(partial(channel.queue_declare, spec.name, durable=True, arguments=spec.arguments))
         steps.extend(partial(channel.queue_bind, spec.name, spec.exchange, routing_key=key) for key in spec.bindings)
 
     def run(index: int) -> None:
@@ -160,3 +195,44 @@ def declare(channel: Channel, on_done: Callable[[], None]) -> None:
         steps[index](callback=lambda _frame: run(index + 1))
 
     run(0)
+
+
+def _declare_dead_letter_queue(channel: Channel, on_uncapped: Callable[[str], None],
+                               callback: Callable[[Any], None]) -> None:
+    """Declare the dead-letter queue on a side channel of ``channel``'s connection, then call ``callback``.
+
+    A 406 (the queue exists with other arguments) closes only the side channel: the queue is then declared
+    passively on another one. Any other refusal, or a refused passive declaration, declares it capped on
+    ``channel`` itself, which fails as it always did (the service's channel handling reports it).
+    """
+    connection = channel.connection
+    settled = {"done": False}
+
+    def on_main() -> None:
+        if connection.is_open and channel.is_open:
+            channel.queue_declare(DEAD_LETTER.name, durable=True, arguments=DEAD_LETTER.arguments, callback=callback)
+
+    def declared(side: Channel, frame: Any) -> None:
+        settled["done"] = True
+        side.close()
+        callback(frame)
+
+    def capped(side: Channel) -> None:
+        side.add_on_close_callback(refused)
+        side.queue_declare(DEAD_LETTER.name, durable=True, arguments=DEAD_LETTER.arguments,
+                           callback=lambda frame: declared(side, frame))
+
+    def refused(_side: Channel, reason: BaseException) -> None:
+        if settled["done"] or not connection.is_open:
+            return
+        if isinstance(reason, ChannelClosedByBroker) and reason.reply_code == 406:
+            on_uncapped(f"{reason.reply_code} {reason.reply_text}")
+            connection.channel(on_open_callback=passive)
+        else:
+            on_main()
+
+    def passive(side: Channel) -> None:
+        side.add_on_close_callback(lambda _side, _reason: None if settled["done"] else on_main())
+        side.queue_declare(DEAD_LETTER.name, passive=True, callback=lambda frame: declared(side, frame))
+
+    connection.channel(on_open_callback=capped)

@@ -118,6 +118,8 @@ class PvSimulatorService(AmqpService):
         self.rows_written = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self.dead_letter_uncapped = ""
+        """The broker's refusal of the capped dead-letter queue when an earlier version's, uncapped, is in use."""
         self._queued = 0
         self.ledger = AckLedger()  # this channel's deliveries and publishes: what may be acked
         self._bad_logged = 0
@@ -134,7 +136,12 @@ class PvSimulatorService(AmqpService):
         self._channels += 1
         self._catch_up = self._channels > 1  # another PV simulator may have written meanwhile
         self.ledger.reset()
-        channel.confirm_delivery(self._on_confirm, callback=lambda _f: topology.declare(channel, self._consume))
+        channel.confirm_delivery(self._on_confirm, callback=lambda _f: topology.declare(
+            channel, self._consume, self._on_uncapped))
+
+    def _on_uncapped(self, refusal: str) -> None:
+        self.dead_letter_uncapped = refusal
+        topology.warn_uncapped(refusal)
 
     def _consume(self) -> None:
         self.declared = True
@@ -142,7 +149,9 @@ class PvSimulatorService(AmqpService):
         assert channel is not None and self.connection is not None
         channel.basic_qos(prefetch_count=PREFETCH, callback=lambda _f: channel.basic_consume(
             topology.QUEUE, self._on_message, auto_ack=False))
-        log.info("consuming from %s, writing to %s", topology.QUEUE, self.store.output_dir)
+        log.info("consuming from %s, writing to %s%s", topology.QUEUE, self.store.output_dir,
+                 f"; dead letters go to an UNCAPPED {topology.DEAD_LETTER_QUEUE} (see the warning)"
+                 if self.dead_letter_uncapped else "")
         self.loop_watch.watch(self.connection.ioloop)
         self.connection.ioloop.call_later(FLUSH_INTERVAL_S, self._tick)
         self._check_done()

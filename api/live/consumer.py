@@ -44,6 +44,7 @@ from common.topology import (
     QueueSpec,
     check_meter_word,
     dead_letter_copy,
+    warn_uncapped,
 )
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class FeedState:
     dead_lettered: int = 0
     dead_letters: int | None = None
     queue_depth: int | None = None
+    dead_letter_uncapped: str = ""
+    """The broker's refusal of the capped dead-letter queue when an earlier version's, uncapped, is in use."""
     last_error: str = field(default="", repr=False)
 
 
@@ -217,13 +220,13 @@ class ResultsConsumer:
 
     async def _consume(self, connection: AbstractConnection) -> AbstractChannel:
         """Declare the topology on a new channel of ``connection`` and start consuming into the inbox."""
+        await self._declare_dead_letter_queue(connection)
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
         results = await channel.declare_exchange(RESULTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         self._dead_letter_exchange = await channel.declare_exchange(
             DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
-        dead_letters = await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True,
-                                                   arguments=cast(FieldTable, DEAD_LETTER.arguments))
+        dead_letters = await channel.declare_queue(DEAD_LETTER_QUEUE, passive=True)
         await dead_letters.bind(self._dead_letter_exchange, routing_key="")
         queue = await channel.declare_queue(self.queue.name, durable=True,
                                             arguments=cast(FieldTable, self.queue.arguments))
@@ -231,6 +234,17 @@ class ResultsConsumer:
             await queue.bind(results, routing_key=key)
         await queue.consume(self._inbox.put)
         return channel
+
+    async def _declare_dead_letter_queue(self, connection: AbstractConnection) -> None:
+        """Declare ``pvsim.dead_letter`` capped on a channel of its own; if the broker has an earlier version's,
+        without the cap (PRECONDITION_FAILED closes that channel), use it as it is and warn once how to migrate."""
+        try:
+            async with connection.channel() as channel:
+                await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True,
+                                            arguments=cast(FieldTable, DEAD_LETTER.arguments))
+        except aio_pika.exceptions.ChannelPreconditionFailed as error:
+            self.state.dead_letter_uncapped = str(error)
+            warn_uncapped(str(error))
 
     async def _handle_forever(self) -> None:
         while True:
@@ -323,12 +337,14 @@ class ResultsConsumer:
     def stats(self) -> dict[str, Any]:
         """Pipeline counts: ``dead_letters`` (messages in ``pvsim.dead_letter``), ``queue_depth`` (results
         waiting for this service), ``intervals_stored`` / ``runs_stored`` / ``dead_lettered`` since start,
-        ``broker`` and ``database`` state, live ``clients``."""
+        ``broker`` and ``database`` state, live ``clients``, ``dead_letter_queue`` ``capped`` or ``uncapped`` (an
+        earlier version's queue in use: the log says how to migrate)."""
         return {
             "dead_letters": self.state.dead_letters, "queue_depth": self.state.queue_depth,
             "intervals_stored": self.state.intervals, "runs_stored": self.state.runs,
             "dead_lettered": self.state.dead_lettered, "broker": self.state.broker,
             "database": self.state.database, "clients": self.hub.clients,
+            "dead_letter_queue": "uncapped" if self.state.dead_letter_uncapped else "capped",
         }
 
 

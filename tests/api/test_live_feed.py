@@ -239,3 +239,28 @@ def test_a_lost_connection_is_made_again_through_any_node_of_the_list(
                  what="an interval stored after the reconnections")
     finally:
         proxy.stop()
+
+
+def test_an_uncapped_dead_letter_queue_of_an_earlier_version_is_used_with_one_warning_and_shown_in_health(
+        amqp_url: str, make_client: Callable[..., TestClient], caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from common import topology
+
+    monkeypatch.setattr(topology, "_warned", set())  # warned once per process: this test's own
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection.channel().queue_declare(DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    connection.close()
+    with caplog.at_level(logging.WARNING, logger="common.topology"):
+        client = live_client(make_client, amqp_url)
+        assert client.get("/api/health").json()["live"]["dead_letter_queue"] == "uncapped"
+        good = interval("meter-1", BERLIN_MIDNIGHT)
+        publish(amqp_url, [(interval_routing_key("meter-1"), b"not json"),
+                           (interval_routing_key("meter-1"), encode(good))])
+        wait_for(lambda: queue_depth(amqp_url, DEAD_LETTER_QUEUE) == 1, what="the dead letter in the old queue")
+        wait_for(lambda: len(client.get("/api/meters/meter-1/days/2026-06-21").json().get("intervals", [])) == 1,
+                 what="the good interval")
+    warnings = [record.getMessage() for record in caplog.records if "predates the cap" in record.getMessage()]
+    assert len(warnings) == 1 and "inequivalent arg 'x-max-length-bytes'" in warnings[0]
+    assert topology.UNCAPPED_MIGRATION in warnings[0]

@@ -66,11 +66,16 @@ def publish(amqp_url: str, messages: list[tuple[str, bytes]]) -> None:
         channel.queue_declare(spec.name, durable=True, arguments=spec.arguments)
         for key in spec.bindings:
             channel.queue_bind(spec.name, spec.exchange, routing_key=key)
+    publish_on(channel, messages)
+    connection.close()
+
+
+def publish_on(channel: pika.adapters.blocking_connection.BlockingChannel, messages: list[tuple[str, bytes]]) -> None:
+    """Publish (routing key, body) pairs to ``pvsim`` on ``channel`` with confirms, persistent, as JSON."""
     channel.confirm_delivery()
     properties = pika.BasicProperties(content_type="application/json", delivery_mode=2)
     for key, body in messages:
         channel.basic_publish(topology.EXCHANGE, key, body, properties)
-    connection.close()
 
 
 def dead_letters(amqp_url: str) -> list[tuple[bytes, dict]]:
