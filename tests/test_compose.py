@@ -16,6 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -531,23 +532,68 @@ def test_dockerfiles_share_the_dependency_layers() -> None:
     assert prefix(meter) == prefix(pv)
 
 
+PROJECT_SOURCES = ["pyproject.toml", "README.md"]
+"""What ``pip install .`` reads besides the packages: the project table and the readme it names."""
+BUILD_DIR = "/tmp/pvsim"
+"""Where the images put pvsim's sources for ``pip install``; removed again in the same RUN."""
+
+
+def top_level_packages() -> list[str]:
+    """The folders of pyproject's ``[tool.setuptools] packages`` (setuptools needs every one to build)."""
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    return sorted({name.split(".")[0] for name in packages})
+
+
+def lock_installs(instructions: list[Instruction]) -> list[int]:
+    return [n for n, i in enumerate(instructions)
+            if i.keyword.upper() == "RUN" and "pip install" in i.args and "--require-hashes" in i.args]
+
+
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_dockerfile_installs_runtime_requirements_before_copying_the_code(name: str) -> None:
-    module = SERVICES[name][0]
     instructions = dockerfile(dockerfile_of(service(load_compose(), name)))
     sources = [s.rstrip("/") for s in copy_sources(instructions)]
     entrypoint = ["docker/entrypoint.sh"] if name == "pv_simulator" else []
-    store = ["store"] if name == "pv_simulator" else []  # the day files (the meter writes none)
-    assert sorted(sources) == sorted(["requirements.lock", "common", "models", *store, module, *entrypoint]), sources
+    locks = ["requirements.lock", "requirements-build.lock"]
+    assert sorted(sources) == sorted([*locks, *PROJECT_SOURCES, *top_level_packages(), *entrypoint]), sources
     copies = [i for i in instructions if i.keyword.upper() == "COPY"]
-    installs = [n for n, i in enumerate(instructions) if i.keyword.upper() == "RUN" and "pip install" in i.args]
-    assert len(installs) == 1, "expected one pip install"
+    installs = lock_installs(instructions)
+    assert len(installs) == 1, "expected one pip install from the locks"
     install = instructions[installs[0]]
     assert "--no-cache-dir" in install.args and "--require-hashes -r requirements.lock" in install.args
+    assert "-r requirements-build.lock" in install.args, "setuptools, to build pvsim without an index"
     assert "requirements-dev" not in " ".join(i.args for i in instructions)
-    assert instructions.index(copies[0]) < installs[0] < instructions.index(copies[-1]), \
+    assert instructions.index(copies[0]) < installs[0] < instructions.index(copies[1]), \
         "requirements.lock must be copied and installed before the code"
     assert "requirements.lock" in copies[0].args
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in ROOT.glob("Dockerfile.*")))
+def test_dockerfile_installs_pvsim_as_a_package_without_pythonpath(path: str) -> None:
+    """pvsim is pip-installed from its sources in BUILD_DIR, which go again: nothing imports it from a folder.
+
+    setuptools builds only with every package of pyproject's list present, so each image copies all of
+    them; the services, ``dask scheduler`` and ``dask worker`` then import pvsim as an installed package
+    (tests/unit/test_install.py runs the same install outside the checkout).
+    """
+    instructions = dockerfile(ROOT / path)
+    copies = [i.args.split() for i in instructions if i.keyword.upper() == "COPY"]
+    code = [c for c in copies if c[-1].rstrip("/").startswith(BUILD_DIR)]
+    assert sorted(s.rstrip("/") for c in code for s in c[:-1]) == sorted([*PROJECT_SOURCES, *top_level_packages()])
+    for copy in code:
+        if copy[0].endswith("/"):
+            assert copy[-1] == f"{BUILD_DIR}/{copy[0]}", f"{path}: {copy} does not keep the package's folder"
+    runs = [i.args for i in instructions if i.keyword.upper() == "RUN" and "pip install" in i.args
+            and BUILD_DIR in i.args]
+    assert len(runs) == 1, f"{path}: expected one install of {BUILD_DIR}"
+    assert re.search(rf"pip install --no-cache-dir --no-deps --no-index --no-build-isolation {BUILD_DIR}\b", runs[0])
+    assert f"rm -rf {BUILD_DIR}" in runs[0] and "pvsim --help" in runs[0]
+    last_lock_install = lock_installs(instructions)[-1]
+    assert last_lock_install < instructions.index(next(i for i in instructions if i.args.split() == code[0]))
+    assert "-r requirements-build.lock" in instructions[last_lock_install].args
+    envs = " ".join(i.args for i in instructions if i.keyword.upper() == "ENV")
+    assert "PYTHONPATH" not in envs, f"{path} sets PYTHONPATH: pvsim is installed"
+    assert "compileall" not in " ".join(i.args for i in instructions), "pip compiles the installed package"
 
 
 def dockerignored(path: str, patterns: list[str]) -> bool:

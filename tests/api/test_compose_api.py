@@ -10,7 +10,16 @@ from sqlalchemy.engine import make_url
 
 from api.settings import ApiSettings
 from common.cli import env_name
-from tests.test_compose import COMPOSE_FILE, ROOT, copy_sources, dockerfile, dockerignored, with_defaults
+from tests.test_compose import (
+    COMPOSE_FILE,
+    PROJECT_SOURCES,
+    ROOT,
+    copy_sources,
+    dockerfile,
+    dockerignored,
+    top_level_packages,
+    with_defaults,
+)
 
 
 def compose() -> dict:
@@ -57,10 +66,11 @@ def test_api_environment_names_real_settings_and_reaches_both_services(monkeypat
     assert settings.token() is None  # an empty PVSIM_API_TOKEN means no token
 
 
-def test_dockerfile_api_copies_only_what_the_service_imports() -> None:
+def test_dockerfile_api_copies_its_lock_and_the_project() -> None:
     instructions = dockerfile(ROOT / "Dockerfile.api")
     sources = sorted(s.rstrip("/") for s in copy_sources(instructions))
-    assert sources == sorted(["requirements-api.lock", "common", "grid", "api"])
+    assert sources == sorted(["requirements-api.lock", "requirements-build.lock", *PROJECT_SOURCES,
+                              *top_level_packages()])
     users = [i.args for i in instructions if i.keyword.upper() == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
