@@ -91,6 +91,13 @@ class FakeConnection:
     def close(self) -> None:
         self.is_open = False
 
+    def channel(self, on_open_callback: Callable[[Any], None]) -> FakeChannel:
+        """Open another channel on this connection (the topology declares the dead-letter queue on one)."""
+        side = FakeChannel()
+        side.connection = self
+        on_open_callback(side)
+        return side
+
 
 class FakeChannel:
     """A pika ``Channel`` in confirm mode: records what the service does, delivers and confirms on demand.
@@ -100,6 +107,7 @@ class FakeChannel:
 
     def __init__(self) -> None:
         self.is_open = True
+        self.connection: FakeConnection | None = None  # set by open_channel / FakeConnection.channel
         self.acks: list[tuple[int, bool]] = []
         self.rejects: list[tuple[int, bool]] = []
         self.published: list[Published] = []
@@ -185,6 +193,7 @@ def open_channel(service: AmqpService, connection: FakeConnection | None = None)
     connection.is_open = True
     service.connection = connection  # type: ignore[assignment]
     channel = FakeChannel()
+    channel.connection = connection
     service._on_channel_open(channel)  # type: ignore[arg-type]  # the seam pika calls
     return channel
 
