@@ -19,10 +19,9 @@ import pandas as pd
 
 from api.settings import DatabaseSettings
 from common.cli import parse_settings
-from grid.layout import is_grid_result
-from pv_simulator.report import find_csvs
 from pv_simulator.settings import ResultsIntervalSettings
 from pv_simulator.summary import read_day_csv
+from store.layout import find_csvs, is_grid_result
 
 log = logging.getLogger("api.import")
 

@@ -36,6 +36,7 @@ from models.battery_summary import BatteryBalance, battery_balance
 from models.pv.profile import PvProfile
 from pv_simulator.battery_settings import BatterySettings
 from pv_simulator.settings import OutputSettings, PvModelSettings
+from store.layout import sweep_dir
 
 log = logging.getLogger("batch.sweep")
 
@@ -173,7 +174,7 @@ def _on_dask(tasks: list[tuple[SweepSettings, float]], address: str) -> list[lis
 def run_sweep(settings: SweepSettings) -> Path:
     """Compute every row (locally or on the Dask cluster of ``--scheduler-address``), write ``results.csv`` and
     the figure; returns the sweep's folder. Raises :class:`~batch.cluster.ClusterError` if the cluster fails."""
-    folder = settings.output_dir / "sweeps" / settings.sweep_name
+    folder = sweep_dir(settings.output_dir, settings.sweep_name)
     folder.mkdir(parents=True, exist_ok=True)
     tasks = [(settings, annual_kwh) for annual_kwh in settings.sweep_annual_kwh]
     if settings.scheduler_address is not None:

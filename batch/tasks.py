@@ -28,6 +28,7 @@ from models.battery_summary import battery_balance, battery_day_fields
 from models.chain import ModelChain
 from models.pv.profile import PvProfile
 from store.format import BATTERY_HEADER, HEADER, OutputError, format_rows, summary_json
+from store.layout import day_path, summary_beside
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _write_meter_day(job: BatchJob, chain: ModelChain, meter_id: str, day: Local
     With a battery the PV column is the PV fed after any curtailment, so that net = meter - PV + battery holds
     in every row as printed.
     """
-    path = job.output_dir / meter_id / f"{day.day.isoformat()}.csv"
+    path = day_path(job.output_dir, meter_id, day.day)
     power = chain.run(day, timestamps_s, power_w)
     if battery is None:
         body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, power.pv_dw)
@@ -135,7 +136,7 @@ def _write_meter_day(job: BatchJob, chain: ModelChain, meter_id: str, day: Local
                                                            job.plan.interval_s)
     summary = totals.summary(meter_id, day.day.isoformat(), job.plan.interval_s, job.dc_capacity_kw)
     try:
-        replace_atomically([(path, (header.encode(), body)), (path.with_name(f"{summary.day}.summary.json"),
+        replace_atomically([(path, (header.encode(), body)), (summary_beside(path),
                                                               (summary_json(summary, figures).encode(),))])
     except OSError as error:
         raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}") from error

@@ -28,8 +28,8 @@ import pandas as pd
 
 from common.clock import LocalDay
 from common.order import natural_order
-from grid.layout import GRID_DIR
 from store import format as day_format
+from store.layout import DAY_SUFFIX, GRID_DIR, day_name, day_path
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ def find_meters(output_dir: Path, day: date) -> list[str]:
     if not output_dir.is_dir():
         raise InputError(f"output directory {output_dir} does not exist")
     meters = [d.name for d in output_dir.iterdir()
-              if d.is_dir() and not d.name.startswith(".") and d.name != GRID_DIR and any(d.glob("*.csv"))]
-    name = f"{day.isoformat()}.csv"
+              if d.is_dir() and not d.name.startswith(".") and d.name != GRID_DIR and any(d.glob("*" + DAY_SUFFIX))]
+    name = day_name(day)
     missing = [m for m in meters if not (output_dir / m / name).is_file()]
     present = natural_order(set(meters) - set(missing))
     if not present:
@@ -300,7 +300,7 @@ def load_day_inputs(output_dir: Path, day: date, tz: ZoneInfo, resolution_s: int
     meter_kw = np.empty((steps, len(meters)))
     pv_kw = np.empty((steps, len(meters)))
     for column, meter_id in enumerate(meters):
-        path = output_dir / meter_id / f"{day.isoformat()}.csv"
+        path = day_path(output_dir, meter_id, day)
         if not path.is_file():
             raise InputError(f"missing {path}")
         epoch_s, powers = read_meter_day(path, meter_id, local)

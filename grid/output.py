@@ -21,6 +21,7 @@ from grid import csvtext
 from grid.inputs import DayInputs
 from grid.timeseries import DayResult
 from store.format import OutputError
+from store.layout import grid_day_paths
 
 FEEDER_HEADER = ("timestamp,grid_p_kw,grid_q_kvar,vm_min_pu,vm_max_pu,trafo_loading_percent,"
                  "line_loading_max_percent,losses_kw\n")
@@ -66,10 +67,8 @@ def write_day(directory: Path, inputs: DayInputs, result: DayResult, summary: di
     are they renamed into place, so an error leaves no new file half-written (and the old
     ones, if any, untouched). Raises :class:`OutputError` naming the path.
     """
-    day = inputs.day.day.isoformat()
     timestamps = csvtext.timestamps(inputs.day, inputs.interval_starts_s)
-    feeder_csv, buildings_csv = directory / f"{day}.csv", directory / f"{day}.buildings.csv"
-    summary_json = directory / f"{day}.summary.json"
+    feeder_csv, buildings_csv, summary_json = grid_day_paths(directory, inputs.day.day)
     step = max(1, ROWS_PER_WRITE // max(1, len(result.meter_ids)))
     parts: dict[Path, Iterable[bytes]] = {
         feeder_csv: (FEEDER_HEADER.encode(), feeder_rows(timestamps, result)),

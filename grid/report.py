@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from grid.layout import is_grid_day
+from store.layout import is_grid_day, summary_beside
 
 __all__ = ["is_grid_day", "plot_grid_day"]
 
@@ -75,7 +75,7 @@ def plot_grid_day(csv_path: Path, png_path: Path) -> Path:
         axes.grid(True, which="minor", alpha=0.15)
 
     title = f"feeder {csv_path.parent.name} — {midnight.date().isoformat()} ({midnight.day_name()})"
-    summary_path = csv_path.with_name(csv_path.name.removesuffix(".csv") + ".summary.json")
+    summary_path = summary_beside(csv_path)
     if summary_path.is_file():
         s = json.loads(summary_path.read_text())
         title += (f", {s['buildings']} buildings\nvoltage {s['vm_min_pu']:.3f}–{s['vm_max_pu']:.3f} pu · "

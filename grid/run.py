@@ -12,19 +12,14 @@ from zoneinfo import ZoneInfo
 from grid import csvtext
 from grid.feeders import cached_feeder
 from grid.inputs import load_day_inputs
-from grid.layout import GRID_DIR
 from grid.output import write_day
 from grid.snapshot import PowerFlowDiverged
 from grid.summary import summarize_day
 from grid.timeseries import solve_day
 from store.format import OutputError
+from store.layout import grid_dir
 
 log = logging.getLogger(__name__)
-
-
-def grid_dir(output_dir: Path, feeder: str) -> Path:
-    """Where a feeder's result files go: ``<output_dir>/grid/<feeder>/``."""
-    return output_dir / GRID_DIR / feeder
 
 
 def solve_day_files(output_dir: Path, day: date, feeder: str, tz: ZoneInfo, resolution_s: int = 60,

@@ -23,9 +23,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from common.order import natural_key
-from grid.layout import is_grid_day, is_grid_result
 from pv_simulator.summary import DaySummary, read_day_csv, summarize_frame
+from store.layout import find_csvs, is_grid_day, is_grid_result
 
 # (header, width, value of a summary): units in the header, the values in plain numbers.
 TABLE = (
@@ -73,20 +72,6 @@ def format_table(summaries: Iterable[DaySummary], dc_capacity_kw: float | None =
     lines = [cells([header for header, _, _ in table])]
     lines += [cells([render(summary) for _, _, render in table]) for summary in summaries]
     return "\n".join(lines) + "\n"
-
-
-def find_csvs(root: Path) -> list[Path]:
-    """``root`` if it is a file, else every ``*.csv`` below it, outside hidden directories.
-
-    Sorted in natural order (``meter-2/`` before ``meter-10/``), the order ``python -m grid`` places meters in.
-    """
-    if root.is_file():
-        return [root]
-    return sorted(
-        (path for path in root.rglob("*.csv")
-         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parent.parts)),
-        key=lambda path: [natural_key(part) for part in path.relative_to(root).parts],
-    )
 
 
 def plot_day(csv_path: Path, png_path: Path, summary: DaySummary | None = None) -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 
 from models.balance import DaySummary, DayTotals, summarize
 from store.format import summary_json
+from store.layout import summary_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +125,7 @@ def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -
         raise ValueError("cannot name the summary file of a day without readings")
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{summary.day}.summary.json"
+    path = summary_path(folder, summary.day)
     partial = path.with_name(path.name + ".tmp")
     partial.write_text(summary_json(summary), encoding="utf-8")
     os.replace(partial, path)

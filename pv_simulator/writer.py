@@ -51,6 +51,7 @@ from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
 from store.durable import fsync_directory
 from store.format import HEADER, SMALL_BATCH_ROWS, OutputError, format_day_rows, timestamp_text, wall_clock_text
+from store.layout import day_path
 
 log = logging.getLogger(__name__)
 
@@ -546,7 +547,7 @@ class CsvStore:
 
     def path_of(self, meter_id: str, day: date) -> Path:
         """Where the CSV of a meter and local day is (or will be)."""
-        return self.output_dir / meter_id / f"{day.isoformat()}.csv"
+        return day_path(self.output_dir, meter_id, day)
 
     def day_file(self, meter_id: str, epoch_s: float) -> DayFile:
         """The file holding a meter's reading at ``epoch_s`` (opened and indexed on first use)."""
@@ -658,7 +659,7 @@ class CsvStore:
         found = day_file.held_before(epoch_s)
         if found is None:
             before = day_file.day.start_s - 1
-            if (self.output_dir / meter_id / f"{local_date(before, self.tz).isoformat()}.csv").exists():
+            if self.path_of(meter_id, local_date(before, self.tz)).exists():
                 found = self.day_file(meter_id, before).held_before(epoch_s)
         return found
 

@@ -1,6 +1,8 @@
 """The day-file store: what pvsim writes to disk and how, shared by the PV simulator, batch mode, the grid
 and the report. It stores rows; it computes no physics (that is :mod:`models`).
 
+- :mod:`store.layout`: where each file lives under the output directory (day files, summaries, grid results,
+  sweeps).
 - :mod:`store.format`: the day file's CSV headers, the row formatters (vectorised and row by row), the
   summary JSON text and :class:`~store.format.OutputError`.
 - :mod:`store.durable`: making new directory entries durable.

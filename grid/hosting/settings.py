@@ -8,7 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from common.settings import CommonSettings
 from grid.hosting import scenarios as defaults
-from grid.layout import FEEDER_NAMES, GRID_DIR, check_feeder_name
+from grid.layout import FEEDER_NAMES, check_feeder_name
+from store.layout import hosting_dir
 
 DEFAULT_FEEDER = "1-LV-rural1"
 
@@ -52,4 +53,4 @@ class HostingSettings(CommonSettings):
 
     def directory(self) -> Path:
         """``<output_dir>/grid/<feeder>/hosting-capacity``."""
-        return self.output_dir / GRID_DIR / self.feeder / "hosting-capacity"
+        return hosting_dir(self.output_dir, self.feeder)

@@ -8,8 +8,8 @@ import pytest
 
 from batch.__main__ import main as batch_main
 from grid.__main__ import main as grid_main
-from grid.layout import is_grid_day, is_grid_result
 from pv_simulator.report import main as report_main
+from store.layout import is_grid_day, is_grid_result
 
 DAY = "2026-06-21"
 

@@ -12,8 +12,9 @@ import pytest
 
 from meter.plan import RunPlan
 from models.pv.reference import reference_day_dw
-from pv_simulator.report import find_csvs, format_table, main
+from pv_simulator.report import format_table, main
 from pv_simulator.summary import summarize, summarize_csv
+from store.layout import find_csvs
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
