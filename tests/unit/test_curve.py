@@ -117,3 +117,14 @@ def test_daily_energy_is_about_26_7_kwh():
     assert energy_kwh == pytest.approx(26.7, abs=0.15)
     energy_from_dw = sum(reference_day_dw()) / 10_000 / 3600.0
     assert energy_from_dw == pytest.approx(energy_kwh, abs=0.01)
+
+
+def test_the_numpy_pchip_gives_scipys_floats_exactly():
+    from scipy.interpolate import PchipInterpolator
+
+    from models.pv.reference import _curve_points
+
+    seconds, power = _curve_points()
+    times = np.concatenate([np.arange(-10.0, SECONDS_PER_DAY + 10.0), np.arange(0.0, SECONDS_PER_DAY, 0.37)])
+    expected = np.nan_to_num(PchipInterpolator(seconds, power, extrapolate=False)(times), nan=0.0).clip(0.0)
+    assert np.array_equal(reference_pv_kw(times), expected)
