@@ -20,8 +20,8 @@ import pandas as pd
 from api.settings import DatabaseSettings
 from common.cli import parse_settings
 from pv_simulator.settings import ResultsIntervalSettings
-from pv_simulator.summary import read_day_csv
 from store.layout import find_csvs, is_grid_result
+from store.reader import read_day_csv
 
 log = logging.getLogger("api.import")
 
@@ -40,7 +40,7 @@ class ImportSettings(DatabaseSettings, ResultsIntervalSettings):
 def interval_sums(frame: pd.DataFrame, interval_s: int) -> pd.DataFrame:
     """Row count and sums of one meter's readings per interval, indexed by interval start [epoch s].
 
-    ``frame``: a day CSV as :func:`pv_simulator.summary.read_day_csv` reads it (n rows). Columns of
+    ``frame``: a day CSV as :func:`store.reader.read_day_csv` reads it (n rows). Columns of
     the result: ``readings`` and the sums of ``meter_power_kw``, ``pv_power_kw``, ``net_power_kw`` and of
     net's positive part (``import_power_kw``) and negated negative part (``export_power_kw``) [kW].
     Sums, not means, so that an interval spread over two day files adds up.

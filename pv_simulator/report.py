@@ -23,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from pv_simulator.summary import DaySummary, read_day_csv, summarize_frame
+from pv_simulator.summary import DaySummary, summarize_frame
 from store.layout import find_csvs, is_grid_day, is_grid_result
+from store.reader import read_day_csv
 
 # (header, width, value of a summary): units in the header, the values in plain numbers.
 TABLE = (

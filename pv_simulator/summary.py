@@ -1,4 +1,4 @@
-"""Energy balance of day CSVs: :func:`summarize_csv` reads a day CSV written by :mod:`pv_simulator.writer`
+"""Energy balance of day CSVs: :func:`summarize_csv` reads a day CSV (:func:`store.reader.read_day_csv`)
 and :func:`write_summary_json` stores a summary beside it as ``<YYYY-MM-DD>.summary.json``.
 
 The balance itself is pure and lives in :mod:`models.balance` (re-exported here).
@@ -15,38 +15,15 @@ import numpy as np
 from models.balance import DaySummary, DayTotals, summarize
 from store.format import summary_json
 from store.layout import summary_path
+from store.reader import read_day_csv
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "DaySummary", "DayTotals", "infer_interval_s", "read_day_csv", "summarize", "summarize_csv",
-           "write_summary_json"]
+__all__ = ["DaySummary", "DayTotals", "infer_interval_s", "summarize", "summarize_csv", "write_summary_json"]
 
-COLUMNS = ("timestamp", "meter_id", "meter_power_kw", "pv_power_kw", "net_power_kw")
-"""Columns of a day CSV (see :data:`store.format.HEADER`)."""
 DEFAULT_INTERVAL_S = 1.0
 """Interval assumed for a CSV with fewer than two readings [s]."""
-
-
-def read_day_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """A day CSV as a DataFrame sorted by time, with an added ``utc`` column (tz-aware instants).
-
-    Raises
-    ------
-    OSError
-        If the file cannot be read.
-    ValueError
-        If it lacks a column of :data:`COLUMNS` or holds an unparsable timestamp.
-    """
-    import pandas as pd  # only the report needs pandas; the service summarises from running totals
-
-    frame = pd.read_csv(path, dtype={"timestamp": str, "meter_id": str})
-    missing = [column for column in COLUMNS if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: not a pvsim day CSV (missing columns: {', '.join(missing)})")
-    frame["utc"] = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True)
-    # A late or redelivered reading is appended at the end of its file: restore time order.
-    return frame.sort_values("utc", kind="stable", ignore_index=True)
 
 
 def infer_interval_s(utc: pd.Series) -> float:

@@ -36,7 +36,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -50,7 +50,15 @@ from models.pv.profile import PvProfile
 from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
 from store.durable import fsync_directory
-from store.format import HEADER, SMALL_BATCH_ROWS, OutputError, format_day_rows, timestamp_text, wall_clock_text
+from store.format import (
+    HEADER,
+    SMALL_BATCH_ROWS,
+    OutputError,
+    format_day_rows,
+    parse_row,
+    timestamp_text,
+    wall_clock_text,
+)
 from store.layout import day_path
 
 log = logging.getLogger(__name__)
@@ -213,7 +221,7 @@ class DayFile:
         on_disk: set[int] = set()
         counted = array("q")
         for number, line in enumerate(lines, start=2):
-            row = _parse_row(line)
+            row = parse_row(line)
             if row is None or not self.day.contains(row[0] / 1000):
                 raise OutputError(f"{self.path}, line {number}: not a row of {self.day.day}; "
                                   "fix or move the file away")
@@ -313,7 +321,7 @@ class DayFile:
         except OSError as error:
             raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
         rows = [row for line in data[:data.rfind(b"\n") + 1].decode().splitlines()[1:]
-                if (row := _parse_row(line)) is not None]
+                if (row := parse_row(line)) is not None]
         if rows:
             values = np.array([(ms, meter_dw, pv_dw) for ms, _, meter_dw, pv_dw in rows], dtype=np.int64)
             sums.add_rows(values[:, 0] // 1000, values[:, 1], values[:, 2])
@@ -466,7 +474,7 @@ class DayFile:
                 self._catch_up(locked, stat)
                 locked.seek(0)
                 text = locked.read().decode()
-                parsed = sorted((_parse_row(line), line) for line in text.splitlines(keepends=True)[1:])
+                parsed = sorted((parse_row(line), line) for line in text.splitlines(keepends=True)[1:])
                 temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
                 with temporary.open("w", encoding="utf-8", newline="") as handle:
                     handle.write(HEADER)
@@ -500,16 +508,6 @@ def _write_or_busy(day_file: DayFile) -> FileBusy | None:
     except FileBusy as busy:
         return busy
     return None
-
-
-def _parse_row(line: str) -> tuple[int, str, int, int] | None:
-    """(instant [epoch ms], timestamp text, meter power, PV power [0.1 W]) of a CSV row; None if malformed."""
-    fields = line.split(",")
-    try:
-        ms = round(datetime.fromisoformat(fields[0]).timestamp() * 1000)
-        return ms, fields[0], round(float(fields[2]) * 10_000), round(float(fields[3]) * 10_000)
-    except (ValueError, IndexError):
-        return None
 
 
 class CsvStore:

@@ -29,7 +29,7 @@ def net_by_time_of_day(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
     Parameters
     ----------
     frame : pandas.DataFrame
-        A day as :func:`pv_simulator.summary.read_day_csv` returns it.
+        A day as :func:`store.reader.read_day_csv` returns it.
 
     Returns
     -------

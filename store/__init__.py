@@ -4,7 +4,8 @@ and the report. It stores rows; it computes no physics (that is :mod:`models`).
 - :mod:`store.layout`: where each file lives under the output directory (day files, summaries, grid results,
   sweeps).
 - :mod:`store.format`: the day file's CSV headers, the row formatters (vectorised and row by row), the
-  summary JSON text and :class:`~store.format.OutputError`.
+  writer's row parser, the summary JSON text and :class:`~store.format.OutputError`.
+- :mod:`store.reader`: reading day files, whole (a DataFrame) or one meter's day (NumPy arrays, vectorised).
 - :mod:`store.durable`: making new directory entries durable.
 
 Imports flow ``common -> models -> store -> services``: nothing here imports a service.

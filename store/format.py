@@ -1,4 +1,5 @@
-"""The day file's format: its CSV headers, the row formatters and the summary JSON text (one definition each).
+"""The day file's format: its CSV headers, the row formatters, the writer's row parser and the summary JSON text
+(one definition each; whole files are read by :mod:`store.reader`).
 
 ``<output_dir>/<meter_id>/<YYYY-MM-DD>.csv`` starts with :data:`HEADER` (or :data:`BATTERY_HEADER`); each row is
 a local timestamp with its UTC offset, the meter id and powers in kW with 4 decimals. Powers are kept as
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -138,6 +140,18 @@ def format_rows(meter_id: str, day: LocalDay, timestamps_s: np.ndarray, meter_dw
     ]
     matrix = np.hstack([_as_matrix(column, rows) for column in columns])
     return matrix[matrix != 0].tobytes()
+
+
+def parse_row(line: str) -> tuple[int, str, int, int] | None:
+    """(instant [epoch ms], timestamp text, meter power, PV power [0.1 W]) of a day file's row; None if malformed.
+
+    The writer's fast path for its index, one line at a time; whole files are read by :mod:`store.reader`."""
+    fields = line.split(",")
+    try:
+        ms = round(datetime.fromisoformat(fields[0]).timestamp() * 1000)
+        return ms, fields[0], round(float(fields[2]) * 10_000), round(float(fields[3]) * 10_000)
+    except (ValueError, IndexError):
+        return None
 
 
 def summary_json(summary: DaySummary, battery: dict[str, float | None] | None = None) -> str:

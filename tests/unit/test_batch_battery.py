@@ -150,7 +150,7 @@ def test_the_grid_reads_a_battery_as_part_of_the_buildings_load(with_battery, tm
     from zoneinfo import ZoneInfo
 
     from common.clock import LocalDay
-    from grid.inputs import read_meter_day
+    from store.reader import read_meter_day
 
     path = with_battery / "meter-1" / "2026-06-21.csv"
     frame, day = pd.read_csv(path), LocalDay(date(2026, 6, 21), ZoneInfo("Europe/Berlin"))

@@ -1,4 +1,4 @@
-"""The day-file store's format module: one definition used by the services, batch mode and the grid."""
+"""The day-file store (format, reader): one definition used by the services, batch mode and the grid."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from common.clock import LocalDay
-from store.format import BATTERY_HEADER, HEADER, SMALL_BATCH_ROWS, format_day_rows, timestamp_text
+from store.format import BATTERY_HEADER, HEADER, SMALL_BATCH_ROWS, format_day_rows, parse_row, timestamp_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"pv_simulator", "meter", "grid", "api", "batch", "pvsim"}
@@ -34,11 +34,29 @@ def test_the_store_imports_no_service() -> None:
         assert not imported_packages(path) & SERVICES, path
 
 
-def test_the_grid_reads_the_header_the_store_writes() -> None:
-    from grid import inputs
+def test_the_readers_read_what_the_formatter_writes(tmp_path: Path) -> None:
+    from store.reader import read_day_csv, read_meter_day
 
-    assert HEADER.encode() == inputs.HEADER + b"\n"
-    assert BATTERY_HEADER.encode() == inputs.BATTERY_HEADER + b"\n"
+    seconds = AUTUMN.start_s + np.arange(SMALL_BATCH_ROWS + 2) * 900
+    values = np.column_stack([seconds * 1000, np.full(seconds.size, 12_345), np.full(seconds.size, 2_345)])
+    path = tmp_path / "2026-10-25.csv"
+    path.write_bytes(HEADER.encode() + format_day_rows("meter-1", AUTUMN, values))
+    epoch_s, powers = read_meter_day(path, "meter-1", AUTUMN)
+    np.testing.assert_array_equal(epoch_s, seconds)
+    np.testing.assert_allclose(powers, [[1.2345, 0.2345]] * seconds.size)
+    frame = read_day_csv(path)
+    assert (frame["utc"].astype("int64") // 10**9).tolist() == seconds.tolist()
+    assert frame["net_power_kw"].tolist() == [1.0] * seconds.size
+    for line in path.read_text().splitlines()[1:]:
+        assert parse_row(line) is not None
+
+
+def test_the_vectorised_reader_takes_the_battery_header(tmp_path: Path) -> None:
+    from store.reader import read_meter_day
+
+    path = tmp_path / "2026-10-25.csv"
+    path.write_text(BATTERY_HEADER + "2026-10-25T00:00:00+02:00,meter-1,1.0000,0.2500,1.2500,0.5000,0.1000\n")
+    np.testing.assert_allclose(read_meter_day(path, "meter-1", AUTUMN)[1], [[1.5, 0.25]])
 
 
 def test_one_output_error_for_the_pv_simulator_batch_and_the_grid() -> None:

@@ -11,12 +11,12 @@ import pytest
 from pv_simulator.summary import (
     DaySummary,
     infer_interval_s,
-    read_day_csv,
     summarize,
     summarize_csv,
     write_summary_json,
 )
 from pv_simulator.writer import HEADER
+from store.reader import read_day_csv
 
 STAMPS = [f"2026-06-21T{h}+02:00" for h in ("12:00:00", "12:15:00", "12:30:00", "12:45:00")]
 METER_KW = [2.0, 1.0, 0.5, 3.5]

@@ -12,8 +12,9 @@ import pytest
 from meter.plan import RunPlan
 from models.pv.reference import reference_day_dw
 from pv_simulator.report import main
-from pv_simulator.summary import read_day_csv, summarize_csv
+from pv_simulator.summary import summarize_csv
 from pv_simulator.year_view import BINS_PER_DAY, MeterYear, net_by_time_of_day
+from store.reader import read_day_csv
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
