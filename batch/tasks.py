@@ -12,7 +12,6 @@ rows from the same model chain (:class:`~models.chain.ModelChain`) and formattin
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,11 +22,11 @@ from batch.files import replace_atomically
 from common.clock import LocalDay
 from meter.plan import RunPlan
 from models.balance import DayTotals
-from models.battery import BatteryDevice, BatterySpec, Dispatch
-from models.battery_summary import battery_balance, battery_day_fields
+from models.battery import BatteryDevice, BatterySpec
+from models.battery_summary import device_day_fields
 from models.chain import ModelChain
 from models.pv.profile import PvProfile
-from store.format import BATTERY_HEADER, HEADER, OutputError, format_rows, summary_json
+from store.format import BATTERY_HEADER, HEADER, OutputError, format_rows, row_timestamps, summary_json
 from store.layout import day_path, summary_beside
 
 
@@ -125,34 +124,18 @@ def _write_meter_day(job: BatchJob, chain: ModelChain, meter_id: str, day: Local
     power = chain.run(day, timestamps_s, power_w)
     if battery is None:
         body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, power.pv_dw)
-        totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, _timestamps_of(body))
+        totals = DayTotals.of_arrays(power.meter_dw, power.pv_dw, row_timestamps(body))
         header, figures = HEADER, None
     else:
         pv_fed_dw = power.pv_dw - battery.curtailed_dw
         body = format_rows(meter_id, day, power.timestamps_s, power.meter_dw, pv_fed_dw,
                            (battery.battery_dw, battery.soc_dw))
-        totals = DayTotals.of_arrays(power.meter_dw, pv_fed_dw, _timestamps_of(body), battery.battery_dw)
-        header, figures = BATTERY_HEADER, _battery_figures(battery, power.meter_power_kw, power.pv_power_kw,
-                                                           job.plan.interval_s)
+        totals = DayTotals.of_arrays(power.meter_dw, pv_fed_dw, row_timestamps(body), battery.battery_dw)
+        header, figures = BATTERY_HEADER, device_day_fields(battery, power.meter_power_kw, power.pv_power_kw,
+                                                            job.plan.interval_s)
     summary = totals.summary(meter_id, day.day.isoformat(), job.plan.interval_s, job.dc_capacity_kw)
     try:
         replace_atomically([(path, (header.encode(), body)), (summary_beside(path),
                                                               (summary_json(summary, figures).encode(),))])
     except OSError as error:
         raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}") from error
-
-
-def _battery_figures(battery: BatteryDevice, meter_kw: np.ndarray, pv_kw: np.ndarray,
-                     interval_s: float) -> dict[str, float | None]:
-    """The ``"battery"`` object of a day summary, from the day's columns as written."""
-    result = Dispatch(battery.battery_dw / 10_000, battery.soc_dw / 10_000, battery.curtailed_dw / 10_000,
-                      battery.soc_kwh)
-    balance = battery_balance(meter_kw, pv_kw, interval_s, result, battery.spec.capacity_kwh,
-                              battery.day_start_soc_kwh)
-    return battery_day_fields(balance, battery.day_start_soc_kwh, battery.soc_kwh)
-
-
-def _timestamps_of(body: bytes) -> Callable[[int], str]:
-    """Row index -> timestamp text of CSV rows ``body``."""
-    lines = body.split(b"\n")
-    return lambda i: lines[i].split(b",", 1)[0].decode()

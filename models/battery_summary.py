@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from models.battery import Dispatch
+from models.battery import BatteryDevice, Dispatch
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,14 @@ def battery_day_fields(balance: BatteryBalance, soc_start_kwh: float, soc_end_kw
         "pv_only_self_consumption_percent": share(balance.pv_only_self_consumption_percent),
         "pv_only_self_sufficiency_percent": share(balance.pv_only_self_sufficiency_percent),
     }
+
+
+def device_day_fields(battery: BatteryDevice, meter_power_kw: npt.ArrayLike, pv_power_kw: npt.ArrayLike,
+                      interval_s: float) -> dict[str, float | None]:
+    """:func:`battery_day_fields` of the day a :class:`~models.battery.BatteryDevice` ran last, from its columns
+    as the day files hold them (0.1 W, 0.1 Wh) and the day's consumption and PV before curtailment [kW]."""
+    result = Dispatch(battery.battery_dw / 10_000, battery.soc_dw / 10_000, battery.curtailed_dw / 10_000,
+                      battery.soc_kwh)
+    balance = battery_balance(meter_power_kw, pv_power_kw, interval_s, result, battery.spec.capacity_kwh,
+                              battery.day_start_soc_kwh)
+    return battery_day_fields(balance, battery.day_start_soc_kwh, battery.soc_kwh)

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from common.amqp import BrokerUnavailable
 from common.cli import parse_settings
+from models.chain import ModelChain
+from pv_simulator.battery_state import BatteryStates
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.settings import PvSimulatorSettings
@@ -25,7 +27,11 @@ DESCRIPTION = (
 
 def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
     """The PV simulator described by ``settings``. Raises :class:`OutputError` for unreadable run records."""
-    store = CsvStore(settings.output_dir, settings.tz, settings.pv_profile(), settings.results_interval_s)
+    chain = ModelChain(settings.pv_profile())
+    spec = settings.battery_spec(settings.pv_kwp())
+    battery = None if spec is None else BatteryStates(spec, settings.interval_s, settings.initial_soc_kwh(), chain,
+                                                      settings.tz)
+    store = CsvStore(settings.output_dir, settings.tz, chain, settings.results_interval_s, battery)
     runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
     return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done,
                               idle_exit_s=settings.idle_exit_s, dc_capacity_kw=settings.yield_capacity_kw())

@@ -490,8 +490,12 @@ class PvSimulatorService(AmqpService):
             day_file.sort()
         except OutputError as error:
             log.error("%s; its rows stay in arrival order", error)
-        summary = day_file.totals.summary(meter_id, day_file.day.day.isoformat(), interval_s, self.dc_capacity_kw)
-        write_summary_json(summary, day_file.path.parent)
+        if self.store.battery is None:
+            summary = day_file.totals.summary(meter_id, day_file.day.day.isoformat(), interval_s, self.dc_capacity_kw)
+            figures = None
+        else:  # from the file, as batch mode computes it, with the battery's object
+            summary, figures = self.store.battery.close_day(day_file, interval_s, self.dc_capacity_kw)
+        write_summary_json(summary, day_file.path.parent, figures)
         log.info("%s %s: consumed %.2f kWh, PV %.2f kWh, imported %.2f kWh, exported %.2f kWh, "
                  "self-consumption %s, self-sufficiency %s, %d rows", meter_id, summary.day,
                  summary.consumed_kwh, summary.pv_kwh, summary.imported_kwh, summary.exported_kwh,

@@ -10,6 +10,7 @@ from common.settings import BrokerSettings, CommonSettings
 from models.pv.profile import PvProfile
 from models.pv.registry import build_pv_profile, pv_model_names
 from models.pv.site import PvSite
+from pv_simulator.battery_settings import BatterySettings
 from pv_simulator.results import DEFAULT_INTERVAL_S as DEFAULT_RESULTS_INTERVAL_S
 
 
@@ -121,8 +122,14 @@ class ResultsIntervalSettings(CommonSettings):
         return value
 
 
-class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings, ResultsIntervalSettings):
+class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings, ResultsIntervalSettings, BatterySettings):
     """Everything the PV simulator needs; see ``python -m pv_simulator --help``."""
+
+    interval_s: int = Field(
+        1, ge=1, le=3600,
+        description="with a battery: the meters' time between readings (their --interval-s), the length of each "
+                    "reading the battery is dispatched over [s]",
+    )
 
     exit_when_done: bool = Field(
         False,

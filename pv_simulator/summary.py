@@ -74,7 +74,8 @@ def summarize_frame(frame: pd.DataFrame, dc_capacity_kw: float | None = None) ->
     )
 
 
-def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -> Path:
+def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str],
+                       battery: dict[str, float | None] | None = None) -> Path:
     """Write ``summary`` as ``<directory>/<YYYY-MM-DD>.summary.json``; returns that path.
 
     Parameters
@@ -84,6 +85,8 @@ def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -
     directory : path-like
         Folder to write into, normally the meter's folder beside the day's CSV;
         created if missing.
+    battery : dict, optional
+        The day's battery figures (:func:`models.battery_summary.battery_day_fields`), written as ``"battery"``.
 
     Returns
     -------
@@ -104,6 +107,6 @@ def write_summary_json(summary: DaySummary, directory: str | os.PathLike[str]) -
     folder.mkdir(parents=True, exist_ok=True)
     path = summary_path(folder, summary.day)
     partial = path.with_name(path.name + ".tmp")
-    partial.write_text(summary_json(summary), encoding="utf-8")
+    partial.write_text(summary_json(summary, battery), encoding="utf-8")
     os.replace(partial, path)
     return path

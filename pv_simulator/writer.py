@@ -47,6 +47,7 @@ from common.clock import LocalDay, day_bounds_s, local_date
 from models.balance import DayTotals
 from models.chain import ModelChain
 from models.pv.profile import PvProfile
+from pv_simulator.battery_state import BatteryStates
 from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
 from store.durable import fsync_directory
@@ -133,8 +134,10 @@ class DayFile:
     """The CSV of one meter and one local day, with the index of instants it holds."""
 
     def __init__(self, path: Path, meter_id: str, day: LocalDay, chain: ModelChain,
-                 results_interval_s: int = DEFAULT_INTERVAL_S) -> None:
+                 results_interval_s: int = DEFAULT_INTERVAL_S, battery: BatteryStates | None = None) -> None:
         self.path = path
+        self._battery = battery  # with a battery its columns are dispatched when rows are written, in time order
+        self._header = HEADER if battery is None else battery.header
         self._path_text = str(path)
         self._folder_ready = False  # the meter's folder is known to exist
         self.meter_id = meter_id
@@ -262,7 +265,7 @@ class DayFile:
         except UnicodeDecodeError as error:
             raise OutputError(f"{self.path} is not UTF-8 text ({error.reason}); move it away") from None
         if offset == 0 and lines:
-            if lines[0] + "\n" != HEADER:
+            if lines[0] + "\n" != self._header:
                 raise OutputError(f"{self.path} exists but is not a pvsim CSV (unexpected header); move it away")
             lines = lines[1:]
         return lines, len(data)
@@ -344,8 +347,11 @@ class DayFile:
 
     def _queued_rows(self) -> bytes:
         """The CSV rows of the queued readings, in queue order (vectorised for many whole-second rows)."""
-        values = np.frombuffer(self._pending_values, dtype=np.int64).reshape(-1, 3)
-        return format_day_rows(self.meter_id, self.day, values, self._prefix)
+        return format_day_rows(self.meter_id, self.day, self._queued_array(), self._prefix)
+
+    def _queued_array(self) -> np.ndarray:
+        """The queued rows (n, 3): instant [epoch ms], meter and PV power [0.1 W]."""
+        return np.frombuffer(self._pending_values, dtype=np.int64).reshape(-1, 3)
 
     @property
     def is_new(self) -> bool:
@@ -385,7 +391,13 @@ class DayFile:
                 if not self._pending_values:  # another process wrote them all
                     return False
                 created = self._size == 0
-                handle.write((HEADER.encode() if created else b"") + self._queued_rows())
+                rows = (self._queued_rows() if self._battery is None
+                        else self._battery.append_rows(self.meter_id, self.day, self._queued_array()))
+                if rows is None:  # with a battery, a row before the meter's last one: rewrite the day(s)
+                    self._rewrite_late(handle)
+                    return True
+                handle.write((self._header.encode() if created else b"") + rows)
+                self.in_order = self.in_order or self._battery is not None  # dispatched in time order
                 handle.flush()
                 self._size = handle.tell()
                 if sync:
@@ -398,6 +410,46 @@ class DayFile:
         except OSError as error:
             raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
         return True
+
+    def _rewrite_late(self, handle: io.BufferedRandom) -> None:
+        """With the lock held: the day's rows on disk and the queued ones, recomputed in time order, replace the
+        file; then every later day of the meter on disk (see :mod:`pv_simulator.battery_state`)."""
+        assert self._battery is not None
+        handle.seek(0)
+        self._replace_locked(self._battery.day_content(self.meter_id, self.day, handle.read(), self._queued_array()))
+        self.rows -= len(self._pending_values) // 3  # counted by synced()
+        self.in_order = True
+        self._battery.rewrite_later(self.meter_id, self.day.day)
+
+    def rewrite(self, content: Callable[[bytes], bytes | None]) -> bool:
+        """Replace the file, under its lock and atomically, with ``content(its bytes)`` (None: keep it);
+        returns whether it was replaced. Raises :class:`OutputError` naming the path."""
+        try:
+            with self._locked("rb+", SORT_LOCK_WAIT_S) as (locked, stat):
+                self._catch_up(locked, stat)
+                locked.seek(0)
+                new = content(locked.read())
+                if new is None:
+                    return False
+                self._replace_locked(new)
+        except OSError as error:
+            raise OutputError(f"cannot rewrite {self.path}: {error.strerror or error}") from error
+        self.in_order = True
+        return True
+
+    def _replace_locked(self, content: bytes) -> None:
+        """With the lock held: write ``content`` (header and rows) to a new file, fsync it and put it in place
+        (waiters then reopen); the index keeps its instants (the same ones, or the queued ones too)."""
+        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+            stat = os.fstat(handle.fileno())
+        os.replace(temporary, self.path)  # while holding the old file's lock: waiters then reopen
+        fsync_directory(self.path.parent)
+        self._size, self._inode = stat.st_size, stat.st_ino
+        self.rows = content.count(b"\n") - 1
 
     def synced(self) -> None:
         """The rows :meth:`append` wrote are durable: count them (rows, interval sums) and unqueue them."""
@@ -426,6 +478,8 @@ class DayFile:
         if stat.st_size == self._size and (stat.st_ino == self._inode or self._inode is None):
             self._inode = stat.st_ino
             return
+        if self._battery is not None:  # its state after this meter's rows may be another process's now
+            self._battery.forget(self.meter_id)
         if (self._inode is not None and stat.st_ino != self._inode) or stat.st_size < self._size:
             log.info("%s was replaced by another process; reading it again", self.path)
             self._reload_all(handle)
@@ -475,16 +529,7 @@ class DayFile:
                 locked.seek(0)
                 text = locked.read().decode()
                 parsed = sorted((parse_row(line), line) for line in text.splitlines(keepends=True)[1:])
-                temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-                with temporary.open("w", encoding="utf-8", newline="") as handle:
-                    handle.write(HEADER)
-                    handle.writelines(line for _, line in parsed)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                    stat = os.fstat(handle.fileno())
-                os.replace(temporary, self.path)  # while holding the old file's lock: waiters then reopen
-                fsync_directory(self.path.parent)
-                self._size, self._inode = stat.st_size, stat.st_ino
+                self._replace_locked((self._header + "".join(line for _, line in parsed)).encode())
         except OSError as error:
             raise OutputError(f"cannot sort {self.path}: {error.strerror or error}") from error
         self.totals = DayTotals()  # peaks name the first row at the peak in the new order
@@ -519,8 +564,12 @@ class CsvStore:
     """
 
     def __init__(self, output_dir: Path, tz: ZoneInfo, building: ModelChain | PvProfile,
-                 results_interval_s: int = DEFAULT_INTERVAL_S) -> None:
+                 results_interval_s: int = DEFAULT_INTERVAL_S, battery: BatteryStates | None = None) -> None:
         self.output_dir = output_dir
+        self.battery = battery
+        """Every meter's battery (None: no battery); its rows are written in time order."""
+        if battery is not None:
+            battery.bind(self.path_of, self.existing)
         self.tz = tz
         self.results_interval_s = results_interval_s
         self.chain = building if isinstance(building, ModelChain) else ModelChain(building)
@@ -562,7 +611,7 @@ class CsvStore:
         if found is None:
             self._evict()
             found = DayFile(self.path_of(meter_id, day), meter_id, self.local_day(day), self.chain,
-                            self.results_interval_s)
+                            self.results_interval_s, self.battery)
             self._files[key] = found
         else:
             self._files.move_to_end(key)
@@ -684,10 +733,12 @@ class CsvStore:
         next call; this is logged at most every 10 s.
         """
         items = list(self._dirty.items())
+        if self.battery is not None:  # a meter's days in order, one after the other: each starts where one ended
+            items.sort(key=lambda item: (item[1].meter_id, item[1].day.day))
         if len(items) >= SYNCFS_MIN_FILES and _syncfs is not None:
             outcomes = self._append_and_syncfs([day_file for _, day_file in items])
-        elif len(items) == 1:
-            outcomes = [_write_or_busy(items[0][1])]
+        elif len(items) == 1 or self.battery is not None:
+            outcomes = [_write_or_busy(day_file) for _, day_file in items]
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(FSYNC_THREADS, thread_name_prefix="fsync")
@@ -749,3 +800,5 @@ class CsvStore:
             if not day_file.has_pending:
                 del self._files[key]
         self._last.clear()
+        if self.battery is not None:
+            self.battery.forget()

@@ -11,6 +11,7 @@ formatters, so their files are byte-identical.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from functools import lru_cache
@@ -152,6 +153,12 @@ def parse_row(line: str) -> tuple[int, str, int, int] | None:
         return ms, fields[0], round(float(fields[2]) * 10_000), round(float(fields[3]) * 10_000)
     except (ValueError, IndexError):
         return None
+
+
+def row_timestamps(body: bytes) -> Callable[[int], str]:
+    """Row index -> timestamp text of CSV rows ``body`` (no header), for a summary's peaks."""
+    lines = body.split(b"\n")
+    return lambda i: lines[i].split(b",", 1)[0].decode()
 
 
 def summary_json(summary: DaySummary, battery: dict[str, float | None] | None = None) -> str:

@@ -58,3 +58,23 @@ def assert_day_exact(output_dir: Path, plan: RunPlan, meter: int = 0, day_index:
     assert (frame["meter_id"] == meter_id).all()
     assert frame["utc"].is_monotonic_increasing, f"{path}: rows not in timestamp order after the run completed"
     return len(frame)
+
+
+def assert_battery_balance_closes(frame: pd.DataFrame, interval_s: float, efficiency: float,
+                                  initial_soc_kwh: float) -> tuple[float, float]:
+    """Assert, from a day file's (or consecutive days') own columns with a battery, that net = meter - PV + battery
+    in every row, consumed + charged + exported = imported + PV + discharged, and the change of the state of
+    charge = η·charged - discharged/η (within the columns' rounding); returns (charged, discharged) [kWh]."""
+    net_dw = np.rint(frame.net_power_kw * 10_000)
+    assert np.array_equal(net_dw, np.rint((frame.meter_power_kw - frame.pv_power_kw + frame.battery_power_kw)
+                                          * 10_000))
+    to_kwh = interval_s / 3600
+    imported = frame.net_power_kw.clip(lower=0).sum() * to_kwh
+    exported = -frame.net_power_kw.clip(upper=0).sum() * to_kwh
+    charged = frame.battery_power_kw.clip(lower=0).sum() * to_kwh
+    discharged = -frame.battery_power_kw.clip(upper=0).sum() * to_kwh
+    consumed, pv = frame.meter_power_kw.sum() * to_kwh, frame.pv_power_kw.sum() * to_kwh
+    assert abs(consumed + charged + exported - (imported + pv + discharged)) <= 1e-9
+    soc_change = frame.battery_soc_kwh.iloc[-1] - initial_soc_kwh
+    assert abs(soc_change - (efficiency * charged - discharged / efficiency)) <= 1e-4 * len(frame)
+    return charged, discharged

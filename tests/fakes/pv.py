@@ -6,20 +6,28 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pv_simulator.service as service_module
-from models.pv.reference import ReferencePv
+from models.chain import ModelChain
+from models.pv.reference import ReferencePv, reference_day_dw
+from pv_simulator.battery_settings import BatterySettings
+from pv_simulator.battery_state import BatteryStates
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.writer import CsvStore
 from tests.fakes import FakeChannel, FakeClock, FakeConnection, open_channel
 
 
-def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = False
-               ) -> tuple[PvSimulatorService, FakeChannel]:
-    """A PV simulator writing to ``output_dir`` (reference PV), consuming from a fresh fake channel.
+def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = False,
+               battery: BatterySettings | None = None, interval_s: int = 1) -> tuple[PvSimulatorService, FakeChannel]:
+    """A PV simulator writing to ``output_dir`` (reference PV), consuming from a fresh fake channel; with
+    ``battery`` (its settings) a home battery behind every meter, dispatched over readings ``interval_s`` apart.
 
     With :func:`tests.fakes.fake_time` on :mod:`pv_simulator.service`, its I/O loop runs on that clock.
     """
-    store = CsvStore(output_dir, ZoneInfo(timezone), ReferencePv())
+    chain = ModelChain(ReferencePv())
+    spec = None if battery is None else battery.battery_spec(max(reference_day_dw()) / 10_000)
+    states = None if battery is None or spec is None else BatteryStates(
+        spec, interval_s, battery.initial_soc_kwh(), chain, ZoneInfo(timezone))
+    store = CsvStore(output_dir, ZoneInfo(timezone), chain, battery=states)
     service = PvSimulatorService(store, RunTracker(output_dir / ".pvsim" / "runs", store), "amqp://x", 1.0,
                                  exit_when_done=exit_when_done)
     clock = service_module.time

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from batch.__main__ import main as batch_main
+from tests.expect import assert_battery_balance_closes
 from tests.unit.test_battery import reference_self_consumption
 
 RUN = ["--date", "2026-06-20", "--days", "2", "--meters", "2", "--interval-s", "60", "--pv-model", "clearsky",
@@ -46,19 +47,9 @@ def test_the_battery_columns_match_a_recomputation_from_the_files_own_columns(wi
 
 def test_net_includes_the_battery_and_the_days_balance_closes(with_battery):
     frame = meter_days(with_battery)
-    net_dw = np.rint(frame.net_power_kw * 10_000)
-    assert np.array_equal(net_dw, np.rint((frame.meter_power_kw - frame.pv_power_kw + frame.battery_power_kw)
-                                          * 10_000))
-    to_kwh = 60 / 3600
-    imported = frame.net_power_kw.clip(lower=0).sum() * to_kwh
-    exported = -frame.net_power_kw.clip(upper=0).sum() * to_kwh
-    charged = frame.battery_power_kw.clip(lower=0).sum() * to_kwh
-    discharged = -frame.battery_power_kw.clip(upper=0).sum() * to_kwh
-    consumed, pv = frame.meter_power_kw.sum() * to_kwh, frame.pv_power_kw.sum() * to_kwh
-    assert consumed + charged + exported == pytest.approx(imported + pv + discharged, abs=1e-9)
+    charged, discharged = assert_battery_balance_closes(frame, 60, 0.9, 3.0)
     assert charged > 5 and discharged > 5
-    soc_change = frame.battery_soc_kwh.iloc[-1] - 3.0
-    assert soc_change == pytest.approx(0.9 * charged - discharged / 0.9, abs=1e-4 * len(frame))
+    to_kwh = 60 / 3600
     summary = json.loads((with_battery / "meter-1" / "2026-06-21.summary.json").read_text())
     day = frame[frame.timestamp.str.startswith("2026-06-21")]
     assert summary["imported_kwh"] == pytest.approx(day.net_power_kw.clip(lower=0).sum() * to_kwh, abs=1e-6)

@@ -79,10 +79,10 @@ def test_a_run_whose_closing_fails_is_recorded_failed_and_the_other_run_still_co
     day = LocalDay(date(2026, 6, 21), BERLIN)
     real_write = service_module.write_summary_json
 
-    def write_summary(summary: Any, folder: Path) -> Path:
+    def write_summary(summary: Any, folder: Path, battery: Any = None) -> Path:
         if summary.meter_id == "meter-1":
             raise OSError(28, "No space left on device")
-        return real_write(summary, folder)
+        return real_write(summary, folder, battery)
 
     monkeypatch.setattr(service_module, "write_summary_json", write_summary)
     service, channel = service_on(tmp_path, exit_when_done=True)
