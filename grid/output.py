@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from grid import csvtext
 from grid.inputs import DayInputs
 from grid.timeseries import DayResult
+from store import format as csv_text
 from store.format import OutputError
 from store.layout import grid_day_paths
 
@@ -31,28 +31,28 @@ PU_DECIMALS = 6
 PERCENT_DECIMALS = 3
 
 
-def feeder_rows(timestamps: csvtext.Matrix, result: DayResult) -> bytes:
+def feeder_rows(timestamps: csv_text.Matrix, result: DayResult) -> bytes:
     """The feeder CSV's rows (no header)."""
-    return csvtext.join_rows([
+    return csv_text.join_rows([
         timestamps,
-        csvtext.fixed(result.grid_p_kw, KW_DECIMALS), csvtext.fixed(result.grid_q_kvar, KW_DECIMALS),
-        csvtext.fixed(result.vm_min_pu, PU_DECIMALS), csvtext.fixed(result.vm_max_pu, PU_DECIMALS),
-        csvtext.fixed(result.trafo_loading_percent, PERCENT_DECIMALS),
-        csvtext.fixed(result.line_loading_max_percent, PERCENT_DECIMALS),
-        csvtext.fixed(result.losses_kw, KW_DECIMALS),
+        csv_text.fixed(result.grid_p_kw, KW_DECIMALS), csv_text.fixed(result.grid_q_kvar, KW_DECIMALS),
+        csv_text.fixed(result.vm_min_pu, PU_DECIMALS), csv_text.fixed(result.vm_max_pu, PU_DECIMALS),
+        csv_text.fixed(result.trafo_loading_percent, PERCENT_DECIMALS),
+        csv_text.fixed(result.line_loading_max_percent, PERCENT_DECIMALS),
+        csv_text.fixed(result.losses_kw, KW_DECIMALS),
     ])
 
 
-def building_rows(timestamps: csvtext.Matrix, result: DayResult, steps: slice = slice(None)) -> bytes:
+def building_rows(timestamps: csv_text.Matrix, result: DayResult, steps: slice = slice(None)) -> bytes:
     """The buildings CSV's rows (no header) of intervals ``steps``: per interval, every building in order."""
     vm, p, q = result.vm_pu[steps], result.p_kw[steps], result.q_kvar[steps]
     count, buildings = vm.shape
-    return csvtext.join_rows([
+    return csv_text.join_rows([
         np.repeat(timestamps[steps], buildings, axis=0),
-        csvtext.labels(result.meter_ids, np.tile(np.arange(buildings), count)),
-        csvtext.fixed(vm.reshape(-1), PU_DECIMALS),
-        csvtext.fixed(p.reshape(-1), KW_DECIMALS),
-        csvtext.fixed(q.reshape(-1), KW_DECIMALS),
+        csv_text.labels(result.meter_ids, np.tile(np.arange(buildings), count)),
+        csv_text.fixed(vm.reshape(-1), PU_DECIMALS),
+        csv_text.fixed(p.reshape(-1), KW_DECIMALS),
+        csv_text.fixed(q.reshape(-1), KW_DECIMALS),
     ])
 
 
@@ -67,7 +67,7 @@ def write_day(directory: Path, inputs: DayInputs, result: DayResult, summary: di
     are they renamed into place, so an error leaves no new file half-written (and the old
     ones, if any, untouched). Raises :class:`OutputError` naming the path.
     """
-    timestamps = csvtext.timestamps(inputs.day, inputs.interval_starts_s)
+    timestamps = csv_text.timestamps(inputs.day, inputs.interval_starts_s)
     feeder_csv, buildings_csv, summary_json = grid_day_paths(directory, inputs.day.day)
     step = max(1, ROWS_PER_WRITE // max(1, len(result.meter_ids)))
     parts: dict[Path, Iterable[bytes]] = {

@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from grid import csvtext
 from grid.feeders import cached_feeder
 from grid.inputs import load_day_inputs
 from grid.output import write_day
 from grid.snapshot import PowerFlowDiverged
 from grid.summary import summarize_day
 from grid.timeseries import solve_day
+from store import format as csv_text
 from store.format import OutputError
 from store.layout import grid_dir
 
@@ -54,11 +54,11 @@ def solve_day_files(output_dir: Path, day: date, feeder: str, tz: ZoneInfo, reso
     except PowerFlowDiverged as error:
         if error.interval is None:
             raise
-        at = csvtext.join_rows([csvtext.timestamps(inputs.day, inputs.interval_starts_s[[error.interval]])])
+        at = csv_text.join_rows([csv_text.timestamps(inputs.day, inputs.interval_starts_s[[error.interval]])])
         raise PowerFlowDiverged(f"{error} (the interval starting {at.decode().strip()})", error.interval) from None
     solve_s = time.monotonic() - solve_started
-    timestamps = csvtext.timestamps(inputs.day, inputs.interval_starts_s)
-    labels = bytes(csvtext.join_rows([timestamps])).decode().splitlines()
+    timestamps = csv_text.timestamps(inputs.day, inputs.interval_starts_s)
+    labels = bytes(csv_text.join_rows([timestamps])).decode().splitlines()
     summary = summarize_day(result, labels, resolution_s, day.isoformat())
     paths = write_day(grid_dir(output_dir, feeder), inputs, result, summary)
     log.info("grid %s %s: %d intervals x %d buildings (read %.2f s, solve %.2f s, total %.2f s); "

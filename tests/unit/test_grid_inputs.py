@@ -13,8 +13,8 @@ import pytest
 
 from batch.__main__ import main as batch_main
 from common.clock import LocalDay
-from grid import csvtext
 from grid.inputs import InputError, find_meters, load_day_inputs
+from store import format as csv_text
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 6, 21)
@@ -85,7 +85,7 @@ def test_a_day_when_clocks_go_back_has_25_hours(tmp_path: Path) -> None:
                        "--output-dir", str(tmp_path)]) == 0
     inputs = load_day_inputs(tmp_path, date(2026, 10, 25), BERLIN, 900)
     assert inputs.meter_kw.shape == (100, 1)
-    text = csvtext.join_rows([csvtext.timestamps(inputs.day, inputs.interval_starts_s)]).decode().splitlines()
+    text = csv_text.join_rows([csv_text.timestamps(inputs.day, inputs.interval_starts_s)]).decode().splitlines()
     assert text[8:13] == ["2026-10-25T02:00:00+02:00", "2026-10-25T02:15:00+02:00", "2026-10-25T02:30:00+02:00",
                           "2026-10-25T02:45:00+02:00", "2026-10-25T02:00:00+01:00"]
 
@@ -132,7 +132,7 @@ def test_wrong_header_and_empty_file_are_errors(copy_of: Path) -> None:
 
 def test_fixed_formats_like_python() -> None:
     values = np.concatenate([np.random.default_rng(1).normal(0, 50, 2000), [0.0, 1e-9, 0.5, 99.99996, 1234.5]])
-    text = csvtext.join_rows([csvtext.fixed(values, 4), csvtext.fixed(values, 0)]).decode().splitlines()
+    text = csv_text.join_rows([csv_text.fixed(values, 4), csv_text.fixed(values, 0)]).decode().splitlines()
     expected = [f"{v:.4f},{v:.0f}".replace("-0.0000", "0.0000") for v in values]
     expected = [e if not e.endswith(",-0") else e[:-3] + ",0" for e in expected]
     assert text == expected
@@ -140,5 +140,5 @@ def test_fixed_formats_like_python() -> None:
 
 def test_timestamps_are_local_with_offset() -> None:
     day = LocalDay(DAY, BERLIN)
-    text = csvtext.join_rows([csvtext.timestamps(day, day.timestamps_s(3600)[[0, 14]])]).decode()
+    text = csv_text.join_rows([csv_text.timestamps(day, day.timestamps_s(3600)[[0, 14]])]).decode()
     assert text == "2026-06-21T00:00:00+02:00\n2026-06-21T14:00:00+02:00\n"

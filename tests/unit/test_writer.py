@@ -445,7 +445,7 @@ def test_rows_written_in_one_batch_are_the_bytes_of_rows_written_one_by_one(tmp_
 
 def test_the_vectorised_kw_text_is_format_kw_for_every_value_within_20_kw_and_beyond():
     values = np.concatenate([np.arange(-200_000, 200_001), [10**7, -(10**8) + 1, 123_456_789]])
-    text = store_format._kw_matrix(values)
+    text = store_format.decimals(values, 4)
     got = [bytes(row[row != 0]).decode() for row in text]
     assert got == [format_kw(int(v)) for v in values]
 
