@@ -137,16 +137,8 @@ class GridPowerFlows:
             result = solve_day(feeder, meter_ids, meter_kw, pv_kw, power_factor=self.power_factor)
         except ValueError as error:  # unknown feeder, too many meters, diverged
             raise PowerFlowError(str(error)) from None
-        return [{
-            "feeder": feeder,
-            "buildings": {m: {"vm_pu": float(result.vm_pu[k, i]), "p_kw": float(result.p_kw[k, i]),
-                              "q_kvar": float(result.q_kvar[k, i])} for i, m in enumerate(meter_ids)},
-            "grid_p_kw": float(result.grid_p_kw[k]), "grid_q_kvar": float(result.grid_q_kvar[k]),
-            "vm_min_pu": float(result.vm_min_pu[k]), "vm_max_pu": float(result.vm_max_pu[k]),
-            "trafo_loading_percent": float(result.trafo_loading_percent[k]),
-            "line_loading_max_percent": float(result.line_loading_max_percent[k]),
-            "losses_kw": float(result.losses_kw[k]),
-        } for k in range(len(powers_kw))]
+        return [{"feeder": feeder, "buildings": result.building_states(k), **result.feeder_state(k)}
+                for k in range(len(powers_kw))]
 
     def hosting_capacity(self, feeder: str, scenarios: int, seed: int,
                          progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -195,11 +187,7 @@ class GridPowerFlows:
         resolution_s = int(by_start[starts[0]][meter_ids[0]]["interval_s"])
         summary = summarize_day(result, local, resolution_s, date.isoformat())
         series = [{"interval_start": start.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-                   "grid_p_kw": float(result.grid_p_kw[k]), "grid_q_kvar": float(result.grid_q_kvar[k]),
-                   "vm_min_pu": float(result.vm_min_pu[k]), "vm_max_pu": float(result.vm_max_pu[k]),
-                   "trafo_loading_percent": float(result.trafo_loading_percent[k]),
-                   "line_loading_max_percent": float(result.line_loading_max_percent[k]),
-                   "losses_kw": float(result.losses_kw[k])} for k, start in enumerate(starts)]
+                   **result.feeder_state(k)} for k, start in enumerate(starts)]
         hours = resolution_s / 3600.0
         return {
             "active_power_mw": float(result.p_kw.sum(axis=1).mean()) / 1000.0,

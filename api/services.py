@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from api.db.engine import Database
-from api.live.consumer import ResultsConsumer, api_queue
+from api.live.consumer import ResultsConsumer
 from api.live.grid import LiveGrid
 from api.live.hub import ClientSlots, Hub
 from api.power_flows import PowerFlows
 from api.schemas import LatestActivePower, LatestReactivePower, SimulationOut
 from api.settings import ApiSettings
 from api.simulations import Simulations
+from common.topology import results_queue
 
 
 class LatestSimulation:
@@ -66,7 +67,7 @@ class Services:
         db = Database(settings.resolved_database_url())
         hub = Hub(settings.client_buffer)
         grid = LiveGrid(db, hub, flows, settings.feeder, settings.tz)
-        queue = api_queue(settings.results_queue_name(), settings.results_queue_expires_s)
+        queue = results_queue(settings.results_queue_name(), settings.results_queue_expires_s)
         consumer = ResultsConsumer(settings.amqp_url, db, hub, queue, settings.prefetch, on_stored=grid.notify,
                                    stats_interval_s=settings.stats_interval_s)
         return cls(settings=settings, db=db, hub=hub, flows=flows,

@@ -37,6 +37,7 @@ from typing import Any
 import pika
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from common import topology
 from tests.browser.harness import VIEWPORT, launch_chromium, serve_api
 from tests.conftest import BROKER_URL, rabbitmqctl, start_service, url_for_vhost
 
@@ -56,9 +57,9 @@ class Probe(threading.Thread):
     def run(self) -> None:
         connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
         channel = connection.channel()
-        channel.exchange_declare("pvsim.results", "topic", durable=True)
+        channel.exchange_declare(topology.RESULTS_EXCHANGE, "topic", durable=True)
         queue = channel.queue_declare("", exclusive=True).method.queue
-        channel.queue_bind(queue, "pvsim.results", "result.*.interval")
+        channel.queue_bind(queue, topology.RESULTS_EXCHANGE, topology.INTERVAL_BINDING)
         self.ready.set()
         for _method, _properties, body in channel.consume(queue, auto_ack=True, inactivity_timeout=0.2):
             if self._stop_requested:

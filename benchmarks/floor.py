@@ -17,17 +17,21 @@ import time
 import pika
 from pika.adapters.select_connection import SelectConnection
 
+from common import topology
+
 EXCHANGE = "pvsim.floor"
 WINDOW = 4096
 PREFETCH = 4000
 ACK_EVERY = 2000
 BODY = json.dumps({"schema": 1, "meter_id": "meter-1", "seq": 0, "timestamp": "2026-06-21T12:00:00Z",
                    "power_w": 1234.5}).encode()
+ROUTING_KEY = topology.reading_routing_key("meter-1")
 
 
 def _declare(channel, queue: str, queue_type: str, then) -> None:
+    arguments = topology.queue_type_arguments(queue_type)
     channel.exchange_declare(EXCHANGE, "topic", durable=True, callback=lambda _f: channel.queue_declare(
-        queue, durable=True, arguments={"x-queue-type": queue_type}, callback=lambda _f: channel.queue_bind(
+        queue, durable=True, arguments=arguments, callback=lambda _f: channel.queue_bind(
             queue, EXCHANGE, routing_key="#", callback=lambda _f: then())))
 
 
@@ -38,7 +42,7 @@ def produce(url: str, queue: str, queue_type: str, messages: int) -> None:
 
     def pump() -> None:
         while state["sent"] < messages and state["sent"] - state["confirmed"] < WINDOW:
-            channel.basic_publish(EXCHANGE, "meter.m.reading", BODY, props)
+            channel.basic_publish(EXCHANGE, ROUTING_KEY, BODY, props)
             state["sent"] += 1
             if state["sent"] % 512 == 0:
                 connection.ioloop.call_later(0, pump)

@@ -18,7 +18,7 @@ version; a change that breaks readers bumps ``schema``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -81,6 +81,13 @@ class Reading(_Message):
     seq: int = Field(ge=0)
     timestamp: AwareDatetime = Field(ge=EARLIEST, le=LATEST)
     power_w: float = Field(ge=0.0, le=MAX_POWER_W, allow_inf_nan=False)
+
+
+def reading_body(meter_id: str, seq: int, timestamp: str, power_w: float) -> bytes:
+    """JSON body of a :class:`Reading` (the meter's path, per reading: no validation; ``timestamp`` already
+    formatted, UTC with ``Z``). ``tests/unit/test_shapes.py`` checks that it carries exactly the model's fields."""
+    return orjson.dumps({"schema": SCHEMA_VERSION, "meter_id": meter_id, "seq": seq, "timestamp": timestamp,
+                         "power_w": power_w})
 
 
 class EndOfRun(_Message):
@@ -197,6 +204,13 @@ def format_utc(epoch_s: float) -> str:
     moment = datetime.fromtimestamp(epoch_s, UTC)
     text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
     return text.replace("+00:00", "Z")
+
+
+def message_fields(message: _Message) -> dict[str, Any]:
+    """The fields of ``message`` by name, without the schema version (a wire-only field), timestamps in UTC:
+    the columns the web service stores a message's shape in."""
+    data = message.model_dump(exclude={"schema_version"})
+    return {key: value.astimezone(UTC) if isinstance(value, datetime) else value for key, value in data.items()}
 
 
 def encode(message: _Message) -> bytes:

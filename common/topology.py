@@ -47,6 +47,13 @@ BODY_BYTES_HEADER = "x-pvsim-body-bytes"
 """Header holding the size of the body a dead letter was made from [bytes]."""
 TRUNCATED_HEADER = "x-pvsim-truncated"
 """Header set (true) on a dead letter that holds only the first ``DEAD_LETTER_COPY_BYTES`` of its body."""
+REJECTED_AT_HEADER = "x-pvsim-rejected-at"
+"""Header holding when the PV simulator dead-lettered a message (UTC ISO 8601, seconds)."""
+DEATH_HEADER = "x-death"
+"""RabbitMQ's header on a message the broker dead-lettered (over the delivery limit): a list of tables
+whose first holds ``routing-keys``, the message's original routing keys."""
+FIRST_DEATH_REASON_HEADER = "x-first-death-reason"
+"""RabbitMQ's header saying why the broker first dead-lettered a message (``delivery_limit``, ``rejected``)."""
 
 DEAD_LETTER_COPY_BYTES = 4096
 """What a dead letter keeps of a body over the contract's ``MAX_BODY_BYTES`` [bytes]: enough to see what
@@ -98,6 +105,27 @@ def run_routing_key(meter_id: str) -> str:
     return f"result.{meter_id}.run"
 
 
+def is_reading_key(routing_key: str) -> bool:
+    """Whether ``routing_key`` is a reading's (``meter.<id>.reading``; the PV queue's bindings let only
+    ``meter.*.reading`` and ``meter.*.end`` in)."""
+    return routing_key.endswith(".reading")
+
+
+def is_end_key(routing_key: str) -> bool:
+    """Whether ``routing_key`` is an end-of-run announcement's (``meter.<id>.end``)."""
+    return routing_key.endswith(".end")
+
+
+def is_interval_key(routing_key: str) -> bool:
+    """Whether ``routing_key`` is an interval result's (``result.<id>.interval``)."""
+    return routing_key.startswith("result.") and routing_key.endswith(".interval")
+
+
+def is_run_key(routing_key: str) -> bool:
+    """Whether ``routing_key`` is a run-complete notice's (``result.<id>.run``)."""
+    return routing_key.startswith("result.") and routing_key.endswith(".run")
+
+
 def check_meter_word(routing_key: str, meter_id: str) -> None:
     """Check that a body's ``meter_id`` is its routing key's meter word (``meter.<id>.reading``, ``result.<id>.run``).
 
@@ -123,26 +151,52 @@ class QueueSpec:
     arguments: dict[str, object] = field(default_factory=dict)
 
 
+def queue_type_arguments(queue_type: str) -> dict[str, object]:
+    """Arguments of a plain queue of ``queue_type`` (``quorum``, ``classic``), as the bare-broker floor uses."""
+    return {"x-queue-type": queue_type}
+
+
+def quorum_arguments(extra: dict[str, object]) -> dict[str, object]:
+    """Arguments of a quorum queue whose messages go to ``pvsim.dead_letter`` after ``DELIVERY_LIMIT``
+    deliveries, followed by the queue's own ``extra`` arguments."""
+    return {
+        **queue_type_arguments("quorum"),
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        **extra,
+    }
+
+
 PV_QUEUE = QueueSpec(
     name=QUEUE,
     exchange=EXCHANGE,
     bindings=(READING_BINDING, END_BINDING),
-    arguments={
-        "x-queue-type": "quorum",
-        "x-delivery-limit": DELIVERY_LIMIT,
-        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        "x-single-active-consumer": True,
-    },
+    arguments=quorum_arguments({"x-single-active-consumer": True}),
 )
 DEAD_LETTER = QueueSpec(
     name=DEAD_LETTER_QUEUE,
     exchange=DEAD_LETTER_EXCHANGE,
     bindings=("",),
-    arguments={"x-queue-type": "quorum", "x-max-length-bytes": DEAD_LETTER_MAX_BYTES, "x-overflow": "drop-head"},
+    arguments={**queue_type_arguments("quorum"), "x-max-length-bytes": DEAD_LETTER_MAX_BYTES,
+               "x-overflow": "drop-head"},
 )
 """The dead-letter queue. A broker that has it from a version without the cap refuses the declaration
 (PRECONDITION_FAILED, inequivalent arg 'x-max-length-bytes'): the services then use the old queue as it is
 and warn once (:func:`warn_uncapped`); Wire contract, Migrating, says how to replace it."""
+
+
+def results_queue(name: str, expires_s: int) -> QueueSpec:
+    """A consumer's queue of the PV simulator's live results (the web service's): ``name`` (each consumer its
+    own: consumers of one queue share its messages), bound to every interval result and run-complete notice,
+    dead-lettered like the PV queue, and deleted by the broker after ``expires_s`` [s] without a consumer
+    (``x-expires``)."""
+    return QueueSpec(
+        name=name,
+        exchange=RESULTS_EXCHANGE,
+        bindings=(INTERVAL_BINDING, RUN_BINDING),
+        arguments=quorum_arguments({"x-expires": expires_s * 1000}),
+    )
+
 
 UNCAPPED_MIGRATION = (
     "list or replay what it holds (python -m pv_simulator.dead_letters), "

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 
 from grid.inputs import DayInputs
+from grid.result import BUILDING_STATE, FEEDER_STATE
 from grid.timeseries import DayResult
 from store import format as csv_text
 from store.format import OutputError
 from store.layout import grid_day_paths
 
-FEEDER_HEADER = ("timestamp,grid_p_kw,grid_q_kvar,vm_min_pu,vm_max_pu,trafo_loading_percent,"
-                 "line_loading_max_percent,losses_kw\n")
-BUILDINGS_HEADER = "timestamp,meter_id,vm_pu,p_kw,q_kvar\n"
+FEEDER_HEADER = ",".join(("timestamp", *FEEDER_STATE)) + "\n"
+BUILDINGS_HEADER = ",".join(("timestamp", "meter_id", *BUILDING_STATE)) + "\n"
 KW_DECIMALS = 4  # 0.1 W, as the meter CSVs
 PU_DECIMALS = 6
 PERCENT_DECIMALS = 3

@@ -21,6 +21,7 @@ import pandapower as pp
 from common.order import natural_order
 from grid.buildings import PlacedFeeder, place_buildings, reactive_power
 from grid.feeders import SEED, cached_feeder
+from grid.result import BuildingResult, FeederSnapshot
 
 LV_MAX_KV = 1.0  # buses at or below this nominal voltage [kV] form the low-voltage feeder
 
@@ -55,38 +56,6 @@ class SnapshotResult:
     line_loading_percent: dict[str, float]
     trafo_loading_percent: dict[str, float]
     losses_mw: float
-
-
-@dataclass(frozen=True)
-class BuildingResult:
-    """One building at one instant: voltage at its connection ``vm_pu`` [pu], net active power
-    ``p_kw`` = meter − PV (positive = drawn from the grid) [kW], reactive power ``q_kvar`` [kvar]."""
-
-    vm_pu: float
-    p_kw: float
-    q_kvar: float
-
-
-@dataclass(frozen=True)
-class FeederSnapshot:
-    """A feeder with buildings at one instant.
-
-    ``buildings``: meter_id -> :class:`BuildingResult`; ``grid_p_kw`` / ``grid_q_kvar``: drawn
-    through the external grid, positive = import [kW] / [kvar]; ``vm_min_pu`` / ``vm_max_pu``:
-    extreme voltages over the low-voltage buses (≤ 1 kV) [pu]; ``trafo_loading_percent``: the
-    most loaded transformer [%]; ``line_loading_max_percent``: the most loaded line [%];
-    ``losses_kw``: line and transformer losses (copper and iron) [kW].
-    """
-
-    feeder: str
-    buildings: dict[str, BuildingResult]
-    grid_p_kw: float
-    grid_q_kvar: float
-    vm_min_pu: float
-    vm_max_pu: float
-    trafo_loading_percent: float
-    line_loading_max_percent: float
-    losses_kw: float
 
 
 def solve(net: pp.pandapowerNet) -> None:

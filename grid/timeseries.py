@@ -28,6 +28,7 @@ from power_grid_model_io.converters import PandaPowerConverter
 
 from grid.buildings import PlacedFeeder, check_power_factor, place_buildings, reactive_power
 from grid.feeders import cached_feeder
+from grid.result import BUILDING_STATE, FEEDER_STATE
 from grid.snapshot import LV_MAX_KV, PowerFlowDiverged
 
 CHUNK_STEPS = 7200
@@ -135,6 +136,15 @@ class DayResult:
     def steps(self) -> int:
         """Number of intervals T."""
         return int(self.grid_p_kw.shape[0])
+
+    def feeder_state(self, k: int) -> dict[str, float]:
+        """Interval ``k``'s feeder quantities (:data:`grid.result.FEEDER_STATE`, in that order) as floats."""
+        return {name: float(getattr(self, name)[k]) for name in FEEDER_STATE}
+
+    def building_states(self, k: int) -> dict[str, dict[str, float]]:
+        """Interval ``k``'s buildings: meter id -> its quantities (:data:`grid.result.BUILDING_STATE`) as floats."""
+        return {meter_id: {name: float(getattr(self, name)[k, i]) for name in BUILDING_STATE}
+                for i, meter_id in enumerate(self.meter_ids)}
 
 
 _solve_lock = threading.Lock()

@@ -17,7 +17,6 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import orjson
 import pika
 from pika.channel import Channel
 from pika.spec import Basic
@@ -27,7 +26,7 @@ from common.amqp import AmqpService
 from common.clock import Pacer
 from common.confirms import ConfirmWatermark
 from common.loopwatch import LoopWatch
-from common.schema import SCHEMA_VERSION, EndOfRun, encode
+from common.schema import SCHEMA_VERSION, EndOfRun, encode, reading_body
 from meter.plan import DayStream, RunPlan
 from meter.progress import Progress
 
@@ -150,15 +149,7 @@ class MeterService(AmqpService):
     def _publish_reading(self, channel: Channel, day: DayStream, i: int, m: int) -> None:
         meter_id = self.plan.meter_ids[m]
         k = i - day.chunk_index * day.chunk_len
-        body = orjson.dumps(
-            {
-                "schema": SCHEMA_VERSION,
-                "meter_id": meter_id,
-                "seq": day.seq0 + i,
-                "timestamp": day.timestamps_utc[k],
-                "power_w": day.power_list[m][k],
-            }
-        )
+        body = reading_body(meter_id, day.seq0 + i, day.timestamps_utc[k], day.power_list[m][k])
         channel.basic_publish(topology.EXCHANGE, topology.reading_routing_key(meter_id), body, PERSISTENT_JSON)
 
     def _publish_ends(self, channel: Channel) -> None:

@@ -29,7 +29,7 @@ def original_routing_key(method_key: str, headers: dict[str, object]) -> str:
     ours = headers.get(topology.ROUTING_KEY_HEADER)
     if isinstance(ours, str):
         return ours
-    deaths = headers.get("x-death")
+    deaths = headers.get(topology.DEATH_HEADER)
     if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict):
         keys = deaths[0].get("routing-keys")
         if isinstance(keys, list) and keys:
@@ -39,7 +39,7 @@ def original_routing_key(method_key: str, headers: dict[str, object]) -> str:
 
 def reason(headers: dict[str, object]) -> str:
     """Why a message was dead-lettered."""
-    return str(headers.get(topology.REASON_HEADER) or headers.get("x-first-death-reason") or "unknown")
+    return str(headers.get(topology.REASON_HEADER) or headers.get(topology.FIRST_DEATH_REASON_HEADER) or "unknown")
 
 
 def _cut_note(headers: dict[str, object]) -> str:

@@ -184,9 +184,9 @@ class PvSimulatorService(AmqpService):
                 return
         key = method.routing_key
         try:
-            if key.endswith(".reading"):
+            if topology.is_reading_key(key):
                 self._on_reading(key, body)
-            elif key.endswith(".end"):
+            elif topology.is_end_key(key):
                 end = parse_end_of_run(body)
                 topology.check_meter_word(key, end.meter_id)
                 self.runs.announce(end)
@@ -256,7 +256,7 @@ class PvSimulatorService(AmqpService):
         headers.update({
             topology.REASON_HEADER: reason[:1000],
             topology.ROUTING_KEY_HEADER: method.routing_key,
-            "x-pvsim-rejected-at": datetime.now(UTC).isoformat(timespec="seconds"),
+            topology.REJECTED_AT_HEADER: datetime.now(UTC).isoformat(timespec="seconds"),
             **about_body,
         })
         copy = BasicProperties(content_type=properties.content_type, delivery_mode=2, headers=headers,

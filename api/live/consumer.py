@@ -1,6 +1,6 @@
 """Consumer of the PV simulator's live results (``pvsim.results``) inside the web service's event loop.
 
-Its own durable quorum queue (:func:`api_queue`; one per web service, so each gets every
+Its own durable quorum queue (:func:`common.topology.results_queue`; one per web service, so each gets every
 result) is bound to ``result.*.interval`` and ``result.*.run``. Messages are handled in
 batches of what has arrived: bad ones are
 republished to ``pvsim.dead_letter`` with the reason (confirmed, then acked), good ones are
@@ -30,42 +30,30 @@ from api.db import queries
 from api.db.engine import Database, DatabaseUnavailable
 from api.live.hub import Hub, LiveMessage
 from api.schemas import IntervalOut, RunOut
-from common.schema import IntervalResult, InvalidMessage, RunComplete, parse_interval_result, parse_run_complete
+from common.schema import (
+    IntervalResult,
+    InvalidMessage,
+    RunComplete,
+    message_fields,
+    parse_interval_result,
+    parse_run_complete,
+)
 from common.topology import (
     DEAD_LETTER,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
-    DELIVERY_LIMIT,
-    INTERVAL_BINDING,
     REASON_HEADER,
     RESULTS_EXCHANGE,
     ROUTING_KEY_HEADER,
-    RUN_BINDING,
     QueueSpec,
     check_meter_word,
     dead_letter_copy,
+    is_interval_key,
+    is_run_key,
     warn_uncapped,
 )
 
 log = logging.getLogger(__name__)
-
-
-
-def api_queue(name: str, expires_s: int) -> QueueSpec:
-    """A web service's queue of live results: ``name`` (each service its own: consumers of one queue share
-    its messages), deleted by the broker after ``expires_s`` [s] without a consumer (``x-expires``)."""
-    return QueueSpec(
-        name=name,
-        exchange=RESULTS_EXCHANGE,
-        bindings=(INTERVAL_BINDING, RUN_BINDING),
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-            "x-expires": expires_s * 1000,
-        },
-    )
-
 
 CONNECT_TIMEOUT_S = 10.0
 """How long one connection attempt to a broker node may take [s]."""
@@ -100,12 +88,7 @@ def interval_row(result: IntervalResult, now: datetime) -> dict[str, Any]:
 
 def run_row(notice: RunComplete, now: datetime) -> dict[str, Any]:
     """Columns of :class:`api.db.models.RunRecord` for ``notice``."""
-    return {
-        "run_id": notice.run_id, "meter_id": notice.meter_id, "meters": list(notice.meters),
-        "readings": notice.readings, "interval_s": notice.interval_s,
-        "first_timestamp": notice.first_timestamp.astimezone(UTC),
-        "last_timestamp": notice.last_timestamp.astimezone(UTC), "completed_at": now,
-    }
+    return {**message_fields(notice), "completed_at": now}
 
 
 @dataclass
@@ -123,11 +106,11 @@ def parse_batch(messages: Sequence[AbstractIncomingMessage]) -> Parsed:
     for message in messages:
         key = message.routing_key or ""
         try:
-            if key.startswith("result.") and key.endswith(".interval"):
+            if is_interval_key(key):
                 result = parse_interval_result(message.body)
                 check_meter_word(key, result.meter_id)
                 parsed.intervals.append(result)
-            elif key.startswith("result.") and key.endswith(".run"):
+            elif is_run_key(key):
                 notice = parse_run_complete(message.body)
                 check_meter_word(key, notice.meter_id)
                 parsed.runs.append(notice)

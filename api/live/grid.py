@@ -27,6 +27,7 @@ from api.live.hub import Hub, LiveMessage
 from api.power_flows import PowerFlowError, PowerFlows
 from api.schemas import GridResultOut
 from common.clock import day_bounds_s
+from grid.result import BUILDING_STATE, FEEDER_STATE
 
 log = logging.getLogger(__name__)
 
@@ -162,16 +163,10 @@ def grid_row(feeder: str, start: datetime, interval_s: int, meters: int, state: 
     ``inputs_updated_at`` is the newest store time of the intervals it was computed from: a grid
     result older than one of its intervals is due again (see ``queries.pending_grid_starts``).
     """
-    buildings = {
-        str(meter_id): {"vm_pu": float(b["vm_pu"]), "p_kw": float(b["p_kw"]), "q_kvar": float(b["q_kvar"])}
-        for meter_id, b in state["buildings"].items()
-    }
+    buildings = {str(meter_id): {name: float(building[name]) for name in BUILDING_STATE}
+                 for meter_id, building in state["buildings"].items()}
     return {
         "feeder": feeder, "interval_start": start, "interval_s": interval_s, "meters": meters,
-        "grid_p_kw": float(state["grid_p_kw"]), "grid_q_kvar": float(state["grid_q_kvar"]),
-        "vm_min_pu": float(state["vm_min_pu"]), "vm_max_pu": float(state["vm_max_pu"]),
-        "trafo_loading_percent": float(state["trafo_loading_percent"]),
-        "line_loading_max_percent": float(state["line_loading_max_percent"]),
-        "losses_kw": float(state["losses_kw"]), "buildings": buildings,
+        **{name: float(state[name]) for name in FEEDER_STATE}, "buildings": buildings,
         "inputs_updated_at": inputs_updated_at,
     }

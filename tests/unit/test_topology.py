@@ -1,6 +1,10 @@
-"""The dead-letter copy and the routing-key check of the wire topology."""
+"""The dead-letter copy, the routing-key checks, the queue arguments of the wire topology, and that only
+common/topology.py spells AMQP header names, queue arguments and bindings."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +52,37 @@ def test_the_web_service_dead_letters_a_result_routed_under_another_meter() -> N
     parsed = parse_batch(messages)  # type: ignore[arg-type]
     assert [result.meter_id for result in parsed.intervals] == ["meter-1"]
     assert [(message, "'result.meter-2.interval'" in why) for message, why in parsed.bad] == [(messages[1], True)]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("common", "models", "store", "meter", "pv_simulator", "grid", "api", "batch", "benchmarks", "pvsim")
+AMQP_NAME = re.compile(r"""["'](x-[a-z-]+|(?:meter|result)\.[*a-z]+\.[a-z]+)["']""")
+
+
+def test_header_names_queue_arguments_and_bindings_are_spelled_only_in_common_topology() -> None:
+    found = []
+    for package in SOURCES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path == ROOT / "common" / "topology.py":
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                found += [f"{path.relative_to(ROOT)}:{number}: {name}" for name in AMQP_NAME.findall(line)]
+    assert found == []
+
+
+def test_the_results_queue_is_dead_lettered_like_the_pv_queue_and_expires() -> None:
+    queue = topology.results_queue("pvsim.api.test", 60)
+    assert queue.arguments == {"x-queue-type": "quorum", "x-delivery-limit": topology.DELIVERY_LIMIT,
+                               "x-dead-letter-exchange": topology.DEAD_LETTER_EXCHANGE, "x-expires": 60_000}
+    assert (queue.exchange, queue.bindings) == (topology.RESULTS_EXCHANGE, ("result.*.interval", "result.*.run"))
+    assert topology.PV_QUEUE.arguments == {"x-queue-type": "quorum", "x-delivery-limit": 20,
+                                           "x-dead-letter-exchange": "pvsim.dead_letter",
+                                           "x-single-active-consumer": True}
+
+
+@pytest.mark.parametrize(("key", "kind"), [("meter.m-1.reading", "reading"), ("meter.m-1.end", "end"),
+                                           ("result.m-1.interval", "interval"), ("result.m-1.run", "run")])
+def test_each_routing_key_is_recognised_as_its_own_kind_only(key: str, kind: str) -> None:
+    kinds = {"reading": topology.is_reading_key, "end": topology.is_end_key,
+             "interval": topology.is_interval_key, "run": topology.is_run_key}
+    assert [name for name, check in kinds.items() if check(key)] == [kind]
