@@ -29,13 +29,12 @@ from pydantic_settings import NoDecode
 from batch.cluster import ClusterError
 from batch.settings import DaskSettings
 from common.cli import parse_settings
+from common.model_settings import BatterySettings, OutputSettings, PvModelSettings
 from meter.plan import RunPlan
 from meter.settings import RunSettings
 from models.battery import Dispatch, dispatch
 from models.battery_summary import BatteryBalance, battery_balance
 from models.pv.profile import PvProfile
-from pv_simulator.battery_settings import BatterySettings
-from pv_simulator.settings import OutputSettings, PvModelSettings
 from store.layout import sweep_dir
 
 log = logging.getLogger("batch.sweep")

@@ -6,9 +6,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pv_simulator.service as service_module
+from common.model_settings import BatterySettings
 from models.chain import ModelChain
 from models.pv.reference import ReferencePv, reference_day_dw
-from pv_simulator.battery_settings import BatterySettings
 from pv_simulator.battery_state import BatteryStates
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService

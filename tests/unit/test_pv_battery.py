@@ -15,8 +15,8 @@ import pytest
 
 import pv_simulator.service as service_module
 from batch.__main__ import main as batch_main
+from common.model_settings import BatterySettings
 from common.schema import format_utc
-from pv_simulator.battery_settings import BatterySettings
 from pv_simulator.service import PvSimulatorService
 from tests.expect import assert_battery_balance_closes, plan_for
 from tests.fakes import FakeChannel

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,26 +11,7 @@ import numpy as np
 from common.clock import LocalDay
 from store.format import BATTERY_HEADER, HEADER, SMALL_BATCH_ROWS, format_day_rows, parse_row, timestamp_text
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"pv_simulator", "meter", "grid", "api", "batch", "pvsim"}
 AUTUMN = LocalDay(date(2026, 10, 25), ZoneInfo("Europe/Berlin"))  # 25 hours: 02:00-03:00 twice
-
-
-def imported_packages(path: Path) -> set[str]:
-    """Top-level packages a module imports (absolute imports, including ones under TYPE_CHECKING)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def test_the_store_imports_no_service() -> None:
-    # Imports flow common -> models -> store -> services.
-    for path in (ROOT / "store").rglob("*.py"):
-        assert not imported_packages(path) & SERVICES, path
 
 
 def test_the_readers_read_what_the_formatter_writes(tmp_path: Path) -> None:
