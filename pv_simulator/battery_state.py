@@ -23,8 +23,9 @@ hold what batch mode writes (:mod:`batch.tasks`), byte for byte.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ from models.battery_summary import device_day_fields
 from models.chain import ModelChain
 from store.format import BATTERY_HEADER, OutputError, format_rows, row_timestamps
 from store.layout import summary_beside
+from store.reader import DayFileError, read_meter_day
 
 if TYPE_CHECKING:
     from pv_simulator.writer import DayFile
@@ -80,6 +82,7 @@ class BatteryStates:
         self._after: dict[str, tuple[int, float]] = {}  # meter -> (last dispatched instant [epoch ms], SoC [kWh])
         self.path_of: Callable[[str, date], Path] = lambda meter_id, day: Path(meter_id) / f"{day}.csv"
         self.open_day: Callable[[str, date], DayFile | None] = lambda _meter_id, _day: None
+        self._days: dict[date, LocalDay] = {}
         self.replays = 0
         """Days replayed from disk (a restart, a takeover, a late row)."""
 
@@ -120,13 +123,16 @@ class BatteryStates:
         """(last instant on disk [epoch ms], SoC after it [kWh]) of a meter whose next rows fall on ``day``."""
         if self.path_of(meter_id, day.day + timedelta(days=1)).exists():
             return LATER, 0.0  # this day's rows come after a later day's: the days are rewritten
+        started, replays = time.perf_counter(), self.replays
         soc_kwh = self.soc_at_start(meter_id, day.day)
         stamps_s, meter_dw = self._disk_rows(meter_id, day.day)
-        if stamps_s.size == 0:
-            return day.start_s * 1000 - 1, soc_kwh
-        _body, device, _pv = self._rows(meter_id, day, stamps_s, meter_dw, soc_kwh)
-        self.replays += 1
-        return int(stamps_s[-1]) * 1000, device.soc_kwh
+        if stamps_s.size:
+            soc_kwh = self._rows(meter_id, day, stamps_s, meter_dw, soc_kwh, text=False)[1].soc_kwh
+            self.replays += 1
+        if self.replays > replays:
+            log.info("%s: battery state rebuilt from the day files (%d day(s) replayed in %.0f ms): %.6f kWh",
+                     meter_id, self.replays - replays, 1000 * (time.perf_counter() - started), soc_kwh)
+        return (int(stamps_s[-1]) * 1000 if stamps_s.size else day.start_s * 1000 - 1), soc_kwh
 
     # -- rewriting ------------------------------------------------------------------------------
     def day_content(self, meter_id: str, day: LocalDay, old: bytes, queued: IntArray = NO_ROWS,
@@ -134,7 +140,7 @@ class BatteryStates:
         """The whole file of a day: its rows ``old`` (the file's bytes) and ``queued`` (n, 3) merged in time
         order, dispatched from ``soc_kwh`` (default: the state at the day's start); the meter's state
         becomes the one after its last row."""
-        disk_s, disk_dw = _parse_rows(old, meter_id)
+        disk_s, disk_dw = self._disk_rows(meter_id, day.day)  # what ``old`` holds: the caller has the file locked
         stamps_s = np.concatenate((disk_s, _whole_seconds(queued[:, 0], meter_id)))
         meter_dw = np.concatenate((disk_dw, queued[:, 1]))
         order = np.argsort(stamps_s, kind="stable")
@@ -224,7 +230,8 @@ class BatteryStates:
         for earlier in reversed(back):
             stamps_s, meter_dw = self._disk_rows(meter_id, earlier)
             if stamps_s.size:
-                soc_kwh = self._rows(meter_id, LocalDay(earlier, self.tz), stamps_s, meter_dw, soc_kwh)[1].soc_kwh
+                soc_kwh = self._rows(meter_id, self._local_day(earlier), stamps_s, meter_dw, soc_kwh,
+                                     text=False)[1].soc_kwh
                 self.replays += 1
         return soc_kwh
 
@@ -243,38 +250,39 @@ class BatteryStates:
 
     # -- rows -----------------------------------------------------------------------------------------
     def _rows(self, meter_id: str, day: LocalDay, stamps_s: IntArray, meter_dw: IntArray, soc_kwh: float,
-              pv_dw: IntArray | None = None) -> tuple[bytes, BatteryDevice, IntArray]:
-        """Dispatch rows in time order from ``soc_kwh``: (CSV rows, the battery after them, PV power [0.1 W])."""
+              pv_dw: IntArray | None = None, text: bool = True) -> tuple[bytes, BatteryDevice, IntArray]:
+        """Dispatch rows in time order from ``soc_kwh``: (CSV rows, or nothing without ``text``, the battery
+        after them, PV power [0.1 W])."""
         if pv_dw is None:
             pv_dw = self.chain.run(day, stamps_s, meter_dw / 10).pv_dw
         device = BatteryDevice(self.spec, self.interval_s, soc_kwh)
         device.power_dw(day, stamps_s, meter_dw, pv_dw)
+        if not text:
+            return b"", device, pv_dw
         body = format_rows(meter_id, day, stamps_s, meter_dw, pv_dw - device.curtailed_dw,
                            (device.battery_dw, device.soc_dw))
         return body, device, pv_dw
 
+    def _local_day(self, day: date) -> LocalDay:
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = LocalDay(day, self.tz)  # 50 ms each: kept
+            if len(self._days) > 64:
+                del self._days[next(iter(self._days))]
+        return found
+
     def _disk_rows(self, meter_id: str, day: date) -> tuple[IntArray, IntArray]:
+        """(instants [epoch s], meter power [0.1 W]) of the complete rows of a meter's day file, in time order;
+        none if it has none or does not exist. Raises :class:`OutputError`."""
         path = self.path_of(meter_id, day)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        if not path.exists() or path.stat().st_size <= len(self.header):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        except OSError as error:
-            raise OutputError(f"cannot read {path}: {error.strerror or error}") from error
-        return _parse_rows(data, meter_id)
-
-
-def _parse_rows(data: bytes, meter_id: str) -> tuple[IntArray, IntArray]:
-    """(instants [epoch s], meter power [0.1 W]) of a day file's complete rows, in time order."""
-    lines = data[:data.rfind(b"\n") + 1].split(b"\n")[1:-1]
-    try:
-        stamps_s = np.fromiter((datetime.fromisoformat(line[:25].decode()).timestamp() for line in lines),
-                               dtype=np.float64, count=len(lines))
-        meter_kw = np.array([line.split(b",", 3)[2] for line in lines], dtype=np.float64)
-    except (ValueError, IndexError) as error:
-        raise OutputError(f"a day file of {meter_id} holds a row that is not one ({error})") from error
-    order = np.argsort(stamps_s, kind="stable")
-    return stamps_s[order].astype(np.int64), np.rint(meter_kw[order] * 10_000).astype(np.int64)
+        try:
+            stamps_s, powers_kw = read_meter_day(path, meter_id, self._local_day(day), battery_in_load=False)
+        except DayFileError as error:
+            raise OutputError(str(error)) from error
+        order = np.argsort(stamps_s, kind="stable")
+        return stamps_s[order], np.rint(powers_kw[order, 0] * 10_000).astype(np.int64)
 
 
 def _whole_seconds(instants_ms: IntArray, meter_id: str) -> IntArray:

@@ -67,11 +67,13 @@ class DayFileError(ValueError):
     """A day file is missing or unreadable; the message names the file (and the line)."""
 
 
-def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+def read_meter_day(path: Path, meter_id: str, day: LocalDay,
+                   battery_in_load: bool = True) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """One meter's day CSV: epoch seconds (n,) and [meter_power_kw, pv_power_kw] (n, 2) [kW], in file order.
 
     In a file with a battery (:data:`store.format.BATTERY_HEADER`) the battery's power is added to the meter's, so the
-    building's load is what it draws behind the meter including its battery (load - PV = the file's net).
+    building's load is what it draws behind the meter including its battery (load - PV = the file's net); with
+    ``battery_in_load=False`` the meter column as written (the PV simulator replays the battery from it).
 
     Raises
     ------
@@ -90,9 +92,9 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
     if not body.strip():
         raise DayFileError(f"{path}: no readings")
     starts, ends = _line_bounds(body)
-    powers = _fixed_decimal_powers(body, starts, ends, battery)
+    powers = _fixed_decimal_powers(body, starts, ends, battery, battery_in_load)
     if powers is None:  # not pvsim's own number format: let pandas parse it
-        powers = _pandas_powers(raw, path, battery)
+        powers = _pandas_powers(raw, path, battery, battery_in_load)
     rows = _row_bytes(body, starts, len(meter_id))
     if rows.shape[0] != powers.shape[0]:
         raise DayFileError(f"{path}: unreadable rows (blank or broken lines)")
@@ -106,7 +108,8 @@ def read_meter_day(path: Path, meter_id: str, day: LocalDay) -> tuple[npt.NDArra
     return epoch_s, powers
 
 
-def _pandas_powers(raw: bytes, path: Path, battery: bool = False) -> npt.NDArray[np.float64]:
+def _pandas_powers(raw: bytes, path: Path, battery: bool = False,
+                   battery_in_load: bool = True) -> npt.NDArray[np.float64]:
     import pandas as pd  # only for files in another number format
 
     """Meter (with the battery's power added) and PV power (n, 2) [kW] parsed by pandas; raises
@@ -124,7 +127,8 @@ def _pandas_powers(raw: bytes, path: Path, battery: bool = False) -> npt.NDArray
         raise DayFileError(f"{path} line {line + 2}: power is not a number "
                          f"({','.join(text.iloc[line].astype(str))!r})")
     if battery:
-        numbers = np.stack([numbers[:, 0] + numbers[:, 2], numbers[:, 1]], axis=1)
+        numbers = np.stack([numbers[:, 0] + numbers[:, 2] if battery_in_load else numbers[:, 0], numbers[:, 1]],
+                           axis=1)
     return numbers
 
 
@@ -146,7 +150,7 @@ _NUMBER_WIDTH = 14  # enough for ±99999999.9999 kW
 
 
 def _fixed_decimal_powers(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
-                          battery: bool = False) -> npt.NDArray[np.float64] | None:
+                          battery: bool = False, battery_in_load: bool = True) -> npt.NDArray[np.float64] | None:
     """Columns 3 and 4 (meter and PV power [kW]) when every row is ``ts,id,-?D+.DDDD,-?D+.DDDD,-?D+.DDDD``
     (and, with a ``battery``, two more such columns; its power, column 6, is added to the meter's).
 
@@ -162,14 +166,14 @@ def _fixed_decimal_powers(body: bytes, starts: npt.NDArray[np.int64], ends: npt.
         return None
     columns = []
     fields = [(commas[:, 1] + 1, commas[:, 2]), (commas[:, 2] + 1, commas[:, 3])]
-    if battery:
+    if battery and battery_in_load:
         fields.append((commas[:, 4] + 1, commas[:, 5]))
     for first, last in fields:
         value = _parse_fixed(buffer, first, last)
         if value is None:
             return None
         columns.append(value)
-    if battery:
+    if battery and battery_in_load:
         columns = [columns[0] + columns[2], columns[1]]
     return np.stack(columns, axis=1)
 
