@@ -57,7 +57,8 @@ class Probe(threading.Thread):
     def run(self) -> None:
         connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
         channel = connection.channel()
-        channel.exchange_declare(topology.RESULTS_EXCHANGE, "topic", durable=True)
+        channel.exchange_declare(topology.RESULTS_EXCHANGE, topology.EXCHANGE_TYPES[topology.RESULTS_EXCHANGE],
+                                 durable=True)
         queue = channel.queue_declare("", exclusive=True).method.queue
         channel.queue_bind(queue, topology.RESULTS_EXCHANGE, topology.INTERVAL_BINDING)
         self.ready.set()

@@ -39,6 +39,9 @@ RESULTS_EXCHANGE = "pvsim.results"
 INTERVAL_BINDING = "result.*.interval"
 RUN_BINDING = "result.*.run"
 
+EXCHANGE_TYPES = {EXCHANGE: "topic", DEAD_LETTER_EXCHANGE: "fanout", RESULTS_EXCHANGE: "topic"}
+"""Each exchange and its type, all durable, in the order they are declared."""
+
 REASON_HEADER = "x-pvsim-reason"
 """Header naming why the PV simulator dead-lettered a message."""
 ROUTING_KEY_HEADER = "x-pvsim-routing-key"
@@ -231,10 +234,7 @@ def declare(channel: Channel, on_done: Callable[[], None],
     as it is (declared passively) and ``on_uncapped`` is called with the broker's reply.
     """
     steps: list[Callable[..., object]] = [
-        partial(channel.exchange_declare, EXCHANGE, "topic", durable=True),
-        partial(channel.exchange_declare, DEAD_LETTER_EXCHANGE, "fanout", durable=True),
-        partial(channel.exchange_declare, RESULTS_EXCHANGE, "topic", durable=True),
-    ]
+        partial(channel.exchange_declare, name, kind, durable=True) for name, kind in EXCHANGE_TYPES.items()]
     for spec in (PV_QUEUE, DEAD_LETTER):
         if spec is DEAD_LETTER:
             steps.append(partial(_declare_dead_letter_queue, channel, on_uncapped))

@@ -42,6 +42,7 @@ from common.topology import (
     DEAD_LETTER,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
+    EXCHANGE_TYPES,
     REASON_HEADER,
     RESULTS_EXCHANGE,
     ROUTING_KEY_HEADER,
@@ -206,9 +207,10 @@ class ResultsConsumer:
         await self._declare_dead_letter_queue(connection)
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
-        results = await channel.declare_exchange(RESULTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        results = await channel.declare_exchange(
+            RESULTS_EXCHANGE, aio_pika.ExchangeType(EXCHANGE_TYPES[RESULTS_EXCHANGE]), durable=True)
         self._dead_letter_exchange = await channel.declare_exchange(
-            DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
+            DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType(EXCHANGE_TYPES[DEAD_LETTER_EXCHANGE]), durable=True)
         dead_letters = await channel.declare_queue(DEAD_LETTER_QUEUE, passive=True)
         await dead_letters.bind(self._dead_letter_exchange, routing_key="")
         queue = await channel.declare_queue(self.queue.name, durable=True,
