@@ -13,7 +13,8 @@ from pv_simulator.battery_state import BatteryStates
 from pv_simulator.runs import RunTracker
 from pv_simulator.service import PvSimulatorService
 from pv_simulator.settings import PvSimulatorSettings
-from pv_simulator.writer import CsvStore, check_output_dir
+from pv_simulator.writer import CsvStore
+from store.durable import check_output_dir
 from store.format import OutputError
 
 log = logging.getLogger("pv_simulator")

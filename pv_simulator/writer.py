@@ -28,7 +28,6 @@ import fcntl
 import io
 import logging
 import os
-import tempfile
 import time
 import weakref
 from array import array
@@ -50,7 +49,7 @@ from models.pv.profile import PvProfile
 from pv_simulator.battery_state import BatteryStates
 from pv_simulator.instants import HeldSeconds
 from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
-from store.durable import fsync_directory
+from store.durable import find_syncfs, fsync_directory
 from store.format import (
     HEADER,
     SMALL_BATCH_ROWS,
@@ -61,6 +60,7 @@ from store.format import (
     wall_clock_text,
 )
 from store.layout import day_path
+from store.locking import LOCK_WAIT_S, SORT_LOCK_WAIT_S, FileBusy
 
 log = logging.getLogger(__name__)
 
@@ -78,56 +78,7 @@ commits concurrent fsyncs together: 1,000 files took 115-175 ms instead of 340-4
 
 MAX_READ_SUMS = 4
 """Day files whose interval sums, read back for late rows, are kept while the file is unchanged (46 kB each at 60 s)."""
-
-def _find_syncfs(release: str | None = None) -> Callable[[int], int] | None:
-    """Linux's ``syncfs(fd)`` from the C library (0 on success, -1 and errno on failure), or None.
-
-    None also on Linux before 5.8 (``release``: the kernel's, default this one's), whose
-    ``syncfs`` does not report write errors.
-    """
-    system = os.uname()
-    if system.sysname != "Linux":
-        return None
-    try:
-        major, minor = (int(part) for part in (release or system.release).split(".")[:2])
-    except ValueError:
-        return None
-    if (major, minor) < (5, 8):
-        return None
-    try:
-        return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)  # type: ignore[no-any-return]
-    except OSError:
-        return None
-
-
-_syncfs = _find_syncfs()
-
-
-class FileBusy(OutputError):
-    """Another process holds the file's lock (perhaps paused); try again later."""
-
-
-LOCK_WAIT_S = 0.05
-"""Longest wait for another process's lock on a day file before an append is put off [s]."""
-SORT_LOCK_WAIT_S = 2.0
-"""Longest wait for the lock before a sort gives up (the rows stay in arrival order) [s]."""
-
-
-def check_output_dir(path: Path) -> None:
-    """Create ``path`` if missing and check that files can be created in it.
-
-    Raises :class:`OutputError` saying why not (a file in the way, no permission, a
-    read-only filesystem).
-    """
-    if path.exists() and not path.is_dir():
-        raise OutputError(f"{path} is a file, not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        descriptor, probe = tempfile.mkstemp(prefix=".pvsim-probe-", dir=path)
-        os.close(descriptor)
-        os.unlink(probe)
-    except OSError as error:
-        raise OutputError(f"cannot write in {path}: {error.strerror or error}") from None
+_syncfs = find_syncfs()
 
 
 class DayFile:

@@ -6,7 +6,9 @@ and the report. It stores rows; it computes no physics (that is :mod:`models`).
 - :mod:`store.format`: the day file's CSV headers, the row formatters (vectorised and row by row), the
   writer's row parser, the summary JSON text and :class:`~store.format.OutputError`.
 - :mod:`store.reader`: reading day files, whole (a DataFrame) or one meter's day (NumPy arrays, vectorised).
-- :mod:`store.durable`: making new directory entries durable.
+- :mod:`store.durable`: making new directory entries and many files durable (``syncfs``); checking an output
+  directory is writable.
+- :mod:`store.locking`: the lock on a day file shared by several processes (:class:`~store.locking.FileBusy`).
 
 Imports flow ``common -> models -> store -> services``: nothing here imports a service.
 """

@@ -266,7 +266,7 @@ def test_an_output_dir_the_pv_simulator_cannot_write_in_exits_2_before_connectin
 
 
 def test_the_output_dir_check_creates_a_missing_folder_and_leaves_nothing_in_it(tmp_path) -> None:
-    from pv_simulator.writer import check_output_dir
+    from store.durable import check_output_dir
 
     check_output_dir(tmp_path / "a" / "b")
     assert list((tmp_path / "a" / "b").iterdir()) == []

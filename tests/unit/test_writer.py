@@ -18,6 +18,7 @@ from pv_simulator import writer as writer_module
 from pv_simulator.summary import summarize_csv
 from pv_simulator.writer import CsvStore
 from store import format as store_format
+from store.durable import find_syncfs
 from store.format import HEADER, OutputError, format_kw
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -419,11 +420,11 @@ def test_few_dirty_files_are_fsynced_each_without_syncfs(tmp_path, monkeypatch):
 
 
 def test_syncfs_is_not_used_on_kernels_that_do_not_report_its_write_errors():
-    assert writer_module._find_syncfs("5.4.0-150-generic") is None
-    assert writer_module._find_syncfs("not-a-version") is None
+    assert find_syncfs("5.4.0-150-generic") is None
+    assert find_syncfs("not-a-version") is None
     if os.uname().sysname == "Linux":
-        assert writer_module._find_syncfs("5.8.0") is not None
-        assert writer_module._find_syncfs("6.18.44-fc") is not None
+        assert find_syncfs("5.8.0") is not None
+        assert find_syncfs("6.18.44-fc") is not None
 
 
 def test_rows_written_in_one_batch_are_the_bytes_of_rows_written_one_by_one(tmp_path):
