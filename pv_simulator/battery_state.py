@@ -40,7 +40,7 @@ from models.balance import DaySummary, DayTotals
 from models.battery import BatteryDevice, BatterySpec
 from models.battery_summary import device_day_fields
 from models.chain import ModelChain
-from store.format import BATTERY_HEADER, OutputError, format_rows, row_timestamps
+from store.format import BATTERY_HEADER, OutputError, format_day_rows, row_timestamps
 from store.layout import summary_beside
 from store.reader import DayFileError, read_meter_day
 
@@ -259,8 +259,8 @@ class BatteryStates:
         device.power_dw(day, stamps_s, meter_dw, pv_dw)
         if not text:
             return b"", device, pv_dw
-        body = format_rows(meter_id, day, stamps_s, meter_dw, pv_dw - device.curtailed_dw,
-                           (device.battery_dw, device.soc_dw))
+        rows = np.column_stack((stamps_s * 1000, meter_dw, pv_dw - device.curtailed_dw))
+        body = format_day_rows(meter_id, day, rows, battery=(device.battery_dw, device.soc_dw))
         return body, device, pv_dw
 
     def _local_day(self, day: date) -> LocalDay:

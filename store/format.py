@@ -66,19 +66,28 @@ def timestamp_text(day: LocalDay, ms: int, prefix: str | None = None) -> str:
     return f"{day.day.isoformat() + 'T' if prefix is None else prefix}{clock}{offset_text(offset_s)}"
 
 
-def format_day_rows(meter_id: str, day: LocalDay, values: np.ndarray, prefix: str | None = None) -> bytes:
+def format_day_rows(meter_id: str, day: LocalDay, values: np.ndarray, prefix: str | None = None,
+                    battery: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
     """CSV rows (no header) of readings (n, 3): instant [epoch ms], meter and PV power [0.1 W], in the given order.
 
     Vectorised (:func:`format_rows`) from :data:`SMALL_BATCH_ROWS` whole-second rows on, row by row below or
-    with sub-second instants; the bytes are the same either way. ``prefix`` as in :func:`timestamp_text`."""
+    with sub-second instants; the bytes are the same either way. ``prefix`` as in :func:`timestamp_text`;
+    ``battery`` as in :func:`format_rows`."""
     if len(values) >= SMALL_BATCH_ROWS and not (values[:, 0] % 1000).any():
-        return format_rows(meter_id, day, values[:, 0] // 1000, values[:, 1], values[:, 2])
+        return format_rows(meter_id, day, values[:, 0] // 1000, values[:, 1], values[:, 2], battery)
     if prefix is None:
         prefix = day.day.isoformat() + "T"
+    if battery is None:
+        return "".join(
+            f"{timestamp_text(day, ms, prefix)},{meter_id},"
+            f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
+            for ms, meter_dw, pv_dw in values.tolist()
+        ).encode()
     return "".join(
-        f"{timestamp_text(day, ms, prefix)},{meter_id},"
-        f"{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},{(meter_dw - pv_dw) / 10_000:.4f}\n"
-        for ms, meter_dw, pv_dw in values.tolist()
+        f"{timestamp_text(day, ms, prefix)},{meter_id},{meter_dw / 10_000:.4f},{pv_dw / 10_000:.4f},"
+        f"{(meter_dw - pv_dw + battery_dw) / 10_000:.4f},{battery_dw / 10_000:.4f},{soc_dw / 10_000:.4f}\n"
+        for (ms, meter_dw, pv_dw), battery_dw, soc_dw in zip(values.tolist(), battery[0].tolist(),
+                                                             battery[1].tolist(), strict=True)
     ).encode()
 
 

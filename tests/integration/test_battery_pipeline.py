@@ -38,6 +38,12 @@ def meter(amqp_url: str, log: Path) -> subprocess.Popen[bytes]:
     return start_service("meter", amqp_url, *RUN, log_path=log, broker_timeout_s="120")
 
 
+def start_run(amqp_url: str, tmp_path: Path) -> tuple[Path, subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """(output folder, PV simulator, meter) of a run just started, logging to 01-pv.log and meter.log."""
+    out = tmp_path / "out"
+    return out, pv(amqp_url, out, tmp_path / "01-pv.log"), meter(amqp_url, tmp_path / "meter.log")
+
+
 def files_of(output: Path) -> dict[str, bytes]:
     return {str(p.relative_to(output)): p.read_bytes() for p in sorted(output.glob("meter-*/*")) if p.is_file()}
 
@@ -52,11 +58,9 @@ def batch_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 def test_a_run_with_a_battery_through_the_broker_writes_the_bytes_batch_mode_writes(
     amqp_url: str, tmp_path: Path, batch_files: dict[str, bytes]
 ) -> None:
-    out = tmp_path / "out"
-    simulator = pv(amqp_url, out, tmp_path / "pv.log")
-    source = meter(amqp_url, tmp_path / "meter.log")
+    out, simulator, source = start_run(amqp_url, tmp_path)
     finished(source, tmp_path / "meter.log")
-    finished(simulator, tmp_path / "pv.log")
+    finished(simulator, tmp_path / "01-pv.log")
     written = files_of(out)
     assert sorted(written) == sorted(batch_files) and len(written) == 4  # two days: CSV and summary each
     assert written == batch_files
@@ -73,11 +77,10 @@ def test_a_run_with_a_battery_through_the_broker_writes_the_bytes_batch_mode_wri
 def test_the_pv_simulator_killed_mid_day_and_restarted_writes_the_bytes_batch_mode_writes(
     amqp_url: str, tmp_path: Path, batch_files: dict[str, bytes]
 ) -> None:
-    out = tmp_path / "out"
-    simulator = pv(amqp_url, out, tmp_path / "01-pv.log")
-    source = meter(amqp_url, tmp_path / "meter.log")
-    # Mid-way through the second day: the first has no summary yet, so the restart replays both days.
-    wait_for(lambda: csv_rows(out / SECOND_DAY_CSV) >= 6_000, 120, "6,000 rows of the second day")
+    out, simulator, source = start_run(amqp_url, tmp_path)
+    # In the second day's afternoon (the battery charged): the first day has no summary yet, so the restart
+    # replays both days.
+    wait_for(lambda: csv_rows(out / SECOND_DAY_CSV) >= 12_000, 120, "12,000 rows of the second day")
     simulator.send_signal(signal.SIGKILL)
     simulator.wait()
     killed_at = csv_rows(out / SECOND_DAY_CSV)
@@ -85,7 +88,9 @@ def test_the_pv_simulator_killed_mid_day_and_restarted_writes_the_bytes_batch_mo
     simulator = pv(amqp_url, out, tmp_path / "02-pv.log")
     finished(source, tmp_path / "meter.log")
     finished(simulator, tmp_path / "02-pv.log")
+    rebuilt = [line for line in (tmp_path / "02-pv.log").read_text().splitlines() if "battery state rebuilt" in line]
     print(f"\nPV simulator SIGKILL at {killed_at} rows of the second day; restart to done "
-          f"{time.monotonic() - restarted:.1f} s")
+          f"{time.monotonic() - restarted:.1f} s; {rebuilt[0].split(': ', 1)[-1] if rebuilt else 'no rebuild logged'}")
+    assert rebuilt and float(rebuilt[0].rsplit(": ", 1)[-1].split()[0]) > 0.1  # a state worth rebuilding
     assert 0 < killed_at < 17_280
     assert files_of(out) == batch_files

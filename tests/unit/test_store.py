@@ -64,6 +64,13 @@ def test_vectorised_rows_are_the_rows_made_one_by_one_across_the_clock_change() 
     assert lines[-1].startswith("2026-10-25T03:00:09+01:00,meter-1,")
     meter_kw, pv_kw, net_kw = (float(text) for text in lines[0].split(",")[2:])
     assert round(meter_kw - pv_kw, 4) == net_kw
+    battery = (rng.integers(-50_000, 50_000, seconds.size), rng.integers(0, 100_000, seconds.size))
+    vectorised = format_day_rows("meter-1", AUTUMN, values, battery=battery)
+    assert vectorised == b"".join(format_day_rows("meter-1", AUTUMN, values[n:n + 1],
+                                                  battery=(battery[0][n:n + 1], battery[1][n:n + 1]))
+                                  for n in range(len(values)))
+    meter_kw, pv_kw, net_kw, battery_kw, _soc_kwh = (float(text) for text in vectorised.split(b"\n")[0].split(b",")[2:])
+    assert round(meter_kw - pv_kw + battery_kw, 4) == net_kw
 
 
 def test_a_sub_second_instant_keeps_its_milliseconds() -> None:
