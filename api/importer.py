@@ -37,13 +37,22 @@ class ImportSettings(DatabaseSettings, ResultsIntervalSettings):
     """What ``python -m api import`` reads and where it stores it; see ``python -m api import --help``."""
 
 
+BATTERY_POWER = "battery_power_kw"
+BATTERY_SOC = "battery_soc_kwh"
+"""The battery's columns of a day file with one (:data:`store.format.BATTERY_HEADER`)."""
+_LAST_S = "last_s"
+
+
 def interval_sums(frame: pd.DataFrame, interval_s: int) -> pd.DataFrame:
     """Row count and sums of one meter's readings per interval, indexed by interval start [epoch s].
 
-    ``frame``: a day CSV as :func:`store.reader.read_day_csv` reads it (n rows). Columns of
-    the result: ``readings`` and the sums of ``meter_power_kw``, ``pv_power_kw``, ``net_power_kw`` and of
-    net's positive part (``import_power_kw``) and negated negative part (``export_power_kw``) [kW].
-    Sums, not means, so that an interval spread over two day files adds up.
+    ``frame``: a day CSV as :func:`store.reader.read_day_csv` reads it (n rows, in time order).
+    Columns of the result: ``readings`` and the sums of ``meter_power_kw``, ``pv_power_kw``,
+    ``net_power_kw`` and of net's positive part (``import_power_kw``) and negated negative part
+    (``export_power_kw``) [kW]; for a file with a battery also the sum of ``battery_power_kw`` [kW],
+    the state of charge after the interval's latest row ``battery_soc_kwh`` [kWh] and that row's
+    instant ``last_s`` [epoch s]. Sums, not means, so that an interval spread over two day files adds
+    up (:func:`merge_sums`).
     """
     epoch_s = frame["utc"].astype("int64") // 10**9
     net = frame["net_power_kw"].astype(float)
@@ -52,15 +61,43 @@ def interval_sums(frame: pd.DataFrame, interval_s: int) -> pd.DataFrame:
         "pv_power_kw": frame["pv_power_kw"].astype(float), "net_power_kw": net,
         "import_power_kw": net.clip(lower=0.0), "export_power_kw": (-net).clip(lower=0.0),
     })
-    return values.groupby((epoch_s - epoch_s % interval_s).to_numpy()).sum()
+    if BATTERY_POWER in frame.columns:
+        values[BATTERY_POWER] = frame[BATTERY_POWER].astype(float)
+    keys = (epoch_s - epoch_s % interval_s).to_numpy()
+    sums = values.groupby(keys).sum()
+    if BATTERY_SOC in frame.columns:
+        latest = pd.DataFrame({BATTERY_SOC: frame[BATTERY_SOC].astype(float), _LAST_S: epoch_s}).groupby(keys).last()
+        sums[[BATTERY_SOC, _LAST_S]] = latest
+    return sums
+
+
+def merge_sums(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One meter's :func:`interval_sums` of several day files as one: sums added, the latest state of charge."""
+    both = pd.concat(parts)
+    if _LAST_S not in both.columns:
+        return both.groupby(level=0).sum(min_count=1)
+    ordered = both.sort_values(_LAST_S, kind="stable")  # files without a battery (NaN) last: their SoC is NaN
+    grouped = ordered.groupby(level=0)
+    sums = grouped[[column for column in both.columns if column not in (BATTERY_SOC, _LAST_S)]].sum(min_count=1)
+    sums[BATTERY_SOC] = grouped[BATTERY_SOC].last()
+    return sums
 
 
 def interval_rows(meter_id: str, sums: pd.DataFrame, interval_s: int, now: datetime) -> list[dict[str, Any]]:
-    """Columns of :class:`api.db.models.Interval` for each interval of ``sums`` (means of its readings)."""
-    means = sums.drop(columns="readings").div(sums["readings"], axis=0)
+    """Columns of :class:`api.db.models.Interval` for each interval of ``sums`` (means of its readings; the
+    battery's columns None for intervals without one)."""
+    means = sums.drop(columns=["readings", BATTERY_SOC, _LAST_S], errors="ignore").div(sums["readings"], axis=0)
+    means[BATTERY_SOC] = sums[BATTERY_SOC] if BATTERY_SOC in sums.columns else float("nan")
+    if BATTERY_POWER not in means.columns:
+        means[BATTERY_POWER] = float("nan")
     return [{"meter_id": meter_id, "interval_start": datetime.fromtimestamp(int(start), UTC), "interval_s": interval_s,
-             "readings": int(readings), **{name: float(value) for name, value in row.items()}, "updated_at": now}
+             "readings": int(readings), **{str(name): _value(value) for name, value in row.items()},
+             "updated_at": now}
             for (start, row), readings in zip(means.iterrows(), sums["readings"], strict=True)]
+
+
+def _value(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 def import_days(output_dir: Path, interval_s: int, store: Any) -> tuple[int, int, int]:
@@ -86,7 +123,7 @@ def import_days(output_dir: Path, interval_s: int, store: Any) -> tuple[int, int
     stored = 0
     now = datetime.now(UTC)
     for meter_id, parts in by_meter.items():
-        sums = pd.concat(parts).groupby(level=0).sum()
+        sums = merge_sums(parts)
         rows = interval_rows(meter_id, sums, interval_s, now)
         store(rows)
         stored += len(rows)

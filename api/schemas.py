@@ -154,10 +154,13 @@ class LatestReactivePower(BaseModel):
 
 
 class IntervalOut(BaseModel):
-    """One meter's means over one interval [kW] (net = meter − PV, positive drawn from the grid).
+    """One meter's means over one interval [kW] (net = meter − PV + battery, positive drawn from the grid).
 
     ``import_power_kw`` / ``export_power_kw``: means of net's positive part and of −(its negative
     part) [kW]; their difference is ``net_power_kw`` (null when the producer did not send them).
+    ``battery_power_kw``: the battery's mean power [kW], positive while charging; ``battery_soc_kwh``:
+    its state of charge at the interval's end [kWh]; both null without a battery. The fields are
+    those of :class:`common.schema.IntervalResult` (a test checks they agree).
     """
 
     meter_id: str
@@ -169,6 +172,8 @@ class IntervalOut(BaseModel):
     net_power_kw: float
     import_power_kw: float | None = None
     export_power_kw: float | None = None
+    battery_power_kw: float | None = None
+    battery_soc_kwh: float | None = None
 
 
 class MeterDay(BaseModel):

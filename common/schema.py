@@ -124,12 +124,16 @@ class IntervalResult(_Message):
     ``interval_start`` is the UTC start of the interval (a multiple of ``interval_s``
     since the Unix epoch), ``interval_s`` its length [s] (emulated), ``readings`` how
     many rows of that meter lie in it so far, and ``meter_power_kw``, ``pv_power_kw``,
-    ``net_power_kw`` the means [kW] of those rows (net = meter - PV, positive drawn
-    from the grid). ``import_power_kw`` and ``export_power_kw`` are the means of the
+    ``net_power_kw`` the means [kW] of those rows (net = meter - PV + battery, positive
+    drawn from the grid). ``import_power_kw`` and ``export_power_kw`` are the means of the
     positive part of net and of the negative part (as a positive number), so
     ``net = import − export`` and the interval's imported energy is
     ``import_power_kw · interval_s / 3600`` [kWh] even when net changes sign inside it;
     pvsim's PV simulator always sends them, readers accept their absence (``None``).
+    With a battery behind the meter, ``battery_power_kw`` is its mean power [kW] over the
+    interval (positive while charging, a load) and ``battery_soc_kwh`` its state of charge
+    at the interval's end [kWh] (after its latest row); without one, or from an older
+    producer, both are absent (``None``).
     An interval is published when it closes and again whenever late rows change it:
     consumers upsert by (``meter_id``, ``interval_start``).
     """
@@ -142,6 +146,8 @@ class IntervalResult(_Message):
     net_power_kw: float = Field(allow_inf_nan=False)
     import_power_kw: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
     export_power_kw: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
+    battery_power_kw: float | None = Field(default=None, allow_inf_nan=False)
+    battery_soc_kwh: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
 
 
 class RunComplete(EndOfRun):

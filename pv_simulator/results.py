@@ -38,25 +38,40 @@ def interval_start(epoch_s: int, interval_s: int) -> int:
 class Sums:
     """Rows of one meter in one interval: count and sums of meter, PV and imported power [0.1 W].
 
-    ``import_dw`` sums the positive part of each row's net power (meter − PV); the
-    exported part follows as ``import_dw − (meter_dw − pv_dw)``. Both are kept because
-    net power crosses zero within an interval, so a mean of net cannot give the energy
-    imported and exported (the day's summary sums them row by row).
+    ``import_dw`` sums the positive part of each row's net power (meter − PV + battery); the
+    exported part follows as ``import_dw − net_dw``. Both are kept because net power crosses
+    zero within an interval, so a mean of net cannot give the energy imported and exported (the
+    day's summary sums them row by row).
+
+    With a battery behind the meter, ``battery_dw`` sums its power [0.1 W] (positive while
+    charging) and ``battery_soc_dwh`` is its state of charge after the interval's latest row
+    [0.1 Wh]; both are None without one. ``a + b`` adds in time order: ``b``'s rows come after
+    ``a``'s, so its state of charge wins when it has one.
     """
 
     readings: int = 0
     meter_dw: int = 0
     pv_dw: int = 0
     import_dw: int = 0
+    battery_dw: int | None = None
+    battery_soc_dwh: int | None = None
+
+    @property
+    def net_dw(self) -> int:
+        """Sum of net power, meter − PV + battery [0.1 W]."""
+        return self.meter_dw - self.pv_dw + (self.battery_dw or 0)
 
     @property
     def export_dw(self) -> int:
         """Sum of the negative part of net power, as a positive number [0.1 W]."""
-        return self.import_dw - (self.meter_dw - self.pv_dw)
+        return self.import_dw - self.net_dw
 
     def __add__(self, other: Sums) -> Sums:
+        battery_dw = None if self.battery_dw is None and other.battery_dw is None else \
+            (self.battery_dw or 0) + (other.battery_dw or 0)
+        soc_dwh = other.battery_soc_dwh if other.battery_soc_dwh is not None else self.battery_soc_dwh
         return Sums(self.readings + other.readings, self.meter_dw + other.meter_dw, self.pv_dw + other.pv_dw,
-                    self.import_dw + other.import_dw)
+                    self.import_dw + other.import_dw, battery_dw, soc_dwh)
 
 
 RECENT_INTERVALS = 16
@@ -214,13 +229,17 @@ class IntervalTracker:
 
 
 def interval_body(meter_id: str, start_s: int, interval_s: int, sums: Sums) -> bytes:
-    """JSON body of an :class:`~common.schema.IntervalResult` (means [kW], 7 decimals, imports/exports included).
+    """JSON body of an :class:`~common.schema.IntervalResult` (means [kW], 7 decimals, imports/exports included;
+    the battery's mean power and end-of-interval state of charge [kWh] when ``sums`` carry them).
 
     Raises ``ValueError`` for an empty interval (``sums.readings == 0``).
     """
     if sums.readings <= 0:
         raise ValueError(f"interval {format_utc(start_s)} of {meter_id} has no readings")
     scale = 10_000 * sums.readings
+    battery = {} if sums.battery_dw is None else {"battery_power_kw": round(sums.battery_dw / scale, 7)}
+    if sums.battery_soc_dwh is not None:
+        battery["battery_soc_kwh"] = round(sums.battery_soc_dwh / 10_000, 7)
     return orjson.dumps({
         "schema": SCHEMA_VERSION,
         "meter_id": meter_id,
@@ -229,9 +248,10 @@ def interval_body(meter_id: str, start_s: int, interval_s: int, sums: Sums) -> b
         "readings": sums.readings,
         "meter_power_kw": round(sums.meter_dw / scale, 7),
         "pv_power_kw": round(sums.pv_dw / scale, 7),
-        "net_power_kw": round((sums.meter_dw - sums.pv_dw) / scale, 7),
+        "net_power_kw": round(sums.net_dw / scale, 7),
         "import_power_kw": round(sums.import_dw / scale, 7),
         "export_power_kw": round(sums.export_dw / scale, 7),
+        **battery,
     })
 
 

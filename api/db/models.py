@@ -60,7 +60,8 @@ class Interval(Base):
     """One meter's means over one interval, from the PV simulator's live results (upserted).
 
     ``import_power_kw`` / ``export_power_kw``: means of net's positive part and of its negated
-    negative part [kW] (null from producers that do not send them).
+    negative part [kW] (null from producers that do not send them). ``battery_power_kw`` (mean [kW],
+    positive while charging) and ``battery_soc_kwh`` (at the interval's end [kWh]): null without a battery.
     """
 
     __tablename__ = "intervals"
@@ -75,6 +76,8 @@ class Interval(Base):
     net_power_kw: Mapped[float] = mapped_column(Float)
     import_power_kw: Mapped[float | None] = mapped_column(Float, nullable=True)
     export_power_kw: Mapped[float | None] = mapped_column(Float, nullable=True)
+    battery_power_kw: Mapped[float | None] = mapped_column(Float, nullable=True)
+    battery_soc_kwh: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime]
 
 

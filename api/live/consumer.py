@@ -83,7 +83,8 @@ def interval_row(result: IntervalResult, now: datetime) -> dict[str, Any]:
         "meter_id": result.meter_id, "interval_start": result.interval_start.astimezone(UTC),
         "interval_s": result.interval_s, "readings": result.readings, "meter_power_kw": result.meter_power_kw,
         "pv_power_kw": result.pv_power_kw, "net_power_kw": result.net_power_kw,
-        "import_power_kw": result.import_power_kw, "export_power_kw": result.export_power_kw, "updated_at": now,
+        "import_power_kw": result.import_power_kw, "export_power_kw": result.export_power_kw,
+        "battery_power_kw": result.battery_power_kw, "battery_soc_kwh": result.battery_soc_kwh, "updated_at": now,
     }
 
 

@@ -14,13 +14,16 @@ from common.schema import IntervalResult
 
 
 def interval(meter_id: str, start: datetime, meter_kw: float = 2.0, pv_kw: float = 0.5,
-             interval_s: int = 60, readings: int = 60) -> IntervalResult:
-    """An interval result as the PV simulator publishes it."""
+             interval_s: int = 60, readings: int = 60, battery_kw: float | None = None,
+             soc_kwh: float | None = None) -> IntervalResult:
+    """An interval result as the PV simulator publishes it (with a battery if ``battery_kw`` is given)."""
+    net_kw = meter_kw - pv_kw + (battery_kw or 0.0)
+    battery = {} if battery_kw is None else {"battery_power_kw": battery_kw, "battery_soc_kwh": soc_kwh}
     return IntervalResult.model_validate({
         "schema": 1, "meter_id": meter_id, "interval_start": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "interval_s": interval_s, "readings": readings, "meter_power_kw": meter_kw, "pv_power_kw": pv_kw,
-        "net_power_kw": round(meter_kw - pv_kw, 6), "import_power_kw": round(max(meter_kw - pv_kw, 0.0), 6),
-        "export_power_kw": round(max(pv_kw - meter_kw, 0.0), 6),
+        "net_power_kw": round(net_kw, 6), "import_power_kw": round(max(net_kw, 0.0), 6),
+        "export_power_kw": round(max(-net_kw, 0.0), 6), **battery,
     }, strict=False)
 
 

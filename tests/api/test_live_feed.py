@@ -66,7 +66,8 @@ def test_intervals_are_stored_upserted_and_pushed_in_order(amqp_url: str,
         (BERLIN_MIDNIGHT + timedelta(minutes=k)).isoformat().replace("+00:00", "Z") for k in range(30)]
     assert pushed[0] == {"type": "interval", "meter_id": "meter-1", "interval_start": "2026-06-20T22:00:00Z",
                          "interval_s": 60, "readings": 60, "meter_power_kw": 1.0, "pv_power_kw": 0.5,
-                         "net_power_kw": 0.5, "import_power_kw": 0.5, "export_power_kw": 0.0}
+                         "net_power_kw": 0.5, "import_power_kw": 0.5, "export_power_kw": 0.0,
+                         "battery_power_kw": None, "battery_soc_kwh": None}  # no battery: null
     day = client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]
     assert [i["meter_power_kw"] for i in day] == [1.0 + k for k in range(30)]
     # a late row changes an interval: published again, stored in its place
@@ -75,6 +76,18 @@ def test_intervals_are_stored_upserted_and_pushed_in_order(amqp_url: str,
              what="the upsert")
     assert len(client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]) == 30
     wait_for(lambda: queue_depth(amqp_url, results_queue(client)) == 0, what="every message acked")
+
+
+def test_a_batterys_power_and_soc_are_stored_and_pushed(amqp_url: str,
+                                                       make_client: Callable[..., TestClient]) -> None:
+    client = live_client(make_client, amqp_url)
+    result = interval("meter-1", BERLIN_MIDNIGHT, meter_kw=1.0, pv_kw=3.0, battery_kw=1.5, soc_kwh=2.25)
+    with client.websocket_connect("/ws/live?types=interval") as ws:
+        publish(amqp_url, [(interval_routing_key("meter-1"), encode(result))])
+        pushed = ws.receive_json()
+    assert (pushed["battery_power_kw"], pushed["battery_soc_kwh"], pushed["net_power_kw"]) == (1.5, 2.25, -0.5)
+    (stored,) = client.get("/api/meters/meter-1/days/2026-06-21").json()["intervals"]
+    assert (stored["battery_power_kw"], stored["battery_soc_kwh"], stored["export_power_kw"]) == (1.5, 2.25, 0.5)
 
 
 def test_bad_messages_are_dead_lettered_with_the_reason_and_the_rest_kept(

@@ -150,6 +150,30 @@ def test_interval_body_carries_imports_and_exports_that_a_mean_of_net_would_canc
     assert result.import_power_kw == 1.0 and result.export_power_kw == 1.0  # means over 2 rows [kW]
 
 
+def test_interval_body_without_battery_sums_has_no_battery_fields_and_readers_accept_that() -> None:
+    body = interval_body("meter-1", START, 60, Sums(1, 10_000, 0, 10_000))
+    assert b"battery" not in body
+    result = parse_interval_result(body)
+    assert result.battery_power_kw is None and result.battery_soc_kwh is None
+
+
+def test_interval_body_carries_the_batterys_mean_power_and_end_soc_and_nets_it() -> None:
+    # meter 2 kW, PV 3 kW, the battery charges 0.8 kW of the surplus: net = 2 - 3 + 0.8 = -0.2 kW
+    sums = Sums(2, 2 * 20_000, 2 * 30_000, 0, battery_dw=2 * 8_000, battery_soc_dwh=32_101)
+    result = parse_interval_result(interval_body("meter-1", START, 60, sums))
+    assert result.battery_power_kw == 0.8 and result.battery_soc_kwh == 3.2101
+    assert result.net_power_kw == pytest.approx(-0.2, abs=1e-9)
+    assert result.import_power_kw == 0.0 and result.export_power_kw == pytest.approx(0.2, abs=1e-9)
+
+
+def test_sums_of_an_interval_over_two_day_files_add_in_time_order_keeping_the_later_soc() -> None:
+    earlier = Sums(1, 10, 0, 10, battery_dw=-5, battery_soc_dwh=100)
+    later = Sums(1, 10, 0, 10, battery_dw=-5, battery_soc_dwh=95)
+    assert Sums() + earlier + later == Sums(2, 20, 0, 20, -10, 95)
+    assert earlier + Sums() == earlier  # a day file without rows in the interval keeps the SoC
+    assert Sums(1, 1, 0, 1) + Sums(1, 1, 0, 1) == Sums(2, 2, 0, 2)  # no battery: the fields stay None
+
+
 def test_an_empty_interval_has_no_body() -> None:
     with pytest.raises(ValueError, match="no readings"):
         interval_body("meter-1", START, 60, Sums())
