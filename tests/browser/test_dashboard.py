@@ -193,6 +193,69 @@ def test_choosing_a_meter_shows_its_stored_day_and_its_balance(
         assert_clean(watched, api.url)
 
 
+def battery_day(meter_id: str, first: int, count: int, soc_kwh: float) -> tuple[list[dict[str, object]], float]:
+    """15-minute intervals of a sunny day on ``DAY`` from the ``first``-th one, with a 5 kWh battery charging
+    every surplus and covering every deficit up to 2.5 kW (95 % one way); returns the bodies and the end SoC."""
+    import math
+
+    bodies = []
+    for k in range(first, first + count):
+        hour = (k + 0.5) / 4  # local (CEST) hour of the interval's middle; 22:00Z is local midnight
+        meter_kw = 0.4 + (1.5 if 7 <= hour < 8 or 18 <= hour < 21 else 0.0)
+        pv_kw = max(0.0, 5.0 * math.sin(math.pi * (hour - 5.5) / 15)) if 5.5 < hour < 20.5 else 0.0
+        surplus_kw = pv_kw - meter_kw
+        if surplus_kw > 0:
+            battery_kw = min(surplus_kw, 2.5, (5.0 - soc_kwh) / (0.95 * 0.25))
+            soc_kwh += 0.95 * battery_kw * 0.25
+        else:
+            battery_kw = -min(-surplus_kw, 2.5, 0.95 * soc_kwh / 0.25)
+            soc_kwh += battery_kw * 0.25 / 0.95
+        net_kw = meter_kw - pv_kw + battery_kw
+        seconds = 22 * 3600 + k * 900
+        start = f"2026-06-{20 + seconds // 86_400}T{seconds % 86_400 // 3600:02d}:{seconds % 3600 // 60:02d}:00Z"
+        bodies.append({"schema": 1, "meter_id": meter_id, "interval_start": start, "interval_s": 900,
+                       "readings": 900, "meter_power_kw": round(meter_kw, 7), "pv_power_kw": round(pv_kw, 7),
+                       "net_power_kw": round(net_kw, 7), "import_power_kw": round(max(net_kw, 0.0), 7),
+                       "export_power_kw": round(max(-net_kw, 0.0), 7), "battery_power_kw": round(battery_kw, 7),
+                       "battery_soc_kwh": round(soc_kwh, 7)})
+    return bodies, soc_kwh
+
+
+def test_a_meter_with_a_battery_shows_its_power_and_soc_on_a_second_axis_and_one_without_does_not(
+        context: BrowserContext, amqp_url: str, tmp_path: Path) -> None:
+    with serve_api(amqp_url, tmp_path / "api") as api:
+        morning, soc_kwh = battery_day("meter-2", 0, 60, 1.0)  # until 17:00 local
+        publish_intervals(amqp_url, [result("meter-1", "2026-06-21T08:00:00Z", 1.0, 0.5, 0.5, 0.0), *morning])
+        deadline = time.monotonic() + 60
+        while len(httpx.get(f"{api.url}/api/meters").json()) < 2:
+            assert time.monotonic() < deadline, f"the results were not stored:\n{api.log()}"
+            time.sleep(0.2)
+        watched = open_dashboard(context, api.url)
+        page = watched.page
+        expect(page.locator("#meter")).to_have_value("meter-2")
+        wait_for(page, "window.pvsim.plottedPoints() === 60")
+        chart = page.locator("#power-chart")
+        expect(chart).to_contain_text("battery (+ charging)")
+        expect(chart).to_contain_text("battery state of charge [kWh]")
+        traces = "document.getElementById('power-chart').data"
+        assert page.evaluate(f"{traces}.length") == 6
+        assert page.evaluate(f"{traces}[4].y") == [body["battery_power_kw"] for body in morning]
+        assert page.evaluate(f"{traces}[5].y") == [body["battery_soc_kwh"] for body in morning]
+        assert page.evaluate(f"{traces}[5].yaxis") == "y2"
+        # the evening arrives live: the battery's traces grow with the others
+        evening, _ = battery_day("meter-2", 60, 36, soc_kwh)
+        publish_intervals(amqp_url, evening)
+        wait_for(page, "window.pvsim.plottedPoints() === 96", timeout_s=30)
+        wait_for(page, f"{traces}[5].y.length === 96 && {traces}[4].y.length === 96")
+        page.screenshot(path=str(tmp_path / "battery.png"), full_page=True)
+        # a meter without a battery: the chart as before, no battery trace or axis
+        page.select_option("#meter", "meter-1")
+        wait_for(page, "window.pvsim.plottedPoints() === 1")
+        assert page.evaluate(f"{traces}.length") == 4
+        expect(chart).not_to_contain_text("battery")
+        assert_clean(watched, api.url)
+
+
 def test_a_hosting_capacity_run_shows_its_figure(context: BrowserContext, amqp_url: str, tmp_path: Path) -> None:
     with serve_api(amqp_url, tmp_path / "api") as api:
         watched = open_dashboard(context, api.url)

@@ -12,7 +12,7 @@
   const config = JSON.parse(document.getElementById("pvsim-config").textContent);
   const TZ = config.timezone;
   const RATE_WINDOW_MS = 5000;
-  const COLORS = { meter: "#1d4ed8", pv: "#d97706", import: "#dc2626", export: "#16a34a" };
+  const COLORS = { meter: "#1d4ed8", pv: "#d97706", import: "#dc2626", export: "#16a34a", battery: "#9467bd" };
   const BUILDING_COLORS = ["#1d4ed8", "#16a34a", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d",
     "#b45309", "#4f46e5", "#be123c"];
   const PLOT_CONFIG = { displaylogo: false, responsive: true,
@@ -53,7 +53,7 @@
     connected: false,       // a message came through /ws/live
     countLive: false,       // after the first "stats" of a connection (the current values are not news)
     stats: null,
-    power: { plotted: -Infinity, pending: [], redraw: true },
+    power: { plotted: -Infinity, pending: [], redraw: true, battery: false },
     volts: { plotted: -Infinity, pending: [], redraw: true, buildings: [] },
     frame: 0,
     drawn: [],              // [epoch ms of interval_start, wall ms when on screen] (for measurements)
@@ -189,16 +189,26 @@
   const sortedIntervals = () => [...state.intervals.values()].sort((a, b) => a.key - b.key);
   const sortedGrid = () => [...state.grid.values()].sort((a, b) => a.key - b.key);
 
+  /** Top of the state-of-charge axis [kWh]: room above the highest value (redrawn when a value passes it). */
+  const socTop = (soc) => Math.max(...soc.filter((v) => v != null), 0.001) * 1.15;
+
+  /** Whether some interval carries a battery (its fields are absent or null without one). */
+  const hasBattery = (rows) => rows.some((i) => i.battery_power_kw != null || i.battery_soc_kwh != null);
+
   function powerColumns(rows) {
-    const x = []; const meter = []; const pv = []; const imp = []; const exp = [];
+    const x = []; const meter = []; const pv = []; const imp = []; const exp = []; const battery = []; const soc = [];
+    const socX = [];  // the state of charge is the one at the interval's end
     for (const i of rows) {
       x.push(i.local);
       meter.push(i.meter_power_kw);
       pv.push(i.pv_power_kw);
       imp.push(i.net_power_kw > 0 ? i.net_power_kw : 0);
       exp.push(i.net_power_kw < 0 ? i.net_power_kw : 0);
+      battery.push(i.battery_power_kw ?? null);
+      soc.push(i.battery_soc_kwh ?? null);
+      socX.push(localString(i.key + i.interval_s * 1000));
     }
-    return { x, meter, pv, imp, exp };
+    return { x, meter, pv, imp, exp, battery, soc, socX };
   }
 
   function dayAxis(title) {
@@ -226,18 +236,31 @@
       { name: "PV", x: c.x, y: c.pv, type: "scatter", mode: "lines", line: { ...step, width: 2.2, color: COLORS.pv },
         hovertemplate: "%{y:.2f} kW<extra>PV</extra>" },
     ];
+    // a battery (as in the report's figure): its power beside the others, its state of charge dashed on
+    // a second axis; net above already counts it (net = meter − PV + battery)
+    const battery = hasBattery(rows);
+    if (battery) {
+      data.push(
+        { name: "battery (+ charging)", x: c.x, y: c.battery, type: "scatter", mode: "lines",
+          line: { ...step, color: COLORS.battery }, hovertemplate: "%{y:.2f} kW<extra>battery</extra>" },
+        { name: "battery state of charge (right axis)", x: c.socX, y: c.soc, type: "scatter", mode: "lines",
+          yaxis: "y2", line: { shape: "linear", width: 1.6, dash: "dash", color: COLORS.battery },
+          hovertemplate: "%{y:.2f} kWh<extra>state of charge</extra>" });
+    }
     const layout = {
-      uirevision: `${state.meter}/${state.day}`, font: FONT, margin: { l: 56, r: 12, t: 8, b: 44 },
+      uirevision: `${state.meter}/${state.day}`, font: FONT, margin: { l: 56, r: battery ? 64 : 12, t: 8, b: 44 },
       xaxis: dayAxis(axisTitleX()),
       yaxis: { title: { text: "power [kW]" }, zeroline: true, zerolinecolor: "#9ca3af", gridcolor: "#eef0f3",
         rangemode: "tozero" },
+      ...(battery ? { yaxis2: { title: { text: "battery state of charge [kWh]" }, overlaying: "y", side: "right",
+        range: [0, socTop(c.soc)], tickmode: "auto", showgrid: false, zeroline: false } } : {}),
       legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 12 } },
       hovermode: "x unified", paper_bgcolor: "#fff", plot_bgcolor: "#fff",
       annotations: rows.length ? [] : [{ text: state.meter ? "waiting for this day's first interval…"
         : "waiting for the first interval of any meter…", showarrow: false, xref: "paper", yref: "paper",
       x: 0.5, y: 0.5, font: { size: 14, color: "#6b7280" } }],
     };
-    return { data, layout };
+    return { data, layout, battery };
   }
 
   function buildingsOf(results) {
@@ -315,9 +338,13 @@
     // power: append what is newer than the last plotted point, redraw when an earlier one changed
     const power = state.power;
     let drawnKeys = [];
+    if (!power.battery ? hasBattery(power.pending)  // the battery's traces and axis appear
+      : power.pending.some((i) => i.battery_soc_kwh > power.socTop)) power.redraw = true;
     if (power.redraw) {
       const rows = sortedIntervals();
       const figure = powerFigure(rows);
+      power.battery = figure.battery;
+      power.socTop = figure.battery ? figure.layout.yaxis2.range[1] : 0;
       power.redraw = false;
       power.pending = [];
       power.plotted = rows.length ? rows[rows.length - 1].key : -Infinity;
@@ -329,8 +356,10 @@
       power.plotted = rows[rows.length - 1].key;
       drawnKeys = rows.map((r) => r.key);
       const c = powerColumns(rows);
-      jobs.push(Plotly.extendTraces("power-chart", { x: [c.x, c.x, c.x, c.x], y: [c.imp, c.exp, c.meter, c.pv] },
-        [0, 1, 2, 3]));
+      const traces = power.battery
+        ? { x: [c.x, c.x, c.x, c.x, c.x, c.socX], y: [c.imp, c.exp, c.meter, c.pv, c.battery, c.soc] }
+        : { x: [c.x, c.x, c.x, c.x], y: [c.imp, c.exp, c.meter, c.pv] };
+      jobs.push(Plotly.extendTraces("power-chart", traces, power.battery ? [0, 1, 2, 3, 4, 5] : [0, 1, 2, 3]));
     }
     const volts = state.volts;
     if (volts.redraw) {
@@ -512,7 +541,7 @@
     state.runs = [];
     state.dayStart = null;
     state.dayEnd = null;
-    state.power = { plotted: -Infinity, pending: [], redraw: true };
+    state.power = { plotted: -Infinity, pending: [], redraw: true, battery: false };
     state.volts = { plotted: -Infinity, pending: [], redraw: true, buildings: [] };
     showSelection();
     await load();
