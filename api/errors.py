@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.db.engine import DatabaseUnavailable, describe, is_unavailable
 from api.power_flows import PowerFlowError
-from api.simulations import NotFound
+from api.simulations import DoesNotFit, NotFound
 from common.redact import redact_urls
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, error: NotFound) -> JSONResponse:
         return _problem(status.HTTP_404_NOT_FOUND, str(error.args[0] if error.args else error))
+
+    @app.exception_handler(DoesNotFit)
+    async def _does_not_fit(_request: Request, error: DoesNotFit) -> JSONResponse:
+        return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
 
     @app.exception_handler(PowerFlowError)
     async def _power_flow(_request: Request, error: PowerFlowError) -> JSONResponse:

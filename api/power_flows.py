@@ -14,6 +14,15 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 
+def building_kw(meter_power_kw: float, pv_power_kw: float, battery_power_kw: float | None) -> tuple[float, float]:
+    """The ``(meter_power_kw, pv_power_kw)`` a building's power flow takes [kW], with its battery if it has one.
+
+    The battery (positive while charging) nets with the PV: both sit behind the meter at unity power
+    factor, so the building draws P = meter − PV + battery and Q from the meter's load alone.
+    """
+    return meter_power_kw, pv_power_kw - (battery_power_kw or 0.0)
+
+
 class PowerFlowError(ValueError):
     """The power flow cannot be run for this input (it diverged, or the input does not fit the network)."""
 

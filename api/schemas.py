@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from common.model_settings import BatteryParameters
 from common.schema import EARLIEST, LATEST, MeterId
 from grid.layout import FEEDER_NAMES, check_feeder_name
 
@@ -60,11 +61,32 @@ class BuildingRequest(_Request):
         return value
 
 
+class BatteryRequest(_Request, BatteryParameters):
+    """A battery in a request: the fields, units and limits of the ``--battery-*`` flags (unknown fields refused)."""
+
+
 class DayRequest(_Request):
-    """The feeder's power flow over a local day of stored live results, with the day's summary."""
+    """The feeder's power flow over a local day of stored live results, with the day's summary.
+
+    ``battery``: give every building a battery of these settings (the names, units and limits of the
+    ``--battery-*`` flags), dispatched over its stored intervals from the start of the day; ``pv_kwp``:
+    the buildings' PV peak power [kWp], needed by the ``grid-friendly`` strategy (its feed-in limit is
+    a share of it).
+    """
 
     feeder: str = Field(min_length=1, max_length=64, description="feeder name (grid.feeders)")
     date: dt.date = Field(description="local day in the site's timezone, YYYY-MM-DD")
+    battery: BatteryRequest | None = Field(
+        None, description="a battery in every building (battery_kwh, battery_kw, battery_efficiency, ...)")
+    pv_kwp: float | None = Field(None, gt=0, le=1000, allow_inf_nan=False,
+                                 description="the buildings' PV peak power [kWp] (grid-friendly battery)")
+
+    @model_validator(mode="after")
+    def _battery_needs(self) -> DayRequest:
+        if self.battery is not None and self.battery.battery_strategy == "grid-friendly" and self.pv_kwp is None:
+            raise ValueError("a grid-friendly battery needs pv_kwp, the buildings' PV peak power [kWp] (its feed-in "
+                             "limit is a share of it)")
+        return self
 
     @field_validator("feeder")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from common.settings import CommonSettings
 from models.battery import DEFAULT_EFFICIENCY, STRATEGIES, BatterySpec
@@ -109,8 +109,18 @@ class PvModelSettings(CommonSettings):
         return None if self.pv_model == "reference" else self.dc_capacity_kw
 
 
-class BatterySettings(CommonSettings):
-    """The battery behind the meter (see :mod:`models.battery`); ``--battery-kwh 0`` (the default): none."""
+class BatteryParameters(BaseModel):
+    """The battery behind the meter (see :mod:`models.battery`); ``battery_kwh`` 0 (the default): none.
+
+    Defined once for the flags and for requests: :class:`BatterySettings` reads these fields from flags and
+    ``PVSIM_BATTERY_*`` (batch, sweeps, the PV simulator), the web service's day simulations take them in the
+    request body (``api.schemas.BatteryRequest``); both refuse unknown fields.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If a value is out of range or the strategy is unknown.
+    """
 
     battery_kwh: float = Field(0.0, ge=0, le=1000, description="usable battery capacity [kWh]; 0 = no battery")
     battery_kw: float | None = Field(
@@ -149,3 +159,8 @@ class BatterySettings(CommonSettings):
         """State of charge at the start [kWh]."""
         capacity = self.battery_kwh if capacity_kwh is None else capacity_kwh
         return capacity * self.battery_initial_soc_percent / 100
+
+
+class BatterySettings(BatteryParameters, CommonSettings):
+    """:class:`BatteryParameters` from flags (``--battery-kwh`` ...) and ``PVSIM_BATTERY_*``; ``--battery-kwh 0``
+    (the default): none."""

@@ -20,6 +20,7 @@ from graphql import GraphQLError
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
+from strawberry.experimental.pydantic import input as pydantic_input
 from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
@@ -36,7 +37,7 @@ from api.graphql.guards import MaskUnexpected, RequestLimits
 from api.live.hub import OVERFLOW
 from api.rest.meters import check_day
 from api.rest.simulations import Request, launch
-from api.schemas import BuildingState, GridResultOut, IntervalOut, MeterOut, SimulationOut
+from api.schemas import BatteryRequest, BuildingState, GridResultOut, IntervalOut, MeterOut, SimulationOut
 from api.security import token_ok
 from api.services import Services, get_services
 from api.simulations import day_window, simulation_out
@@ -164,19 +165,28 @@ class HasToken(BasePermission):
 _REQUEST = TypeAdapter(Request)
 
 
+@pydantic_input(model=BatteryRequest, all_fields=True,
+                description="A battery in every building (the --battery-* settings: [kWh], [kW], [1], [%], [h]).")
+class BatteryInput:
+    pass
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(permission_classes=[HasToken],
                          description="Run and store a power flow. No arguments: the assignment's network; "
                                      "pMw+qMvar: that load; meterId+timestamp: a stored building interval on "
                                      "the feeder; feeder+date: a day of stored live results; feeder+scenarios"
-                                     " (+seed): the feeder's stochastic PV hosting capacity.")
+                                     " (+seed): the feeder's stochastic PV hosting capacity. A day may add "
+                                     "battery (and pvKwp, the buildings' PV peak power, for grid-friendly).")
     async def run_simulation(self, info: Info, p_mw: float | None = None, q_mvar: float | None = None,
                              meter_id: str | None = None, timestamp: dt.datetime | None = None,
                              feeder: str | None = None, date: dt.date | None = None, scenarios: int | None = None,
-                             seed: int | None = None) -> Simulation:
+                             seed: int | None = None, battery: BatteryInput | None = None,
+                             pv_kwp: float | None = None) -> Simulation:
         given = {"p_mw": p_mw, "q_mvar": q_mvar, "meter_id": meter_id, "timestamp": timestamp, "feeder": feeder,
-                 "date": date, "scenarios": scenarios, "seed": seed}
+                 "date": date, "scenarios": scenarios, "seed": seed, "pv_kwp": pv_kwp,
+                 "battery": None if battery is None else strawberry.asdict(battery)}  # validated below, once
         try:
             request = _REQUEST.validate_python({k: v for k, v in given.items() if v is not None})
         except ValidationError as error:

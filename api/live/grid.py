@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from api.db import queries
 from api.db.engine import Database, DatabaseUnavailable
 from api.live.hub import Hub, LiveMessage
-from api.power_flows import PowerFlowError, PowerFlows
+from api.power_flows import PowerFlowError, PowerFlows, building_kw
 from api.schemas import GridResultOut
 from common.clock import day_bounds_s
 from grid.result import BUILDING_STATE, FEEDER_STATE
@@ -140,7 +140,8 @@ class LiveGrid:
         return [LiveMessage.of("grid", GridResultOut.model_validate(row).model_dump(mode="json")) for row in rows]
 
     def _solve(self, found: dict[datetime, list[Any]], group: list[datetime]) -> list[dict[str, Any] | None]:
-        powers = [{i.meter_id: (i.meter_power_kw, i.pv_power_kw) for i in found[start]} for start in group]
+        powers = [{i.meter_id: building_kw(i.meter_power_kw, i.pv_power_kw, i.battery_power_kw) for i in found[start]}
+                  for start in group]
         try:
             if len(group) == 1:
                 return [self.flows.buildings(self.feeder, powers[0])]
