@@ -36,13 +36,16 @@ def flush_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service_module, "FLUSH_DUTY", 0.0)
 
 
-@pytest.fixture(scope="module")
-def batch_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("batch")
+def run_batch(output: Path, *extra: str) -> Path:
     assert batch_main(["--output-dir", str(output), "--log-level", "WARNING", "--date", DAY.isoformat(),
                        "--days", str(DAYS), "--meters", str(METERS), "--interval-s", str(INTERVAL_S), "--seed", "3",
-                       "--timezone", "Europe/Berlin", *BATTERY]) == 0
+                       "--timezone", "Europe/Berlin", *BATTERY, *extra]) == 0
     return output
+
+
+@pytest.fixture(scope="module")
+def batch_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_batch(tmp_path_factory.mktemp("batch"))
 
 
 def readings() -> list[tuple[str, bytes]]:
@@ -68,9 +71,9 @@ def ends() -> list[tuple[str, bytes]]:
         for meter_id in PLAN.meter_ids]
 
 
-def simulator(output: Path) -> tuple[PvSimulatorService, FakeChannel]:
+def simulator(output: Path, **more: object) -> tuple[PvSimulatorService, FakeChannel]:
     settings = BatterySettings.model_validate({
-        "battery_kwh": 6, "battery_kw": 2.5, "battery_efficiency": 0.9, "battery_initial_soc_percent": 50})
+        "battery_kwh": 6, "battery_kw": 2.5, "battery_efficiency": 0.9, "battery_initial_soc_percent": 50, **more})
     return pv_service(output, "Europe/Berlin", exit_when_done=True, battery=settings, interval_s=INTERVAL_S)
 
 
@@ -112,6 +115,18 @@ def test_a_run_with_a_battery_writes_the_bytes_batch_mode_writes(tmp_path: Path,
     assert_same_files(tmp_path, batch_output)
     summary = json.loads((tmp_path / "meter-1" / "2026-06-21.summary.json").read_text())
     assert summary["battery"]["charged_kwh"] > 1 and isinstance(summary["battery"]["soc_end_kwh"], float)
+
+
+def test_a_grid_friendly_battery_curtails_as_batch_mode_does(tmp_path: Path) -> None:
+    expected = run_batch(tmp_path / "batch", "--battery-strategy", "grid-friendly",
+                         "--battery-feed-in-limit-percent", "10", "--battery-kwh", "1")
+    service, channel = simulator(tmp_path / "pv", battery_strategy="grid-friendly", battery_feed_in_limit_percent=10,
+                                 battery_kwh=1)
+    deliver(service, channel, readings() + ends())
+    finish(service, channel)
+    assert_same_files(tmp_path / "pv", expected)
+    summary = json.loads((tmp_path / "pv" / "meter-1" / "2026-06-20.summary.json").read_text())
+    assert summary["battery"]["curtailed_kwh"] > 0
 
 
 def test_after_a_kill_mid_day_the_state_is_rebuilt_from_the_disk_exactly(tmp_path: Path, batch_output: Path) -> None:
