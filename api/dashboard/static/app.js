@@ -190,7 +190,7 @@
   const sortedGrid = () => [...state.grid.values()].sort((a, b) => a.key - b.key);
 
   /** Top of the state-of-charge axis [kWh]: room above the highest value (redrawn when a value passes it). */
-  const socTop = (soc) => Math.max(...soc.filter((v) => v != null), 0.001) * 1.15;
+  const socTop = (soc) => soc.reduce((top, v) => (v != null && v > top ? v : top), 0.001) * 1.15;
 
   /** Whether some interval carries a battery (its fields are absent or null without one). */
   const hasBattery = (rows) => rows.some((i) => i.battery_power_kw != null || i.battery_soc_kwh != null);
