@@ -78,14 +78,8 @@ class FeedState:
 
 
 def interval_row(result: IntervalResult, now: datetime) -> dict[str, Any]:
-    """Columns of :class:`api.db.models.Interval` for ``result``."""
-    return {
-        "meter_id": result.meter_id, "interval_start": result.interval_start.astimezone(UTC),
-        "interval_s": result.interval_s, "readings": result.readings, "meter_power_kw": result.meter_power_kw,
-        "pv_power_kw": result.pv_power_kw, "net_power_kw": result.net_power_kw,
-        "import_power_kw": result.import_power_kw, "export_power_kw": result.export_power_kw,
-        "battery_power_kw": result.battery_power_kw, "battery_soc_kwh": result.battery_soc_kwh, "updated_at": now,
-    }
+    """Columns of :class:`api.db.models.Interval` for ``result``: its fields (every one, None where absent)."""
+    return {**message_fields(result), "updated_at": now}
 
 
 def run_row(notice: RunComplete, now: datetime) -> dict[str, Any]:

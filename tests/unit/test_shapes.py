@@ -9,6 +9,9 @@ shape           defined once in                       restated (checked here)
 ==============  ====================================  ==================================================
 reading         ``common.schema.Reading``             the meter's body (``common.schema.reading_body``)
 end of run      ``common.schema.EndOfRun``            ``RunComplete`` subclasses it; PV run records
+interval        ``common.schema.IntervalResult``      REST ``IntervalOut``, GraphQL ``Interval``, ORM
+                                                      ``Interval``, ``interval_row``, the importer's rows,
+                                                      the PV simulator's body (``interval_body``)
 run             ``common.schema.RunComplete``         REST ``RunOut``, ORM ``RunRecord``, ``run_row``,
                                                       the PV simulator's body (``run_complete_body``)
 grid result     ``grid.result`` (``FEEDER_STATE``,    REST ``GridResultOut`` / ``BuildingState``, ORM
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pandas as pd
 import pydantic
 from sqlalchemy import inspect
 from sqlalchemy.orm import DeclarativeBase
@@ -33,14 +37,24 @@ from strawberry.types.base import StrawberryList, StrawberryOptional
 
 from api.db import models
 from api.graphql import schema as graphql
-from api.live.consumer import run_row
+from api.importer import interval_rows, interval_sums
+from api.live.consumer import interval_row, run_row
 from api.live.grid import grid_row
-from api.schemas import BuildingState, GridResultOut, RunOut
-from common.schema import EndOfRun, Reading, RunComplete, parse_reading, parse_run_complete, reading_body
+from api.schemas import BuildingState, GridResultOut, IntervalOut, RunOut
+from common.schema import (
+    EndOfRun,
+    IntervalResult,
+    Reading,
+    RunComplete,
+    parse_interval_result,
+    parse_reading,
+    parse_run_complete,
+    reading_body,
+)
 from grid.output import BUILDINGS_HEADER, FEEDER_HEADER
 from grid.result import BUILDING_STATE, FEEDER_STATE, BuildingResult, FeederSnapshot
 from grid.timeseries import DayResult
-from pv_simulator.results import run_complete_body
+from pv_simulator.results import Sums, interval_body, run_complete_body
 from pv_simulator.run_records import END_FIELDS
 
 NOW = datetime(2026, 6, 21, 12, tzinfo=UTC)
@@ -110,6 +124,44 @@ def test_a_run_complete_notice_is_an_end_of_run_and_the_pv_run_records_keep_ever
     assert issubclass(RunComplete, EndOfRun) and wire_fields(RunComplete) == wire_fields(EndOfRun)
     kept = {name.replace("_ms", "_timestamp") for name in END_FIELDS} | {"meters"}  # instants in epoch ms
     assert kept == set(wire_fields(EndOfRun))
+
+
+def test_the_interval_result_has_the_same_fields_on_the_wire_in_rest_graphql_and_in_the_database() -> None:
+    wire = wire_fields(IntervalResult)
+    assert api_fields(IntervalOut) == wire
+    assert graphql_fields(graphql.Interval) == wire
+    assert orm_fields(models.Interval) == {**wire, "updated_at": "datetime"}
+    optional = {name for name, field in IntervalResult.model_fields.items() if not field.is_required()}
+    assert optional == {name for name, field in IntervalOut.model_fields.items() if not field.is_required()}
+
+
+BATTERY_FIELDS = {"battery_power_kw", "battery_soc_kwh"}
+"""Sent only by a PV simulator with a battery."""
+
+
+def test_the_pv_simulators_interval_body_sends_every_field_and_the_battery_only_with_one() -> None:
+    start = int(NOW.timestamp())
+    wire = [field.alias or name for name, field in IntervalResult.model_fields.items()]
+    with_battery = interval_body("m", start, 60, Sums(1, 1, 0, 2, battery_dw=1, battery_soc_dwh=1))
+    assert body_fields(with_battery) == wire
+    without = interval_body("m", start, 60, Sums(1, 1, 0, 1))
+    assert body_fields(without) == [name for name in wire if name not in BATTERY_FIELDS]
+
+
+def test_the_live_feeds_row_and_the_importers_rows_fill_every_column_of_an_interval() -> None:
+    columns = set(orm_fields(models.Interval))
+    start = int(NOW.timestamp())
+    for sums in (Sums(1, 1, 0, 1), Sums(1, 1, 0, 2, battery_dw=1, battery_soc_dwh=1)):
+        row = interval_row(parse_interval_result(interval_body("m", start, 60, sums)), NOW)
+        assert set(row) == columns
+        assert IntervalOut.model_validate(row).model_dump() == {name: row[name] for name in IntervalOut.model_fields}
+    for battery in (False, True):
+        frame = pd.DataFrame({"utc": pd.to_datetime([start], unit="s", utc=True), "meter_power_kw": [1.0],
+                              "pv_power_kw": [0.0], "net_power_kw": [1.0]})
+        if battery:
+            frame["battery_power_kw"], frame["battery_soc_kwh"] = [0.0], [1.0]
+        (row,) = interval_rows("m", interval_sums(frame, 60), 60, NOW)
+        assert set(row) == columns, battery
 
 
 def test_the_run_has_the_same_fields_on_the_wire_in_rest_and_in_the_database() -> None:
