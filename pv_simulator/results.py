@@ -69,7 +69,8 @@ class Sums:
     def __add__(self, other: Sums) -> Sums:
         battery_dw = None if self.battery_dw is None and other.battery_dw is None else \
             (self.battery_dw or 0) + (other.battery_dw or 0)
-        soc_dwh = other.battery_soc_dwh if other.battery_soc_dwh is not None else self.battery_soc_dwh
+        soc_dwh = other.battery_soc_dwh if other.readings and other.battery_soc_dwh is not None \
+            else self.battery_soc_dwh
         return Sums(self.readings + other.readings, self.meter_dw + other.meter_dw, self.pv_dw + other.pv_dw,
                     self.import_dw + other.import_dw, battery_dw, soc_dwh)
 
@@ -91,34 +92,68 @@ class IntervalSums:
     32 bytes per interval of the last write.
     """
 
-    def __init__(self, start_s: int, end_s: int, interval_s: int, recent: int | None = RECENT_INTERVALS) -> None:
-        """``recent``: intervals held below the latest one; None holds the whole span."""
+    def __init__(self, start_s: int, end_s: int, interval_s: int, recent: int | None = RECENT_INTERVALS,
+                 battery: bool = False) -> None:
+        """``recent``: intervals held below the latest one; None holds the whole span. ``battery``: the rows
+        carry a battery's power [0.1 W] and state of charge [0.1 Wh] (:meth:`add` and :meth:`add_rows` take
+        them; :meth:`get` gives :attr:`Sums.battery_dw` and the state of charge of each interval's latest row)."""
         self.interval_s = interval_s
+        self.battery = battery
         self.origin_s = interval_start(start_s, interval_s)
         self._count = (end_s - self.origin_s + interval_s - 1) // interval_s
         self._recent = self._count if recent is None else recent
         self._low = 0  # intervals [_low, _low + len(_sums)) are held; before _low unknown, after it empty
-        self._sums = np.zeros((0, 4), dtype=np.int64)  # readings, meter, PV, import [0.1 W] per held interval
+        # per held interval: readings, meter, PV, import [0.1 W]; with a battery also its power [0.1 W], the state
+        # of charge [0.1 Wh] of the latest row and that row's instant [epoch s] (late rows may come after it)
+        self._columns = 7 if battery else 4
+        self._sums = np.zeros((0, self._columns), dtype=np.int64)
 
-    def add(self, epoch_s: int, meter_dw: int, pv_dw: int) -> None:
-        """Count a row at ``epoch_s`` (within the span) with meter and PV power [0.1 W]."""
+    def add(self, epoch_s: int, meter_dw: int, pv_dw: int, battery_dw: int = 0, soc_dwh: int = 0) -> None:
+        """Count a row at ``epoch_s`` (within the span) with meter and PV power [0.1 W] (and, with a battery, its
+        power [0.1 W] and state of charge after the row [0.1 Wh])."""
         index = (epoch_s - self.origin_s) // self.interval_s
-        if self._hold(index, index):
-            self._sums[index - self._low] += (1, meter_dw, pv_dw, max(meter_dw - pv_dw, 0))
+        if not self._hold(index, index):
+            return
+        held = self._sums[index - self._low]
+        if not self.battery:
+            held += (1, meter_dw, pv_dw, max(meter_dw - pv_dw, 0))
+            return
+        held[:5] += (1, meter_dw, pv_dw, max(meter_dw - pv_dw + battery_dw, 0), battery_dw)
+        if held[0] == 1 or epoch_s >= held[6]:
+            held[5:] = (soc_dwh, epoch_s)
 
     def add_rows(self, epoch_s: npt.NDArray[np.int64], meter_dw: npt.NDArray[np.int64],
-                 pv_dw: npt.NDArray[np.int64]) -> None:
-        """Count rows at once (vectorised): (n,) instants [epoch s] within the span, meter and PV power [0.1 W]."""
+                 pv_dw: npt.NDArray[np.int64], battery_dw: npt.NDArray[np.int64] | None = None,
+                 soc_dwh: npt.NDArray[np.int64] | None = None) -> None:
+        """Count rows at once (vectorised): (n,) instants [epoch s] within the span, meter and PV power [0.1 W]
+        (and, with a battery, its power [0.1 W] and state of charge after each row [0.1 Wh])."""
         if epoch_s.shape[0] == 0:
             return
         index = (epoch_s - self.origin_s) // self.interval_s
         if not self._hold(int(index.min()), int(index.max())):
             return
         keep = index >= self._low
-        if not keep.all():
-            index, meter_dw, pv_dw = index[keep], meter_dw[keep], pv_dw[keep]
-        values = np.column_stack((np.ones_like(meter_dw), meter_dw, pv_dw, np.maximum(meter_dw - pv_dw, 0)))
-        np.add.at(self._sums, index - self._low, values)
+        if not self.battery:
+            if not keep.all():
+                index, meter_dw, pv_dw = index[keep], meter_dw[keep], pv_dw[keep]
+            values = np.column_stack((np.ones_like(meter_dw), meter_dw, pv_dw, np.maximum(meter_dw - pv_dw, 0)))
+            np.add.at(self._sums, index - self._low, values)
+            return
+        if battery_dw is None or soc_dwh is None:
+            raise ValueError("these sums carry a battery: give its power and state of charge of each row")
+        index, epoch_s, meter_dw, pv_dw = index[keep], epoch_s[keep], meter_dw[keep], pv_dw[keep]
+        battery_dw, soc_dwh = battery_dw[keep], soc_dwh[keep]
+        rows = index - self._low
+        values = np.column_stack((np.ones_like(meter_dw), meter_dw, pv_dw,
+                                  np.maximum(meter_dw - pv_dw + battery_dw, 0), battery_dw))
+        empty = self._sums[:, 0] == 0
+        np.add.at(self._sums[:, :5], rows, values)
+        # the latest row of each interval: sort by (interval, instant), take each interval's last
+        order = np.lexsort((epoch_s, rows))
+        last = order[np.r_[rows[order][1:] != rows[order][:-1], True]]
+        later = empty[rows[last]] | (epoch_s[last] >= self._sums[rows[last], 6])
+        self._sums[rows[last[later]], 5] = soc_dwh[last[later]]
+        self._sums[rows[last[later]], 6] = epoch_s[last[later]]
 
     def _hold(self, first: int, last: int) -> bool:
         """Move the window to hold intervals ``first``..``last`` (as far as known) and the recent ones before
@@ -129,7 +164,7 @@ class IntervalSums:
         if low > last:
             return False
         if low != self._low or top != self._low + len(self._sums) - 1:
-            sums = np.zeros((top - low + 1, 4), dtype=np.int64)
+            sums = np.zeros((top - low + 1, self._columns), dtype=np.int64)
             keep_from = max(low, self._low)
             kept = self._sums[keep_from - self._low:]
             sums[keep_from - low:keep_from - low + len(kept)] = kept
@@ -155,7 +190,12 @@ class IntervalSums:
             return Sums()
         if index < self._low:
             return None
-        return Sums(*self._sums[index - self._low].tolist())
+        held = self._sums[index - self._low].tolist()
+        if not self.battery:
+            return Sums(*held)
+        if held[0] == 0:
+            return Sums()
+        return Sums(*held[:6])
 
 
 @dataclass

@@ -222,3 +222,31 @@ def test_a_late_row_in_an_interval_no_longer_held_is_counted_from_the_file(tmp_p
     assert store.interval_sums("meter-1", START) == Sums(2, 4000, 1000, 3000)
     assert store.interval_sums("meter-1", START + 60) == Sums(1, 1000, 500, 500)
     assert store.interval_sums("meter-1", START + 3600 * 5) == Sums()
+
+
+def test_sums_with_a_battery_count_its_power_and_keep_the_soc_of_each_intervals_latest_row() -> None:
+    one_by_one = IntervalSums(START, START + 86_400, 60, battery=True)
+    at_once = IntervalSums(START, START + 86_400, 60, battery=True)
+    # (instant, meter, PV, battery, SoC): the third row is late (earlier than the second) and must not win
+    rows = [(START, 10_000, 30_000, 15_000, 100), (START + 30, 10_000, 30_000, 15_000, 300),
+            (START + 10, 10_000, 30_000, 15_000, 200), (START + 60, 20_000, 0, -5_000, 250)]
+    for epoch_s, meter_dw, pv_dw, battery_dw, soc_dwh in rows:
+        one_by_one.add(epoch_s, meter_dw, pv_dw, battery_dw, soc_dwh)
+    at_once.add_rows(*(np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)))
+    for sums in (one_by_one, at_once):
+        # import: net = meter - PV + battery = -0.5 kW in the first interval (nothing), 1.5 kW in the second
+        assert sums.get(START) == Sums(3, 30_000, 90_000, 0, 45_000, 300)
+        assert sums.get(START + 60) == Sums(1, 20_000, 0, 15_000, -5_000, 250)
+        assert sums.get(START + 120) == Sums()  # held or not: no rows, no battery figures
+    result = parse_interval_result(interval_body("meter-1", START, 60, one_by_one.get(START)))
+    assert (result.battery_power_kw, result.battery_soc_kwh) == (1.5, 0.03)
+    assert result.net_power_kw == -0.5 and result.export_power_kw == 0.5
+
+
+def test_battery_sums_survive_the_window_moving_and_need_the_battery_columns() -> None:
+    sums = IntervalSums(START, START + 86_400, 60, battery=True)
+    sums.add(START, 1, 0, 2, 7)
+    sums.add(START + 60 * RECENT_INTERVALS, 1, 0, 2, 9)  # the window grows: the battery columns move with it
+    assert sums.get(START) == Sums(1, 1, 0, 3, 2, 7)
+    with pytest.raises(ValueError, match="battery"):
+        sums.add_rows(np.array([START], dtype=np.int64), np.array([1], dtype=np.int64), np.array([0], dtype=np.int64))
