@@ -83,6 +83,11 @@ class BatteryStates:
         self.path_of: Callable[[str, date], Path] = lambda meter_id, day: Path(meter_id) / f"{day}.csv"
         self.open_day: Callable[[str, date], DayFile | None] = lambda _meter_id, _day: None
         self._days: dict[date, LocalDay] = {}
+        self.recomputed: list[tuple[str, int, int]] = []
+        """(meter id, first, last instant [epoch s]) of days rewritten with new battery columns, for their results."""
+        self.last_rows: IntArray = np.zeros((0, 5), dtype=np.int64)
+        """The rows the last dispatch made (n, 5): instant [epoch s], meter, PV fed, battery power [0.1 W], state
+        of charge [0.1 Wh] (the day files' interval sums count them)."""
         self.replays = 0
         """Days replayed from disk (a restart, a takeover, a late row)."""
 
@@ -99,9 +104,10 @@ class BatteryStates:
             self._after.pop(meter_id, None)
 
     # -- appending --------------------------------------------------------------------------------
-    def append_rows(self, meter_id: str, day: LocalDay, queued: IntArray) -> bytes | None:
+    def append_rows(self, meter_id: str, day: LocalDay, queued: IntArray) -> tuple[bytes, IntArray] | None:
         """The CSV rows, with the battery's columns, of queued rows (n, 3): instant [epoch ms], meter and PV
-        power [0.1 W], dispatched in time order from the state after the meter's last row; None if one of
+        power [0.1 W], dispatched in time order from the state after the meter's last row, and those rows
+        (:attr:`last_rows`); None if one of
         them is not later than that row (late: :meth:`day_content` rewrites the day, :meth:`rewrite_later`
         the days after it). Raises :class:`OutputError` for instants that are not whole seconds."""
         values = queued[np.argsort(queued[:, 0], kind="stable")]
@@ -111,7 +117,7 @@ class BatteryStates:
         stamps_s = _whole_seconds(values[:, 0], meter_id)
         body, device, _pv = self._rows(meter_id, day, stamps_s, values[:, 1], soc_kwh, values[:, 2])
         self._after[meter_id] = (int(values[-1, 0]), device.soc_kwh)
-        return body
+        return body, self.last_rows
 
     def _state(self, meter_id: str, day: LocalDay) -> tuple[int, float]:
         found = self._after.get(meter_id)
@@ -259,6 +265,8 @@ class BatteryStates:
         device.power_dw(day, stamps_s, meter_dw, pv_dw)
         if not text:
             return b"", device, pv_dw
+        self.last_rows = np.column_stack((stamps_s, meter_dw, pv_dw - device.curtailed_dw, device.battery_dw,
+                                          device.soc_dw))
         rows = np.column_stack((stamps_s * 1000, meter_dw, pv_dw - device.curtailed_dw))
         body = format_day_rows(meter_id, day, rows, battery=(device.battery_dw, device.soc_dw))
         return body, device, pv_dw

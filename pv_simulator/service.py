@@ -507,6 +507,9 @@ class PvSimulatorService(AmqpService):
             self.store.write()
             for meter_id, ms in self.store.take_foreign():  # rows another PV simulator wrote
                 self.runs.written(meter_id, ms)
+            for meter_id, first_s, last_s in self.store.take_recomputed():  # a battery's day after a late row
+                for start_s in range(first_s - first_s % self.results.interval_s, last_s + 1, self.results.interval_s):
+                    self.results.mark(meter_id, start_s)
             self.runs.save()
         except OutputError as error:
             log.error("%s; stopping without acknowledging unwritten readings (they stay in the queue)", error)

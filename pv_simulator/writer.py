@@ -100,9 +100,10 @@ class DayFile:
         self.rows = 0
         self.totals = DayTotals()
         """Running energy totals of every row in the file or queued for it (for the day's summary)."""
-        self.intervals = IntervalSums(day.start_s, day.end_s, results_interval_s)
+        self.intervals = IntervalSums(day.start_s, day.end_s, results_interval_s, battery=battery is not None)
         """Row counts and power sums per results interval of every row in the file or queued for it."""
         self._pending_values = array("q")  # instant [epoch ms], meter, PV [0.1 W] of each queued row, flat
+        self._appended: np.ndarray | None = None  # with a battery: the rows appended (n, 5), for the interval sums
         self._size = 0  # bytes of the file as this process last saw or wrote it
         self._inode: int | None = None
         self.foreign: list[int] = []
@@ -174,6 +175,7 @@ class DayFile:
         queued = set(self._pending_values[0::3])
         on_disk: set[int] = set()
         counted = array("q")
+        battery = array("q")  # with a battery: its power [0.1 W] and state of charge [0.1 Wh] of each counted row
         for number, line in enumerate(lines, start=2):
             row = parse_row(line)
             if row is None or not self.day.contains(row[0] / 1000):
@@ -182,13 +184,16 @@ class DayFile:
             ms = row[0]
             if ms in queued:  # in the totals already; in the interval sums once on disk, i.e. now
                 on_disk.add(ms)
-                counted.extend((ms, row[2], row[3]))
             elif self._mark(ms):
                 self.totals.add(*row[1:])
-                counted.extend((ms, row[2], row[3]))
                 if not first_load:
                     self.foreign.append(ms)
-        self._count_intervals(counted)
+            else:
+                continue
+            counted.extend((ms, row[2], row[3]))
+            if self._battery is not None:
+                battery.extend(round(float(text) * 10_000) for text in line.rsplit(",", 2)[1:])
+        self._count_intervals(counted, battery)
         self.intervals.trim()  # none of these intervals is due now; a late row reads its interval from the file
         if on_disk:
             self._drop_queued(on_disk)
@@ -266,7 +271,8 @@ class DayFile:
         For a row in an interval :attr:`intervals` no longer holds (a late row, rare):
         costs a read of the file (about 0.1 s for a day at 1 s). Raises :class:`OutputError`.
         """
-        sums = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s, recent=None)
+        sums = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s, recent=None,
+                            battery=self._battery is not None)
         try:
             with open(self.path, "rb") as handle:
                 data = handle.read(self._size)  # unlocked: rows appended after this size are not yet known
@@ -274,11 +280,16 @@ class DayFile:
             return sums
         except OSError as error:
             raise OutputError(f"cannot read {self.path}: {error.strerror}") from error
-        rows = [row for line in data[:data.rfind(b"\n") + 1].decode().splitlines()[1:]
-                if (row := parse_row(line)) is not None]
+        lines = data[:data.rfind(b"\n") + 1].decode().splitlines()[1:]
+        rows = [row for line in lines if (row := parse_row(line)) is not None]
         if rows:
             values = np.array([(ms, meter_dw, pv_dw) for ms, _, meter_dw, pv_dw in rows], dtype=np.int64)
-            sums.add_rows(values[:, 0] // 1000, values[:, 1], values[:, 2])
+            if self._battery is None:
+                sums.add_rows(values[:, 0] // 1000, values[:, 1], values[:, 2])
+            else:  # the file is in time order
+                extra = np.rint(np.array([line.rsplit(",", 2)[1:] for line in lines], dtype=np.float64) * 10_000)
+                sums.add_rows(values[:, 0] // 1000, values[:, 1], values[:, 2],
+                              extra[:, 0].astype(np.int64), extra[:, 1].astype(np.int64))
         return sums
 
     # -- rows -------------------------------------------------------------------------------
@@ -342,10 +353,8 @@ class DayFile:
                 if not self._pending_values:  # another process wrote them all
                     return False
                 created = self._size == 0
-                rows = (self._queued_rows() if self._battery is None
-                        else self._battery.append_rows(self.meter_id, self.day, self._queued_array()))
-                if rows is None:  # with a battery, a row before the meter's last one: rewrite the day(s)
-                    self._rewrite_late(handle)
+                rows = self._queued_rows() if self._battery is None else self._battery_rows(handle)
+                if rows is None:  # with a battery, a row before the meter's last one: the day(s) were rewritten
                     return True
                 handle.write((self._header.encode() if created else b"") + rows)
                 self.in_order = self.in_order or self._battery is not None  # dispatched in time order
@@ -362,6 +371,17 @@ class DayFile:
             raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
         return True
 
+    def _battery_rows(self, handle: io.BufferedRandom) -> bytes | None:
+        """With the lock held: the queued rows with the battery's columns, dispatched in time order; None if one
+        is earlier than the meter's last row, after rewriting the day (and the later ones) with them."""
+        assert self._battery is not None
+        appended = self._battery.append_rows(self.meter_id, self.day, self._queued_array())
+        if appended is None:
+            self._rewrite_late(handle)
+            return None
+        rows, self._appended = appended
+        return rows
+
     def _rewrite_late(self, handle: io.BufferedRandom) -> None:
         """With the lock held: the day's rows on disk and the queued ones, recomputed in time order, replace the
         file; then every later day of the meter on disk (see :mod:`pv_simulator.battery_state`)."""
@@ -370,7 +390,19 @@ class DayFile:
         self._replace_locked(self._battery.day_content(self.meter_id, self.day, handle.read(), self._queued_array()))
         self.rows -= len(self._pending_values) // 3  # counted by synced()
         self.in_order = True
+        self._recount_battery()
+        self._appended = self._battery.last_rows[:0]  # counted already: synced() counts nothing more
         self._battery.rewrite_later(self.meter_id, self.day.day)
+
+    def _recount_battery(self) -> None:
+        """The day was recomputed: its interval sums are counted again from its rows
+        (:attr:`BatteryStates.last_rows`)."""
+        assert self._battery is not None
+        rows = self._battery.last_rows
+        self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s, battery=True)
+        self.intervals.add_rows(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
+        if rows.shape[0]:  # every interval of the day may have changed: published again
+            self._battery.recomputed.append((self.meter_id, int(rows[0, 0]), int(rows[-1, 0])))
 
     def rewrite(self, content: Callable[[bytes], bytes | None]) -> bool:
         """Replace the file, under its lock and atomically, with ``content(its bytes)`` (None: keep it);
@@ -386,6 +418,8 @@ class DayFile:
         except OSError as error:
             raise OutputError(f"cannot rewrite {self.path}: {error.strerror or error}") from error
         self.in_order = True
+        if self._battery is not None:
+            self._recount_battery()
         return True
 
     def _replace_locked(self, content: bytes) -> None:
@@ -405,15 +439,28 @@ class DayFile:
     def synced(self) -> None:
         """The rows :meth:`append` wrote are durable: count them (rows, interval sums) and unqueue them."""
         self.rows += len(self._pending_values) // 3
-        self._count_intervals(self._pending_values)
+        if self._appended is None:
+            self._count_intervals(self._pending_values)
+        else:
+            rows, self._appended = self._appended, None
+            self.intervals.add_rows(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
         self._pending_values = array("q")
 
     def _queued_values(self) -> Iterator[tuple[int, int, int]]:
         values = self._pending_values
         return zip(values[0::3], values[1::3], values[2::3], strict=True)
 
-    def _count_intervals(self, values: array[int]) -> None:
-        """Add rows on disk, given flat as instant [epoch ms], meter, PV [0.1 W] each, to :attr:`intervals`."""
+    def _count_intervals(self, values: array[int], battery: array[int] | None = None) -> None:
+        """Add rows on disk, given flat as instant [epoch ms], meter, PV [0.1 W] each, to :attr:`intervals`;
+        with a battery, ``battery`` gives its power [0.1 W] and state of charge [0.1 Wh] of each, flat."""
+        if self._battery is not None:
+            if values:
+                rows = np.frombuffer(values, dtype=np.int64).reshape(-1, 3)
+                extra = np.frombuffer(battery or array("q", [0, 0] * (len(values) // 3)), dtype=np.int64).reshape(-1, 2)
+                order = np.argsort(rows[:, 0], kind="stable")
+                self.intervals.add_rows(rows[order, 0] // 1000, rows[order, 1], rows[order, 2],
+                                        extra[order, 0], extra[order, 1])
+            return
         if 0 < len(values) < 3 * SMALL_BATCH_ROWS:  # np.add.at costs more than a few rows one by one
             for ms, meter_dw, pv_dw in zip(values[0::3], values[1::3], values[2::3], strict=True):
                 self.intervals.add(ms // 1000, meter_dw, pv_dw)
@@ -445,7 +492,8 @@ class DayFile:
         self._seconds = HeldSeconds(self.day.start_s, self.day.end_s)
         self._subsecond = set()
         self.totals = DayTotals()
-        self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s)
+        self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s,
+                                      battery=self._battery is not None)
         self._last_ms = -1
         self.in_order = True
         self._pending_values = array("q")
@@ -735,6 +783,13 @@ class CsvStore:
         for day_file in appended:
             day_file.synced()
         return outcomes
+
+    def take_recomputed(self) -> list[tuple[str, int, int]]:
+        """(meter id, first, last instant [epoch s]) of days recomputed since the last call (a battery's late rows)."""
+        if self.battery is None or not self.battery.recomputed:
+            return []
+        spans, self.battery.recomputed = self.battery.recomputed, []
+        return spans
 
     def take_foreign(self) -> list[tuple[str, int]]:
         """(meter id, instant [epoch ms]) of rows other processes wrote to open files, found since the last call."""

@@ -17,9 +17,11 @@ from tests.fakes import FakeChannel, FakeClock, FakeConnection, open_channel
 
 
 def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = False,
-               battery: BatterySettings | None = None, interval_s: int = 1) -> tuple[PvSimulatorService, FakeChannel]:
+               battery: BatterySettings | None = None, interval_s: int = 1,
+               results_interval_s: int = 60) -> tuple[PvSimulatorService, FakeChannel]:
     """A PV simulator writing to ``output_dir`` (reference PV), consuming from a fresh fake channel; with
-    ``battery`` (its settings) a home battery behind every meter, dispatched over readings ``interval_s`` apart.
+    ``battery`` (its settings) a home battery behind every meter, dispatched over readings ``interval_s`` apart;
+    live results over ``results_interval_s``.
 
     With :func:`tests.fakes.fake_time` on :mod:`pv_simulator.service`, its I/O loop runs on that clock.
     """
@@ -27,7 +29,7 @@ def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = F
     spec = None if battery is None else battery.battery_spec(max(reference_day_dw()) / 10_000)
     states = None if battery is None or spec is None else BatteryStates(
         spec, interval_s, battery.initial_soc_kwh(), chain, ZoneInfo(timezone))
-    store = CsvStore(output_dir, ZoneInfo(timezone), chain, battery=states)
+    store = CsvStore(output_dir, ZoneInfo(timezone), chain, results_interval_s, battery=states)
     service = PvSimulatorService(store, RunTracker(output_dir / ".pvsim" / "runs", store), "amqp://x", 1.0,
                                  exit_when_done=exit_when_done)
     clock = service_module.time

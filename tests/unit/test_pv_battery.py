@@ -16,7 +16,7 @@ import pytest
 import pv_simulator.service as service_module
 from batch.__main__ import main as batch_main
 from common.model_settings import BatterySettings
-from common.schema import format_utc
+from common.schema import format_utc, parse_interval_result
 from pv_simulator.service import PvSimulatorService
 from tests.expect import assert_battery_balance_closes, plan_for
 from tests.fakes import FakeChannel
@@ -71,10 +71,11 @@ def ends() -> list[tuple[str, bytes]]:
         for meter_id in PLAN.meter_ids]
 
 
-def simulator(output: Path, **more: object) -> tuple[PvSimulatorService, FakeChannel]:
+def simulator(output: Path, results_interval_s: int = 60, **more: object) -> tuple[PvSimulatorService, FakeChannel]:
     settings = BatterySettings.model_validate({
         "battery_kwh": 6, "battery_kw": 2.5, "battery_efficiency": 0.9, "battery_initial_soc_percent": 50, **more})
-    return pv_service(output, "Europe/Berlin", exit_when_done=True, battery=settings, interval_s=INTERVAL_S)
+    return pv_service(output, "Europe/Berlin", exit_when_done=True, battery=settings, interval_s=INTERVAL_S,
+                      results_interval_s=results_interval_s)
 
 
 def deliver(service: PvSimulatorService, channel: FakeChannel, messages: list[tuple[str, bytes]],
@@ -171,3 +172,30 @@ def test_the_files_columns_recompute_the_battery_and_the_balance_closes(tmp_path
     np.testing.assert_allclose(frame.battery_soc_kwh, socs, rtol=0, atol=0.5e-4 + 1e-9)
     charged, discharged = assert_battery_balance_closes(frame, INTERVAL_S, 0.9, 3.0)
     assert charged > 1 and discharged > 1
+
+
+def test_the_interval_results_carry_the_batterys_mean_power_and_its_state_at_the_intervals_end(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    service, channel = simulator(tmp_path, results_interval_s=300)
+    messages = readings()
+    late = [messages[k] for k in range(1680, 1780)]  # an afternoon, charging: its day and the next recomputed
+    deliver(service, channel, [m for k, m in enumerate(messages) if not 1680 <= k < 1780])
+    deliver(service, channel, late + ends())
+    finish(service, channel)
+    frame = pd.concat([pd.read_csv(p) for p in sorted((tmp_path / "meter-1").glob("*.csv"))], ignore_index=True)
+    frame["start"] = pd.to_datetime(frame.timestamp, utc=True).astype("int64") // 10**9 // 300 * 300
+    expected = frame.groupby("start").agg(battery=("battery_power_kw", "mean"), soc=("battery_soc_kwh", "last"),
+                                          net=("net_power_kw", "mean"), readings=("timestamp", "size"))
+    latest = {}
+    for published in channel.published:
+        if published.routing_key == "result.meter-1.interval":
+            result = parse_interval_result(published.body)
+            latest[int(result.interval_start.timestamp())] = result
+    assert sorted(latest) == sorted(expected.index)
+    for start, row in expected.iterrows():
+        result = latest[int(start)]
+        assert result.readings == row.readings
+        assert result.battery_power_kw == pytest.approx(row.battery, abs=1e-6)
+        assert result.battery_soc_kwh == pytest.approx(row.soc, abs=1e-9)
+        assert result.net_power_kw == pytest.approx(row.net, abs=1e-6)
