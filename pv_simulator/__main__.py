@@ -32,6 +32,8 @@ def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
     spec = settings.battery_spec(settings.pv_kwp())
     battery = None if spec is None else BatteryStates(spec, settings.interval_s, settings.initial_soc_kwh(), chain,
                                                       settings.tz)
+    if battery is not None:
+        battery.compile()
     store = CsvStore(settings.output_dir, settings.tz, chain, settings.results_interval_s, battery)
     runs = RunTracker(settings.output_dir / ".pvsim" / "runs", store)
     return PvSimulatorService(store, runs, settings.amqp_url, settings.broker_timeout_s, settings.exit_when_done,

@@ -37,7 +37,7 @@ import orjson
 
 from common.clock import LocalDay
 from models.balance import DaySummary, DayTotals
-from models.battery import BatteryDevice, BatterySpec
+from models.battery import BatteryDevice, BatterySpec, dispatch
 from models.battery_summary import device_day_fields
 from models.chain import ModelChain
 from store.format import BATTERY_HEADER, OutputError, format_day_rows, row_timestamps
@@ -90,6 +90,11 @@ class BatteryStates:
         of charge [0.1 Wh] (the day files' interval sums count them)."""
         self.replays = 0
         """Days replayed from disk (a restart, a takeover, a late row)."""
+
+    def compile(self) -> None:
+        """Compile the strategy's dispatch now (numba, 0.2-2 s), before the first delivery: not inside a flush,
+        where it would hold the I/O loop, nor in the first rebuild's time."""
+        dispatch(np.zeros(1), np.zeros(1), self.interval_s, self.spec, 0.0, np.zeros(1))
 
     def bind(self, path_of: Callable[[str, date], Path], open_day: Callable[[str, date], DayFile | None]) -> None:
         """Where a meter's day file is, and how to open one (:class:`~pv_simulator.writer.CsvStore`'s)."""
