@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pv_simulator.flush as flush
 import pv_simulator.service as service_module
 from common.model_settings import BatterySettings
 from models.chain import ModelChain
@@ -41,7 +42,7 @@ def tick(service: PvSimulatorService, count: int = 1) -> None:
     (writes, publishes, acks) and counts and closes finished runs."""
     assert isinstance(service.connection, FakeConnection)
     for _ in range(count):
-        service.connection.ioloop.advance(service_module.FLUSH_INTERVAL_S * 1.5)
+        service.connection.ioloop.advance(flush.FLUSH_INTERVAL_S * 1.5)
 
 
 def reconnect(service: PvSimulatorService) -> FakeChannel:

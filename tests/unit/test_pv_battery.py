@@ -13,7 +13,7 @@ import orjson
 import pandas as pd
 import pytest
 
-import pv_simulator.service as service_module
+import pv_simulator.flush as flush
 from batch.__main__ import main as batch_main
 from common.model_settings import BatterySettings
 from common.schema import format_utc, parse_interval_result
@@ -32,8 +32,8 @@ PLAN = plan_for(DAY, meters=METERS, days=DAYS, seed=3, interval_s=INTERVAL_S)
 
 @pytest.fixture(autouse=True)
 def flush_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_INTERVAL_S", 0.0)
-    monkeypatch.setattr(service_module, "FLUSH_DUTY", 0.0)
+    monkeypatch.setattr(flush, "FLUSH_INTERVAL_S", 0.0)
+    monkeypatch.setattr(flush, "FLUSH_DUTY", 0.0)
 
 
 def run_batch(output: Path, *extra: str) -> Path:

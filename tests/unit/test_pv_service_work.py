@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import pv_simulator.flush as flush
 import pv_simulator.service as service_module
 from common.clock import LocalDay
 from common.schema import format_utc
@@ -25,8 +26,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def flush_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
     """No wait between two flushes, and each tick comes at the next turn of the loop: the service keeps
     the real clock, against which the run counting measures its budget per tick."""
-    monkeypatch.setattr(service_module, "FLUSH_INTERVAL_S", 0.0)
-    monkeypatch.setattr(service_module, "FLUSH_DUTY", 0.0)
+    monkeypatch.setattr(flush, "FLUSH_INTERVAL_S", 0.0)
+    monkeypatch.setattr(flush, "FLUSH_DUTY", 0.0)
 
 
 def service_on(output_dir: Path, exit_when_done: bool) -> tuple[PvSimulatorService, FakeChannel]:

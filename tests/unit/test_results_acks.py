@@ -7,6 +7,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+import pv_simulator.flush as flush
+import pv_simulator.publishing as publishing
 import pv_simulator.service as service_module
 from common.schema import format_utc
 from pv_simulator.service import PvSimulatorService
@@ -110,7 +112,7 @@ def test_a_run_is_recorded_complete_once_every_meter_notice_is_confirmed_even_ac
 
 def test_run_complete_notices_beyond_the_byte_budget_wait_for_the_next_flush(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_module, "NOTICE_BYTES_PER_FLUSH", 1)  # one notice per flush
+    monkeypatch.setattr(publishing, "NOTICE_BYTES_PER_FLUSH", 1)  # one notice per flush
     service, channel = pv_service(tmp_path)
     run_two_meters(service, channel, ["meter-1", "meter-2"])
     run = service.runs.closing["run-1"]
@@ -144,7 +146,7 @@ def test_after_publishing_a_write_that_closed_many_intervals_the_day_file_keeps_
 def five_closed_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                           ) -> tuple[PvSimulatorService, FakeChannel, FakeIOLoop]:
     """A service whose flush of 6 readings a minute apart closed 5 intervals, 2 published per turn."""
-    monkeypatch.setattr(service_module, "RESULTS_PER_TURN", 2)
+    monkeypatch.setattr(publishing, "RESULTS_PER_TURN", 2)
     service, channel = pv_service(tmp_path)
     for minute in range(6):
         deliver(channel, START + 60 * minute)
@@ -198,7 +200,7 @@ def test_a_stop_publishes_every_result_of_the_last_flush_before_the_final_write(
 
 def test_results_beyond_the_in_flight_limit_go_out_as_confirms_come_back(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_module, "RESULTS_IN_FLIGHT", 3)
+    monkeypatch.setattr(publishing, "RESULTS_IN_FLIGHT", 3)
     _service, channel, loop = five_closed_intervals(tmp_path, monkeypatch)
     assert len(channel.published) == 2
     loop.turn()
@@ -220,7 +222,7 @@ def test_a_turn_scheduled_on_a_lost_connection_does_not_hold_back_the_next_one(
 
 def test_a_flush_starts_once_enough_new_day_files_wait_to_be_created(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_module, "NEW_FILES_PER_FLUSH", 2)
+    monkeypatch.setattr(flush, "NEW_FILES_PER_FLUSH", 2)
     service, channel = pv_service(tmp_path)
     for meter_id in ["meter-1", "meter-2", "meter-3"]:
         tag = deliver(channel, START, meter_id=meter_id, power_w=1.0)

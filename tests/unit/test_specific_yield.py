@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-import pv_simulator.service as service_module
+import pv_simulator.flush as flush
 from batch.__main__ import main as batch_main
 from common.clock import LocalDay
 from pv_simulator.__main__ import build_service
@@ -59,8 +59,8 @@ def test_the_reference_curve_has_no_dc_rating_so_no_yield(tmp_path: Path) -> Non
 
 
 def test_the_pv_simulator_writes_the_yield_of_its_day_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_INTERVAL_S", 0.0)
-    monkeypatch.setattr(service_module, "FLUSH_DUTY", 0.0)
+    monkeypatch.setattr(flush, "FLUSH_INTERVAL_S", 0.0)
+    monkeypatch.setattr(flush, "FLUSH_DUTY", 0.0)
     service, channel = pv_service(tmp_path, "Europe/Berlin", exit_when_done=True)
     service.dc_capacity_kw = 2.5
     day = LocalDay(date(2026, 6, 21), ZoneInfo("Europe/Berlin"))
