@@ -1,29 +1,27 @@
-"""The PV simulator's messaging layer: consume readings, write rows, ack after fsync.
+"""The PV simulator's messaging layer: consume readings, write rows, ack after fsync; the wiring of its parts.
 
-Per delivery: validate the body (:mod:`common.schema`), queue the CSV row in its
-day file (duplicates are dropped there). Every ``BATCH_ROWS`` rows or
-``FLUSH_INTERVAL_S`` the queued rows are written, flushed and fsynced, and only then
-is everything delivered so far acknowledged with one multiple-ack. With many day
-files dirty at once (many meters) the batch grows to ``ROWS_PER_FILE`` rows per file
-and flushes are spaced so that fsyncs take at most about 1 / ``FLUSH_DUTY`` of the
-time. After each write the results of intervals that closed
-(:mod:`pv_simulator.results`) and of runs that completed are published to
-``pvsim.results`` with confirms; the deliveries of that write are acknowledged only
-once those are confirmed, so the feed is at-least-once. A body that breaks the
-contract is republished to the dead-letter exchange with the reason in the
-``x-pvsim-reason`` header, and acknowledged once the broker confirmed that copy.
+Per delivery: validate the body (:mod:`common.schema`), queue the CSV row in its day file (duplicates are
+dropped there), follow its results interval. The parts, each behind a small seam:
 
-Work that grows with a run (counting what a finished run has on disk, sorting and
-summarising its day files) runs in the periodic tick, at most ``WORK_BUDGET_S`` per
-tick, never inside a message callback, so the I/O loop (and its heartbeats) keeps
-turning; the final log line gives the longest I/O-loop stall (:class:`~common.loopwatch.LoopWatch`).
+* :class:`~pv_simulator.ledger.AckLedger`: which deliveries may be acknowledged (on disk, publishes confirmed);
+* :class:`~pv_simulator.flush.FlushPolicy`: when queued rows are written and fsynced (by batch size per
+  delivery, by time per tick), after which everything delivered so far is acked with one multiple-ack;
+* :class:`~pv_simulator.publishing.ResultsPublisher`: after each write, the interval results that closed and
+  the run-complete notices, published to ``pvsim.results`` with confirms; the deliveries of that write are
+  acked only once those are confirmed, so the feed is at-least-once;
+* :class:`~pv_simulator.closing.RunCloser`: runs complete on disk sorted and summarised in the periodic tick,
+  at most ``WORK_BUDGET_S`` per tick, never inside a message callback, so the I/O loop (and its heartbeats)
+  keeps turning; with ``--exit-when-done``, the end of the work.
+
+A body that breaks the contract is republished to the dead-letter exchange with the reason in the
+``x-pvsim-reason`` header, and acknowledged once the broker confirmed that copy. The final log line gives the
+longest I/O-loop stall (:class:`~common.loopwatch.LoopWatch`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pika
@@ -35,13 +33,13 @@ from common.amqp import AmqpService
 from common.loopwatch import LoopWatch
 from common.schema import InvalidMessage, parse_end_of_run, parse_reading
 from pv_simulator import flush
+from pv_simulator.closing import RunCloser
 from pv_simulator.flush import FlushPolicy
 from pv_simulator.ledger import AckLedger
 from pv_simulator.publishing import ResultsPublisher
 from pv_simulator.results import IntervalTracker
-from pv_simulator.runs import Run, RunTracker
-from pv_simulator.summary import write_summary_json
-from pv_simulator.writer import CsvStore, DayFile
+from pv_simulator.runs import RunTracker
+from pv_simulator.writer import CsvStore
 from store.format import OutputError
 
 log = logging.getLogger(__name__)
@@ -54,39 +52,40 @@ BAD_INPUT_LOG_LIMIT = 10
 """Bad messages logged one by one per report interval; the rest are counted."""
 
 
-def _percent_text(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} %"
-
-
 class PvSimulatorService(AmqpService):
     """Consumes ``pvsim.pv_simulator`` into a :class:`CsvStore`."""
 
     def __init__(self, store: CsvStore, runs: RunTracker, url: str, broker_timeout_s: float,
                  exit_when_done: bool, idle_exit_s: float = 0.0, dc_capacity_kw: float | None = None) -> None:
         super().__init__(url, broker_timeout_s)
-        self.dc_capacity_kw = dc_capacity_kw  # the PV's DC capacity [kWp] for the summaries' yield; None: unknown
         self.store = store
         self.runs = runs
         self.results = IntervalTracker(store.results_interval_s)
         self.ledger = AckLedger()  # this channel's deliveries and publishes: what may be acked
         self.publisher = ResultsPublisher(store, self.results, self.ledger, self, self._after_turn)
         self.flushing = FlushPolicy(store, runs, self.results, self.ledger, self.publisher, time, fail=self.finish,
-                                    take_over=self._take_over, on_written=self._start_closing,
+                                    take_over=self._take_over, on_written=lambda: self.closer.start(),
                                     after_turn=self._after_turn, idle_exit_s=idle_exit_s if exit_when_done else 0.0)
+        self.closer = RunCloser(store, runs, self.results, self.ledger, self.publisher, self, time,
+                                write=self.flushing.write, finish=self.finish, summary=self._summary,
+                                exit_when_done=exit_when_done, dc_capacity_kw=dc_capacity_kw)
         self._channels = 0
         self._catch_up = False  # the next delivery starts a takeover: re-read what is on disk first
         self._redelivering = False
-        self.exit_when_done = exit_when_done
         self.duplicates = 0
         self.dead_lettered = 0
         self.dead_letter_uncapped = ""
         """The broker's refusal of the capped dead-letter queue when an earlier version's, uncapped, is in use."""
         self._bad_logged = 0
-        self._closing: list[tuple[Run, Iterator[None]]] = []
         self.loop_watch = LoopWatch()
         self._started = time.monotonic()
         self._last_report = self._started
         self._rows_at_report = 0
+
+    @property
+    def dc_capacity_kw(self) -> float | None:
+        """The PV's DC capacity [kWp] the day summaries' specific yield is computed with (None: unknown)."""
+        return self.closer.dc_capacity_kw
 
     # -- AmqpService -------------------------------------------------------------------------
     def on_channel_open(self, channel: Channel) -> None:
@@ -111,7 +110,7 @@ class PvSimulatorService(AmqpService):
                  if self.dead_letter_uncapped else "")
         self.loop_watch.watch(self.connection.ioloop)
         self.connection.ioloop.call_later(flush.FLUSH_INTERVAL_S, self._tick)
-        self._check_done()
+        self.closer.check_done()
 
     def on_connection_lost(self) -> None:
         # Rows already indexed must reach the disk: their redeliveries will be dropped as duplicates.
@@ -226,7 +225,7 @@ class PvSimulatorService(AmqpService):
 
     def _after_turn(self) -> None:
         self._ack()
-        self._check_done()
+        self.closer.check_done()
 
     # -- the periodic tick and acking ------------------------------------------------------------
     def _tick(self) -> None:
@@ -235,9 +234,9 @@ class PvSimulatorService(AmqpService):
         now = time.monotonic()
         self.flushing.tick(now)
         if not self.finished:
-            self._run_work(time.monotonic() + WORK_BUDGET_S)
+            self.closer.work(time.monotonic() + WORK_BUDGET_S)
         if not self.finished and self.runs.stale():
-            self._check_done()
+            self.closer.check_done()
         if now - self._last_report >= REPORT_INTERVAL_S:
             self._report(now)
         if not self.finished and self.flushing.idle_too_long(now):
@@ -250,99 +249,11 @@ class PvSimulatorService(AmqpService):
         if not self.finished:
             self.connection.ioloop.call_later(flush.FLUSH_INTERVAL_S, self._tick)
 
-    def _start_closing(self) -> None:
-        """Queue the day files of runs complete on disk for sorting and summaries (done by :meth:`_run_work`)."""
-        if self.store.pending:
-            return  # a run counts queued rows: it is complete on disk only once they are written
-        for run in self.runs.pop_complete(record=False):
-            log.info("run %s complete: every reading of %s is written", run.run_id, ", ".join(run.meters))
-            self._closing.append((run, self._close_steps(run)))
-
-    def _run_work(self, deadline: float) -> None:
-        """Count finished runs' days and close complete runs until ``deadline`` [monotonic s]."""
-        try:
-            if self.runs.counting:
-                self.runs.advance(deadline)
-        except OutputError as error:
-            log.error("%s; stopping", error)
-            self.finish(1)
-            return
-        self._start_closing()
-        while self._closing and time.monotonic() < deadline:
-            run, steps = self._closing[0]
-            try:
-                if next(steps, StopIteration) is StopIteration:
-                    self._closing.pop(0)
-                    self.publisher.close_run(run)  # recorded complete once its notices are confirmed
-            except Exception as error:  # this run's failure (a day, a summary, a date): every other run goes on
-                self._closing.pop(0)
-                self.runs.fail(run, f"closing it failed: {error!r}")
-        if self.runs.failed_unsaved:
-            self.flushing.write()  # a failed run is recorded so at once: no later start works on it again
-
-    def _close_steps(self, run: Run) -> Iterator[None]:
-        """Put each day file of a complete run in timestamp order, write ``<date>.summary.json``, log it.
-
-        Yields after each day, so a long run is closed over several ticks. Raises :class:`OSError` if a
-        summary cannot be written (the run fails, :meth:`_run_work`).
-        """
-        for end in run.ends.values():
-            for day, _start, _end in self.store.dates_between(end.first_ms / 1000, end.last_ms / 1000):
-                try:
-                    day_file = self.store.existing(end.meter_id, day)
-                except OutputError as error:
-                    log.error("%s; no summary for it", error)
-                    continue
-                if day_file is not None and day_file.totals.rows:
-                    self._close_day(end.meter_id, day_file, end.interval_s)
-                yield
-
-    def _close_day(self, meter_id: str, day_file: DayFile, interval_s: int) -> None:
-        try:
-            day_file.sort()
-        except OutputError as error:
-            log.error("%s; its rows stay in arrival order", error)
-        if self.store.battery is None:
-            summary = day_file.totals.summary(meter_id, day_file.day.day.isoformat(), interval_s, self.dc_capacity_kw)
-            figures = None
-        else:  # from the file, as batch mode computes it, with the battery's object
-            summary, figures = self.store.battery.close_day(day_file, interval_s, self.dc_capacity_kw)
-        write_summary_json(summary, day_file.path.parent, figures)
-        log.info("%s %s: consumed %.2f kWh, PV %.2f kWh, imported %.2f kWh, exported %.2f kWh, "
-                 "self-consumption %s, self-sufficiency %s, %d rows", meter_id, summary.day,
-                 summary.consumed_kwh, summary.pv_kwh, summary.imported_kwh, summary.exported_kwh,
-                 _percent_text(summary.self_consumption_percent),
-                 _percent_text(summary.self_sufficiency_percent), summary.rows)
-
     def _ack(self) -> None:
         """Multiple-ack up to the last delivery that is on disk, its publishes confirmed (:class:`AckLedger`)."""
         channel = self.channel
         if channel is not None and channel.is_open and (upto := self.ledger.ack()) is not None:
             channel.basic_ack(upto, multiple=True)
-
-    def _check_done(self) -> None:
-        if (not self.exit_when_done or self.store.pending or self.ledger.in_flight or self.results.pending
-                or self.publisher.waiting):
-            return
-        if self.runs.all_done:
-            self.runs.save()
-            if self.runs.failures:
-                log.error("every announced run is finished, %d of them failed: %s", self.runs.failures,
-                          self._summary())
-                self.finish(1)
-                return
-            log.info("every announced run is complete: %s", self._summary())
-            self.finish(0)
-        elif self.runs.stale() and self.ledger.nothing_in_flight() and self.channel is not None:
-            # Runs left unfinished by an earlier process: give up on them once the queue is drained.
-            self.channel.queue_declare(topology.QUEUE, passive=True, callback=self._on_queue_depth)
-
-    def _on_queue_depth(self, frame: pika.frame.Method) -> None:
-        stale = self.runs.stale()
-        if stale and frame.method.message_count == 0 and self.ledger.nothing_in_flight():
-            self.runs.abandon(stale)
-            if self.flushing.write():
-                self._check_done()
 
     # -- reporting -------------------------------------------------------------------------------
     def _summary(self) -> str:

@@ -18,11 +18,11 @@ from tests.fakes import FakeChannel, FakeClock, FakeConnection, open_channel
 
 
 def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = False,
-               battery: BatterySettings | None = None, interval_s: int = 1,
-               results_interval_s: int = 60) -> tuple[PvSimulatorService, FakeChannel]:
-    """A PV simulator writing to ``output_dir`` (reference PV), consuming from a fresh fake channel; with
-    ``battery`` (its settings) a home battery behind every meter, dispatched over readings ``interval_s`` apart;
-    live results over ``results_interval_s``.
+               battery: BatterySettings | None = None, interval_s: int = 1, results_interval_s: int = 60,
+               dc_capacity_kw: float | None = None) -> tuple[PvSimulatorService, FakeChannel]:
+    """A PV simulator writing to ``output_dir`` (reference PV; ``dc_capacity_kw`` [kWp] for the summaries' yield),
+    consuming from a fresh fake channel; with ``battery`` (its settings) a home battery behind every meter,
+    dispatched over readings ``interval_s`` apart; live results over ``results_interval_s``.
 
     With :func:`tests.fakes.fake_time` on :mod:`pv_simulator.service`, its I/O loop runs on that clock.
     """
@@ -32,7 +32,7 @@ def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = F
         spec, interval_s, battery.initial_soc_kwh(), chain, ZoneInfo(timezone))
     store = CsvStore(output_dir, ZoneInfo(timezone), chain, results_interval_s, battery=states)
     service = PvSimulatorService(store, RunTracker(output_dir / ".pvsim" / "runs", store), "amqp://x", 1.0,
-                                 exit_when_done=exit_when_done)
+                                 exit_when_done=exit_when_done, dc_capacity_kw=dc_capacity_kw)
     clock = service_module.time
     return service, open_channel(service, FakeConnection(clock if isinstance(clock, FakeClock) else None))
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import pv_simulator.closing as closing
 import pv_simulator.flush as flush
-import pv_simulator.service as service_module
 from common.clock import LocalDay
 from common.schema import format_utc
 from pv_simulator.runs import RunTracker
@@ -78,14 +78,14 @@ def test_a_run_whose_closing_fails_is_recorded_failed_and_the_other_run_still_co
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     day = LocalDay(date(2026, 6, 21), BERLIN)
-    real_write = service_module.write_summary_json
+    real_write = closing.write_summary_json
 
     def write_summary(summary: Any, folder: Path, battery: Any = None) -> Path:
         if summary.meter_id == "meter-1":
             raise OSError(28, "No space left on device")
         return real_write(summary, folder, battery)
 
-    monkeypatch.setattr(service_module, "write_summary_json", write_summary)
+    monkeypatch.setattr(closing, "write_summary_json", write_summary)
     service, channel = service_on(tmp_path, exit_when_done=True)
     for n, meter_id in enumerate(("meter-1", "meter-2"), start=1):
         for k in range(24):

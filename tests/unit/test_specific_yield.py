@@ -61,8 +61,7 @@ def test_the_reference_curve_has_no_dc_rating_so_no_yield(tmp_path: Path) -> Non
 def test_the_pv_simulator_writes_the_yield_of_its_day_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(flush, "FLUSH_INTERVAL_S", 0.0)
     monkeypatch.setattr(flush, "FLUSH_DUTY", 0.0)
-    service, channel = pv_service(tmp_path, "Europe/Berlin", exit_when_done=True)
-    service.dc_capacity_kw = 2.5
+    service, channel = pv_service(tmp_path, "Europe/Berlin", exit_when_done=True, dc_capacity_kw=2.5)
     day = LocalDay(date(2026, 6, 21), ZoneInfo("Europe/Berlin"))
     for k in range(24):
         service.store.add("meter-1", (day.start_s + k * 3600) * 1000, 500.0)
