@@ -19,7 +19,7 @@ import pandas as pd
 
 from api.settings import DatabaseSettings
 from common.cli import parse_settings
-from pv_simulator.settings import ResultsIntervalSettings
+from common.settings import ResultsIntervalSettings
 from store.layout import find_csvs, is_grid_result
 from store.reader import read_day_csv
 

@@ -17,8 +17,8 @@ from batch.files import fsync_folders, remove_temporaries
 from batch.local import run_locally
 from batch.progress import DayProgress
 from batch.tasks import BatchJob
-from meter.plan import RunPlan
 from models.battery import BatterySpec
+from models.plan import RunPlan
 from models.pv.profile import PvProfile
 from store.format import OutputError
 

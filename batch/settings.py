@@ -8,9 +8,9 @@ import re
 from pydantic import Field, field_validator
 
 from common.model_settings import BatterySettings, OutputSettings, PvModelSettings
+from common.run_settings import RunSettings
 from common.settings import CommonSettings
 from grid.settings import FeederSettings
-from meter.settings import RunSettings
 
 _SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
 

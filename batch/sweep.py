@@ -30,10 +30,10 @@ from batch.cluster import ClusterError
 from batch.settings import DaskSettings
 from common.cli import parse_settings
 from common.model_settings import BatterySettings, OutputSettings, PvModelSettings
-from meter.plan import RunPlan
-from meter.settings import RunSettings
+from common.run_settings import RunSettings
 from models.battery import Dispatch, dispatch
 from models.battery_summary import BatteryBalance, battery_balance
+from models.plan import RunPlan
 from models.pv.profile import PvProfile
 from store.layout import sweep_dir
 

@@ -5,7 +5,7 @@ A task depends only on its :class:`BatchJob` and its day index, never on other t
 or on the process it runs in, so any executor (a local process pool, Dask workers on
 other machines) can run it, and running it again rewrites the same bytes. The files are
 byte-identical to what the broker pipeline writes for the same settings (rows in
-timestamp order): the readings come from the same :class:`~meter.plan.RunPlan` and the
+timestamp order): the readings come from the same :class:`~models.plan.RunPlan` and the
 rows from the same model chain (:class:`~models.chain.ModelChain`) and formatting
 (:func:`~store.format.format_rows`).
 """
@@ -20,11 +20,11 @@ import numpy as np
 
 from batch.files import replace_atomically
 from common.clock import LocalDay
-from meter.plan import RunPlan
 from models.balance import DayTotals
 from models.battery import BatteryDevice, BatterySpec
 from models.battery_summary import device_day_fields
 from models.chain import ModelChain
+from models.plan import RunPlan
 from models.pv.profile import PvProfile
 from store.format import BATTERY_HEADER, HEADER, OutputError, format_rows, row_timestamps, summary_json
 from store.layout import day_path, summary_beside

@@ -17,9 +17,9 @@ import datetime as dt
 import time
 
 from batch.sweep import SweepSettings, period_of_plan
-from meter.plan import RunPlan
 from models.battery import BatterySpec, dispatch
 from models.battery_summary import battery_balance
+from models.plan import RunPlan
 
 RESOLUTIONS_S = (1, 60, 900, 3600)
 

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from meter.plan import RunPlan
 from models.battery import BatterySpec
 from models.chain import ModelChain
+from models.plan import RunPlan
 from models.pv.reference import ReferencePv
 from pv_simulator.battery_state import BatteryStates
 from pv_simulator.writer import CsvStore

@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from meter.plan import RunPlan
+from models.plan import RunPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {  # name: (meters, days, interval_s)
@@ -135,7 +135,7 @@ _MEMORY_PROBE = """
 import resource, sys
 from datetime import date
 from zoneinfo import ZoneInfo
-from meter.plan import DayStream, RunPlan
+from models.plan import DayStream, RunPlan
 meters, how = int(sys.argv[1]), sys.argv[2]
 plan = RunPlan(tuple(f"meter-{n}" for n in range(1, meters + 1)), date(2026, 6, 21), 1, ZoneInfo("Europe/Berlin"),
                1, 0, "random-walk")

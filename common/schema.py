@@ -43,6 +43,9 @@ MAX_METERS = 1000
 """Most meters in one run (the meter's ``--meters`` limit)."""
 MAX_RUN_DAYS = 3660
 """Longest run in days (the meter's ``--days`` limit)."""
+DEFAULT_RESULTS_INTERVAL_S = 60
+"""Length of an :class:`IntervalResult`'s interval [emulated s] unless ``--results-interval-s`` chooses another
+(it must divide a UTC day, 86,400 s): the PV simulator publishes them, ``python -m api import`` rebuilds them."""
 
 MeterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 """A meter id is one routing-key word and a safe directory name: letters, digits, ``-``, ``_``."""

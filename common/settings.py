@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pythonjsonlogger.json import JsonFormatter
 
 from common.redact import RedactingFilter
+from common.schema import DEFAULT_RESULTS_INTERVAL_S
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -129,3 +130,20 @@ class BrokerSettings(CommonSettings):
                 raise ValueError(f"'{part}' is not an AMQP URL (expected amqp://user:pass@host:port/vhost, "
                                  "or several of a cluster's nodes separated by commas)")
         return ",".join(parts)
+
+
+class ResultsIntervalSettings(CommonSettings):
+    """Length of the live results' intervals (the PV simulator's feed, and ``python -m api import``)."""
+
+    results_interval_s: int = Field(
+        DEFAULT_RESULTS_INTERVAL_S, ge=1, le=86_400,
+        description="length of the live results' intervals published to pvsim.results, emulated seconds "
+                    "dividing 86400 (60 = one result per meter and minute)",
+    )
+
+    @field_validator("results_interval_s")
+    @classmethod
+    def _check_results_interval(cls, value: int) -> int:
+        if 86_400 % value:
+            raise ValueError(f"{value} does not divide 86400 (a UTC day); use e.g. 60, 300, 900 or 3600")
+        return value

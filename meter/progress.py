@@ -10,7 +10,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from meter.plan import RunPlan
+from models.plan import RunPlan
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from common.clock import Pacer
 from common.confirms import ConfirmWatermark
 from common.loopwatch import LoopWatch
 from common.schema import SCHEMA_VERSION, EndOfRun, encode, reading_body
-from meter.plan import DayStream, RunPlan
 from meter.progress import Progress
+from models.plan import DayStream, RunPlan
 
 log = logging.getLogger(__name__)
 

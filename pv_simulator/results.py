@@ -23,10 +23,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from common.schema import DEFAULT_RESULTS_INTERVAL_S as DEFAULT_INTERVAL_S
 from common.schema import SCHEMA_VERSION, format_utc
-
-DEFAULT_INTERVAL_S = 60
-"""Length of a results interval in emulated seconds (``--results-interval-s``)."""
 
 
 def interval_start(epoch_s: int, interval_s: int) -> int:

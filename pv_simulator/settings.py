@@ -1,30 +1,13 @@
 """Settings of the PV simulator service (flags and ``PVSIM_*`` environment variables); the ones it shares with
-batch mode (output, PV model, battery) are in :mod:`common.model_settings`."""
+batch mode (output, PV model, battery) are in :mod:`common.model_settings`, the results interval it shares with
+``python -m api import`` in :mod:`common.settings`."""
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from common.model_settings import BatterySettings, OutputSettings, PvModelSettings
-from common.settings import BrokerSettings, CommonSettings
-from pv_simulator.results import DEFAULT_INTERVAL_S as DEFAULT_RESULTS_INTERVAL_S
-
-
-class ResultsIntervalSettings(CommonSettings):
-    """Length of the live results' intervals (the PV simulator's feed, and ``python -m api import``)."""
-
-    results_interval_s: int = Field(
-        DEFAULT_RESULTS_INTERVAL_S, ge=1, le=86_400,
-        description="length of the live results' intervals published to pvsim.results, emulated seconds "
-                    "dividing 86400 (60 = one result per meter and minute)",
-    )
-
-    @field_validator("results_interval_s")
-    @classmethod
-    def _check_results_interval(cls, value: int) -> int:
-        if 86_400 % value:
-            raise ValueError(f"{value} does not divide 86400 (a UTC day); use e.g. 60, 300, 900 or 3600")
-        return value
+from common.settings import BrokerSettings, ResultsIntervalSettings
 
 
 class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings, ResultsIntervalSettings, BatterySettings):

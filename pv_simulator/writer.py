@@ -43,12 +43,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from common.clock import LocalDay, day_bounds_s, local_date
+from common.schema import DEFAULT_RESULTS_INTERVAL_S as DEFAULT_INTERVAL_S
 from models.balance import DayTotals
 from models.chain import ModelChain
 from models.pv.profile import PvProfile
 from pv_simulator.battery_state import BatteryStates
 from pv_simulator.instants import HeldSeconds
-from pv_simulator.results import DEFAULT_INTERVAL_S, IntervalSums, Sums
+from pv_simulator.results import IntervalSums, Sums
 from store.durable import find_syncfs, fsync_directory
 from store.format import (
     HEADER,

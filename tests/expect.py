@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from meter.plan import RunPlan
+from models.plan import RunPlan
 from models.pv.reference import reference_day_dw
 from pv_simulator.writer import HEADER
 

@@ -1,5 +1,6 @@
 """Imports flow one way, ``common -> models -> store -> services``: ``batch/`` uses ``models/`` and the store,
-never a service; the store and the models import no service; ``models/`` does not import the settings built on it."""
+never a service; ``api/`` and ``grid/`` import no other service; the store and the models import no service;
+``models/`` does not import the settings built on it."""
 
 from __future__ import annotations
 
@@ -11,12 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"pv_simulator", "meter", "api"}
 """The service packages (STYLE.md's layout)."""
-BATCH_STILL_IMPORTS = {
-    ("batch/run.py", "meter.plan"), ("batch/sweep.py", "meter.plan"), ("batch/tasks.py", "meter.plan"),
-    ("batch/settings.py", "meter.settings"), ("batch/sweep.py", "meter.settings"),
-}
-"""Imports of batch/ into a service that are left to move (issue #17): the run plan (pure) is still
-``meter/plan.py`` and ``RunSettings`` builds it. This set may only shrink."""
+SETTINGS_ON_MODELS = {"common.model_settings", "common.run_settings", "common.settings"}
+"""The settings modules that build model objects (from flags), so ``models/`` must not import them."""
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -37,10 +34,13 @@ def service_imports(package: str) -> set[tuple[str, str]]:
             for module in imported_modules(path) if module.split(".")[0] in SERVICES}
 
 
-def test_batch_imports_no_service_beyond_the_known_remainder() -> None:
-    found = service_imports("batch")
-    assert found <= BATCH_STILL_IMPORTS, sorted(found - BATCH_STILL_IMPORTS)
-    assert not {module for _, module in found if module.split(".")[0] != "meter"}
+def test_batch_imports_no_service() -> None:
+    assert not service_imports("batch")
+
+
+@pytest.mark.parametrize("package", ["api", "grid"])
+def test_api_and_grid_import_no_other_service(package: str) -> None:
+    assert not {(path, module) for path, module in service_imports(package) if module.split(".")[0] != package}
 
 
 @pytest.mark.parametrize("package", ["store", "models"])
@@ -52,4 +52,4 @@ def test_the_store_and_the_models_import_no_service(package: str) -> None:
 
 def test_the_models_do_not_import_the_settings_built_on_them() -> None:
     for path in (ROOT / "models").rglob("*.py"):
-        assert not {m for m in imported_modules(path) if m in {"common.model_settings", "common.settings"}}, path
+        assert not imported_modules(path) & SETTINGS_ON_MODELS, path

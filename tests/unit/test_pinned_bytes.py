@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-import meter.plan
+import models.plan
 from batch.tasks import BatchJob, write_day
-from meter.plan import DayStream, RunPlan
+from models.plan import DayStream, RunPlan
 from pv_simulator.settings import PvModelSettings
 from pv_simulator.writer import CsvStore
 
@@ -89,7 +89,7 @@ def test_the_store_writes_the_pinned_bytes_for_late_and_subsecond_readings(tmp_p
 def test_load_values_keep_their_pinned_bytes_whole_and_in_chunks(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = _plan(model, date(2026, 3, 29), 1, meters=3, interval_s=10)
     whole = plan.day(0).power_w
-    monkeypatch.setattr(meter.plan, "CHUNK_VALUES", 3000)  # chunks of 1,000 readings, as at many meters
+    monkeypatch.setattr(models.plan, "CHUNK_VALUES", 3000)  # chunks of 1,000 readings, as at many meters
     stream = DayStream(plan, 0)
     chunked = np.empty_like(whole)
     for i in range(whole.shape[1]):

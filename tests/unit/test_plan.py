@@ -1,4 +1,4 @@
-"""Unit tests of the meter run plan (meter/plan.py)."""
+"""Unit tests of the meter run plan (models/plan.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from meter.plan import DayStream, RunPlan
+from models.plan import DayStream, RunPlan
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -163,7 +163,7 @@ def test_plan_span_matches_the_local_days():
 @pytest.mark.parametrize("model", ["random-walk", "uniform", "gaussian", "profile"])
 @pytest.mark.parametrize("interval_s", [1, 60])
 def test_a_day_stream_gives_the_whole_days_values_bit_for_bit(model, interval_s, monkeypatch):
-    monkeypatch.setattr("meter.plan.CHUNK_VALUES", 3 * 1000)  # 1,000 readings per meter per chunk
+    monkeypatch.setattr("models.plan.CHUNK_VALUES", 3 * 1000)  # 1,000 readings per meter per chunk
     p = plan(meters=3, interval_s=interval_s, model=model)
     whole = p.day(0)
     stream = DayStream(p, 0)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meter.plan import RunPlan
+from models.plan import RunPlan
 from models.pv.reference import reference_day_dw
 from pv_simulator.report import format_table, main
 from pv_simulator.summary import summarize, summarize_csv
