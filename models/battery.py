@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -131,50 +130,13 @@ class Dispatch:
     soc_kwh: float
 
 
-@numba.njit(nogil=True)
-def _self_consumption(surplus_kw, room_kwh, hour, export_cap_kw, charge_end_hour):  # pragma: no cover
-    return surplus_kw  # every surplus, as far as power and room allow
-
-
-@numba.njit(nogil=True)
-def _grid_friendly(surplus_kw, room_kwh, hour, export_cap_kw, charge_end_hour):  # pragma: no cover
-    left_h = charge_end_hour - hour
-    if left_h <= 0.0:
-        return surplus_kw
-    # Before the end hour: the part above the cap, or the free room spread evenly over the hours left.
-    return max(surplus_kw - export_cap_kw, room_kwh / left_h)
-
-
-@numba.njit(nogil=True)
-def _run(charge_kw, meter_kw, pv_kw, dt_h, hour, capacity_kwh, limit_kw, efficiency, soc_kwh,
-         export_cap_kw, charge_end_hour, power_kw, soc_out, curtailed_kw):  # pragma: no cover - compiled
-    """The recurrence every strategy shares; ``charge_kw`` is the strategy's wish when there is a surplus."""
-    for i in range(meter_kw.shape[0]):
-        s = pv_kw[i] - meter_kw[i]
-        dt = dt_h[i]
-        if s > 0.0:
-            wanted = charge_kw(s, (capacity_kwh - soc_kwh) / efficiency, hour[i], export_cap_kw, charge_end_hour)
-            p = max(0.0, min(s, wanted, limit_kw, (capacity_kwh - soc_kwh) / (efficiency * dt)))
-            soc_kwh = min(capacity_kwh, soc_kwh + efficiency * p * dt)
-            if s - p > export_cap_kw:
-                curtailed_kw[i] = s - p - export_cap_kw
-        elif s < 0.0:
-            p = -min(-s, limit_kw, efficiency * soc_kwh / dt)
-            soc_kwh = max(0.0, soc_kwh + p * dt / efficiency)
-        else:
-            p = 0.0
-        power_kw[i] = p
-        soc_out[i] = soc_kwh
-    return soc_kwh
-
-
 STRATEGIES = {
-    "self-consumption": _self_consumption,
-    "grid-friendly": _grid_friendly,
+    "self-consumption": "charge every surplus, discharge into every deficit",
+    "grid-friendly": "feed-in limit, charging saved for the midday peak, curtailment counted",
 }
-"""Dispatch strategies by name (see the module's docstring): each a compiled rule of how much to charge [kW]
-from a surplus [kW], given the energy it can still take in [kWh] (room / η), the local hour [h], the export cap
-[kW] and the end hour [h]."""
+"""Dispatch strategies by name (see the module's docstring), each with a one-line description. The compiled
+rule of each (how much to charge [kW] from a surplus [kW]) is in :mod:`models.battery_kernels`, imported at
+the first :func:`dispatch` so that a process without a battery never loads numba."""
 
 
 def dispatch(meter_power_kw: npt.ArrayLike, pv_power_kw: npt.ArrayLike, interval_s: npt.ArrayLike,
@@ -227,9 +189,11 @@ def dispatch(meter_power_kw: npt.ArrayLike, pv_power_kw: npt.ArrayLike, interval
     soc = np.empty_like(meter)
     curtailed = np.zeros(meter.shape)  # calloc'd: written only where PV is curtailed
     export_cap_kw = spec.feed_in_limit_share * spec.pv_kwp if spec.strategy == "grid-friendly" else np.inf
-    final = _run(
-        STRATEGIES[spec.strategy], meter, pv, dt_h, hour, float(spec.capacity_kwh), float(spec.limit_kw),
-        float(spec.efficiency), float(soc_kwh), float(export_cap_kw), float(spec.charge_end_hour),
+    from models import battery_kernels  # numba: loaded and compiled at the first dispatch, not at import
+
+    final = battery_kernels.run(
+        battery_kernels.STRATEGY_KERNELS[spec.strategy], meter, pv, dt_h, hour, float(spec.capacity_kwh),
+        float(spec.limit_kw), float(spec.efficiency), float(soc_kwh), float(export_cap_kw), float(spec.charge_end_hour),
         power, soc, curtailed)
     return Dispatch(power, soc, curtailed, float(final))
 
