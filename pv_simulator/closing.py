@@ -70,7 +70,7 @@ class RunCloser:
         """Count finished runs' days and close complete runs until ``deadline`` [monotonic s]."""
         try:
             if self.runs.counting:
-                self.runs.advance(deadline)
+                self.runs.advance(deadline, self.clock.monotonic)
         except OutputError as error:
             log.error("%s; stopping", error)
             self.finish(1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,8 +217,9 @@ class RunTracker:
         """Whether some announced days wait to be counted."""
         return bool(self._to_count)
 
-    def advance(self, deadline: float) -> bool:
-        """Count held instants day by day until ``time.monotonic()`` passes ``deadline``; True if work is left.
+    def advance(self, deadline: float, monotonic: Callable[[], float] = time.monotonic) -> bool:
+        """Count held instants day by day until ``monotonic()`` passes ``deadline`` (the clock the deadline was
+        taken on); True if work is left.
 
         At least one day is counted per call. Raises :class:`OutputError` if a day file
         that is not in memory cannot be read; any other error fails that run (:meth:`fail`).
@@ -236,7 +238,7 @@ class RunTracker:
                 run = self.runs.get(end.run_id)
                 if run is not None:
                     self.fail(run, f"counting the readings of {end.meter_id} failed: {error!r}")
-            if time.monotonic() >= deadline:
+            if monotonic() >= deadline:
                 break
         return bool(self._to_count)
 

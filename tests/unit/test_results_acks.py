@@ -85,8 +85,10 @@ def run_two_meters(service: PvSimulatorService, channel: FakeChannel, meters: li
                             "interval_s": 60, "first_timestamp": format_utc(START),
                             "last_timestamp": format_utc(START)})
         channel.deliver(f"meter.{meter_id}.end", end)
-    for _ in range(3):  # write the rows and the ends, count and close the run, publish its results:
-        tick(service)  # both last intervals, then a notice per meter
+    for _ in range(5):  # write the rows and the ends, count and close the run, publish its results (both last
+        tick(service)  # intervals, then its notices), a tick at a time until the first notices are out
+        if notices(channel):
+            break
 
 
 def notices(channel: FakeChannel) -> list[dict[str, object]]:
