@@ -45,7 +45,7 @@ from store.layout import summary_beside
 from store.reader import DayFileError, read_meter_day
 
 if TYPE_CHECKING:
-    from pv_simulator.writer import DayFile
+    from store.dayfile import DayFile
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class BatteryStates:
         dispatch(np.zeros(1), np.zeros(1), self.interval_s, self.spec, 0.0, np.zeros(1))
 
     def bind(self, path_of: Callable[[str, date], Path], open_day: Callable[[str, date], DayFile | None]) -> None:
-        """Where a meter's day file is, and how to open one (:class:`~pv_simulator.writer.CsvStore`'s)."""
+        """Where a meter's day file is, and how to open one (:class:`~store.daystore.DayStore`'s)."""
         self.path_of, self.open_day = path_of, open_day
 
     def forget(self, meter_id: str | None = None) -> None:

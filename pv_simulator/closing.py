@@ -22,7 +22,8 @@ from pv_simulator.publishing import Link, ResultsPublisher
 from pv_simulator.results import IntervalTracker
 from pv_simulator.runs import Run, RunTracker
 from pv_simulator.summary import write_summary_json
-from pv_simulator.writer import CsvStore, DayFile
+from pv_simulator.writer import CsvStore
+from store.dayfile import DayFile
 from store.format import OutputError
 
 log = logging.getLogger(__name__)

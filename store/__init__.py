@@ -9,6 +9,11 @@ and the report. It stores rows; it computes no physics (that is :mod:`models`).
 - :mod:`store.durable`: making new directory entries and many files durable (``syncfs``); checking an output
   directory is writable.
 - :mod:`store.locking`: the lock on a day file shared by several processes (:class:`~store.locking.FileBusy`).
+- :mod:`store.dayfile`: one meter's day file, written idempotently: its index of instants (:mod:`store.instants`),
+  catch-up of rows other processes appended, appends and atomic rewrites; interval sums of its rows
+  (:mod:`store.intervals`); a battery's columns, computed outside, through :mod:`store.columns`.
+- :mod:`store.daystore`: all day files of an output directory: which file a row goes to, the recent ones in
+  memory, durable writes (``fsync`` threads or one ``syncfs``).
 
 Imports flow ``common -> models -> store -> services``: nothing here imports a service.
 """

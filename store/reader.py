@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ import numpy.typing as npt
 
 from common.clock import LocalDay
 from store import format as day_format
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -239,3 +242,30 @@ def _parse_timestamps(text: npt.NDArray[np.uint8], path: Path, day: LocalDay) ->
         raise DayFileError(f"{path} line {line + 2}: {bytes(text[line]).decode()} is not a time of "
                          f"{day.day.isoformat()} in {day.tz.key}")
     return epoch_s
+
+
+def read_tail(handle: io.BufferedRandom, offset: int, header: str, path: str, truncate: bool) -> tuple[list[str], int]:
+    """The rows of the open day file ``handle`` (at ``path``, with ``header``) from byte ``offset`` on, without
+    the header, and the bytes they take (the day file's index reads what other processes appended).
+
+    An incomplete last line is left out; with ``truncate`` (the lock held, so no writer is in the middle of it)
+    it is cut off: a crashed writer left it. Raises :class:`~store.format.OutputError`.
+    """
+    handle.seek(offset)
+    data = handle.read()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        if truncate:
+            log.warning("%s: dropping an incomplete last line (%d bytes) left by an interrupted write",
+                        path, len(data) - keep)
+            handle.truncate(offset + keep)
+        data = data[:keep]
+    try:
+        lines = data.decode().splitlines()
+    except UnicodeDecodeError as error:
+        raise day_format.OutputError(f"{path} is not UTF-8 text ({error.reason}); move it away") from None
+    if offset == 0 and lines:
+        if lines[0] + "\n" != header:
+            raise day_format.OutputError(f"{path} exists but is not a pvsim CSV (unexpected header); move it away")
+        lines = lines[1:]
+    return lines, len(data)

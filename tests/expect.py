@@ -11,7 +11,7 @@ import pandas as pd
 
 from models.plan import RunPlan
 from models.pv.reference import reference_day_dw
-from pv_simulator.writer import HEADER
+from store.format import HEADER
 
 
 def plan_for(day: date, meters: int = 1, days: int = 1, seed: int = 0, model: str = "random-walk",

@@ -14,7 +14,7 @@ import batch.local
 from batch.__main__ import main
 from batch.tasks import BatchJob, write_day
 from models.pv.reference import ReferencePv
-from pv_simulator.writer import OutputError
+from store.format import OutputError
 from tests.expect import assert_day_exact, plan_for
 
 

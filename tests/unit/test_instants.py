@@ -1,4 +1,4 @@
-"""The day files' index of held seconds (pv_simulator/instants.py), and the day files using it, against a set."""
+"""The day files' index of held seconds (store/instants.py), and the day files using it, against a set."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pv_simulator.instants import HeldSeconds
-from pv_simulator.writer import HEADER, CsvStore
+from pv_simulator.writer import CsvStore
+from store.format import HEADER
+from store.instants import HeldSeconds
 
 START = 1_782_000_000  # 2026-06-21T00:00:00Z
 DAY_END = START + 86_400

@@ -13,7 +13,8 @@ import pytest
 from common.clock import LocalDay
 from common.schema import EndOfRun, InvalidMessage, format_utc, parse_end_of_run
 from pv_simulator.runs import MeterEnd, RunTracker
-from pv_simulator.writer import CsvStore, DayFile
+from pv_simulator.writer import CsvStore
+from store.dayfile import DayFile
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = LocalDay(date(2026, 6, 21), BERLIN)

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from pv_simulator.results import Sums
 from pv_simulator.summary import summarize_csv
-from pv_simulator.writer import SYNCFS_MIN_FILES, CsvStore
+from pv_simulator.writer import CsvStore
+from store.daystore import SYNCFS_MIN_FILES
 
 UTC = ZoneInfo("UTC")
 START = 1_782_000_000  # 2026-06-21T00:00:00Z

@@ -42,10 +42,10 @@ def test_the_vectorised_reader_takes_the_battery_header(tmp_path: Path) -> None:
 def test_one_output_error_for_the_pv_simulator_batch_and_the_grid() -> None:
     from batch import run as batch_run
     from grid import output as grid_output
-    from pv_simulator import writer
+    from store import daystore
     from store.format import OutputError
 
-    assert writer.OutputError is batch_run.OutputError is grid_output.OutputError is OutputError
+    assert daystore.OutputError is batch_run.OutputError is grid_output.OutputError is OutputError
 
 
 def test_vectorised_rows_are_the_rows_made_one_by_one_across_the_clock_change() -> None:

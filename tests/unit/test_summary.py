@@ -15,7 +15,7 @@ from pv_simulator.summary import (
     summarize_csv,
     write_summary_json,
 )
-from pv_simulator.writer import HEADER
+from store.format import HEADER
 from store.reader import read_day_csv
 
 STAMPS = [f"2026-06-21T{h}+02:00" for h in ("12:00:00", "12:15:00", "12:30:00", "12:45:00")]

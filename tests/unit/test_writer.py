@@ -14,9 +14,9 @@ import pytest
 
 from common.clock import LocalDay
 from models.pv.reference import reference_day_dw
-from pv_simulator import writer as writer_module
 from pv_simulator.summary import summarize_csv
 from pv_simulator.writer import CsvStore
+from store import daystore as writer_module
 from store import format as store_format
 from store.durable import find_syncfs
 from store.format import HEADER, OutputError, format_kw

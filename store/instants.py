@@ -1,6 +1,6 @@
 """The whole seconds a day file holds, kept compactly while they arrive in step.
 
-Pure data, no files: :class:`HeldSeconds` is the index :class:`pv_simulator.writer.DayFile`
+Pure data, no files: :class:`HeldSeconds` is the index :class:`store.dayfile.DayFile`
 asks whether a reading is already in its CSV. A meter publishes at a fixed
 ``--interval-s``, in order, so a day's instants normally form an arithmetic
 progression (first second, step, count): that costs a few dozen bytes per day file
