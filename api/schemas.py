@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from common.model_settings import BatteryParameters
 from common.schema import EARLIEST, LATEST, MeterId
-from grid.layout import FEEDER_NAMES, check_feeder_name
+from grid.layout import check_feeder_name
 
 MAX_LOAD_MW = 100.0
 """Largest load accepted on the assignment's network [MW] (far beyond what its 0.4 kV line carries)."""
@@ -91,9 +91,7 @@ class DayRequest(_Request):
     @field_validator("feeder")
     @classmethod
     def _known_feeder(cls, value: str) -> str:
-        if value not in FEEDER_NAMES:
-            raise ValueError(f"unknown feeder '{value}' (available: {', '.join(FEEDER_NAMES)})")
-        return value
+        return check_feeder_name(value)
 
     @field_validator("date")
     @classmethod

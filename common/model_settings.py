@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from common.settings import CommonSettings
+from common.settings import CommonSettings, one_of
 from models.battery import DEFAULT_EFFICIENCY, STRATEGIES, BatterySpec
 from models.pv.profile import PvProfile
 from models.pv.registry import build_pv_profile, pv_model_names
@@ -62,9 +62,7 @@ class PvModelSettings(CommonSettings):
     @field_validator("pv_model")
     @classmethod
     def _check_pv_model(cls, value: str) -> str:
-        if value not in pv_model_names():
-            raise ValueError(f"unknown PV model '{value}' (choose from {', '.join(pv_model_names())})")
-        return value
+        return one_of(value, pv_model_names(), "PV model")
 
     @model_validator(mode="after")
     def _check_the_site_has_a_weather_region(self) -> PvModelSettings:
@@ -141,9 +139,7 @@ class BatteryParameters(BaseModel):
     @field_validator("battery_strategy")
     @classmethod
     def _check_strategy(cls, value: str) -> str:
-        if value not in STRATEGIES:
-            raise ValueError(f"unknown battery strategy '{value}' (choose from {', '.join(STRATEGIES)})")
-        return value
+        return one_of(value, STRATEGIES, "battery strategy")
 
     def battery_spec(self, pv_kwp: float, capacity_kwh: float | None = None) -> BatterySpec | None:
         """The battery of these settings (``capacity_kwh`` overrides ``battery_kwh``) for a PV of ``pv_kwp``

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from common.clock import day_bounds_s
 from common.schema import EARLIEST, LATEST
-from common.settings import CommonSettings
+from common.settings import CommonSettings, one_of
 from models.load.base import LoadParams
 from models.load.registry import LOAD_MODELS
 from models.plan import RunPlan
@@ -43,9 +43,7 @@ class RunSettings(CommonSettings):
     @field_validator("model")
     @classmethod
     def _check_model(cls, value: str) -> str:
-        if value not in LOAD_MODELS:
-            raise ValueError(f"unknown load model '{value}' (choose from {', '.join(LOAD_MODELS)})")
-        return value
+        return one_of(value, LOAD_MODELS, "load model")
 
     @field_validator("interval_s")
     @classmethod

@@ -9,6 +9,7 @@ on :class:`CommonSettings`. Environment variables are named ``PVSIM_<FIELD>`` (e
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
@@ -27,6 +28,14 @@ QUIET_LOGGERS = (
 """Libraries whose INFO lines say nothing to a user; shown only at ``--log-level DEBUG``."""
 QUIET_PREFIXES = {"alembic.runtime.migration": ("Context impl ", "Will assume ")}
 """INFO lines of a library logger shown only at DEBUG (alembic's "Running upgrade 0001 -> 0002" stays)."""
+
+
+def one_of(value: str, choices: Collection[str], what: str) -> str:
+    """``value`` if it is one of ``choices`` (a registry's names); raises ``ValueError`` naming ``what`` it is
+    and the choices, for a settings validator."""
+    if value not in choices:
+        raise ValueError(f"unknown {what} '{value}' (choose from {', '.join(choices)})")
+    return value
 
 
 class _DropChatter(logging.Filter):
