@@ -11,7 +11,9 @@ and the report. It stores rows; it computes no physics (that is :mod:`models`).
 - :mod:`store.locking`: the lock on a day file shared by several processes (:class:`~store.locking.FileBusy`).
 - :mod:`store.dayfile`: one meter's day file, written idempotently: its index of instants (:mod:`store.instants`),
   catch-up of rows other processes appended, appends and atomic rewrites; interval sums of its rows
-  (:mod:`store.intervals`); a battery's columns, computed outside, through :mod:`store.columns`.
+  (:mod:`store.intervals`).
+- :mod:`store.battery_dayfile`: a day file whose rows carry a battery's columns, computed outside (through
+  :mod:`store.columns`) and written in time order; a late row rewrites the day.
 - :mod:`store.daystore`: all day files of an output directory: which file a row goes to, the recent ones in
   memory, durable writes (``fsync`` threads or one ``syncfs``).
 

@@ -29,7 +29,7 @@ import io
 import logging
 import os
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -38,7 +38,6 @@ import numpy as np
 from common.clock import LocalDay
 from common.schema import DEFAULT_RESULTS_INTERVAL_S as DEFAULT_INTERVAL_S
 from models.balance import DayTotals
-from store.columns import DeviceColumns
 from store.durable import fsync_directory
 from store.format import HEADER, OutputError, format_day_rows, parse_row, timestamp_text
 from store.instants import HeldSeconds
@@ -53,10 +52,9 @@ class DayFile:
     """The CSV of one meter and one local day, with the index of instants it holds."""
 
     def __init__(self, path: Path, meter_id: str, day: LocalDay, results_interval_s: int = DEFAULT_INTERVAL_S,
-                 battery: DeviceColumns | None = None) -> None:
+                 header: str = HEADER) -> None:
         self.path = path
-        self._battery = battery  # with a battery its columns are dispatched when rows are written, in time order
-        self._header = HEADER if battery is None else battery.header
+        self._header = header
         self._path_text = str(path)
         self._folder_ready = False  # the meter's folder is known to exist
         self.meter_id = meter_id
@@ -67,10 +65,9 @@ class DayFile:
         self.rows = 0
         self.totals = DayTotals()
         """Running energy totals of every row in the file or queued for it (for the day's summary)."""
-        self.intervals = IntervalSums(day.start_s, day.end_s, results_interval_s, battery=battery is not None)
+        self.intervals = self._empty_sums(results_interval_s)
         """Row counts and power sums per results interval of every row in the file or queued for it."""
         self._pending_values = array("q")  # instant [epoch ms], meter, PV [0.1 W] of each queued row, flat
-        self._appended: np.ndarray | None = None  # with a battery: the rows appended (n, 5), for the interval sums
         self._size = 0  # bytes of the file as this process last saw or wrote it
         self._inode: int | None = None
         self.foreign: list[int] = []
@@ -104,7 +101,8 @@ class DayFile:
         queued = set(self._pending_values[0::3])
         on_disk: set[int] = set()
         counted = array("q")
-        battery = array("q")  # with a battery: its power [0.1 W] and state of charge [0.1 Wh] of each counted row
+        extra = array("q")  # the integers of each counted row's extra columns (:meth:`_extra_values`), flat
+        extra_values = self._extra_values
         for number, line in enumerate(lines, start=2):
             row = parse_row(line)
             if row is None or not self.day.contains(row[0] / 1000):
@@ -120,9 +118,8 @@ class DayFile:
             else:
                 continue
             counted.extend((ms, row[2], row[3]))
-            if self._battery is not None:
-                battery.extend(round(float(text) * 10_000) for text in line.rsplit(",", 2)[1:])
-        count_rows(self.intervals, counted, battery)
+            extra.extend(extra_values(line))
+        count_rows(self.intervals, counted, extra)
         self.intervals.trim()  # none of these intervals is due now; a late row reads its interval from the file
         if on_disk:
             self._drop_queued(on_disk)
@@ -173,7 +170,7 @@ class DayFile:
         """The sums of every interval, counted from the rows this process knows to be in the file
         (:func:`store.intervals.read_interval_sums`, for a late row). Raises :class:`OutputError`."""
         return read_interval_sums(self.path, self._size, self.day, self.intervals.interval_s,
-                                  self._battery is not None)
+                                  self.intervals.battery)
 
     # -- rows -------------------------------------------------------------------------------
     def add(self, ms: int, meter_dw: int, pv_dw: int) -> bool:
@@ -244,11 +241,10 @@ class DayFile:
                 if not self._pending_values:  # another process wrote them all
                     return False
                 created = self._size == 0
-                rows = self._queued_rows() if self._battery is None else self._battery_rows(handle)
-                if rows is None:  # with a battery, a row before the meter's last one: the day(s) were rewritten
+                rows = self._rows_to_append(handle)
+                if rows is None:  # the file was rewritten with them instead (a battery's late row)
                     return True
                 handle.write((self._header.encode() if created else b"") + rows)
-                self.in_order = self.in_order or self._battery is not None  # dispatched in time order
                 handle.flush()
                 self._size = handle.tell()
                 if sync:
@@ -261,39 +257,6 @@ class DayFile:
         except OSError as error:
             raise OutputError(f"cannot write {self.path}: {error.strerror or error}") from error
         return True
-
-    def _battery_rows(self, handle: io.BufferedRandom) -> bytes | None:
-        """With the lock held: the queued rows with the battery's columns, dispatched in time order; None if one
-        is earlier than the meter's last row, after rewriting the day (and the later ones) with them."""
-        assert self._battery is not None
-        appended = self._battery.append_rows(self.meter_id, self.day, self._queued_array())
-        if appended is None:
-            self._rewrite_late(handle)
-            return None
-        rows, self._appended = appended
-        return rows
-
-    def _rewrite_late(self, handle: io.BufferedRandom) -> None:
-        """With the lock held: the day's rows on disk and the queued ones, recomputed in time order, replace the
-        file; then every later day of the meter on disk (see :class:`~store.columns.DeviceColumns`)."""
-        assert self._battery is not None
-        handle.seek(0)
-        self._replace_locked(self._battery.day_content(self.meter_id, self.day, handle.read(), self._queued_array()))
-        self.rows -= len(self._pending_values) // 3  # counted by synced()
-        self.in_order = True
-        self._recount_battery()
-        self._appended = self._battery.last_rows[:0]  # counted already: synced() counts nothing more
-        self._battery.rewrite_later(self.meter_id, self.day.day)
-
-    def _recount_battery(self) -> None:
-        """The day was recomputed: its interval sums are counted again from its rows
-        (:attr:`~store.columns.DeviceColumns.last_rows`)."""
-        assert self._battery is not None
-        rows = self._battery.last_rows
-        self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s, battery=True)
-        self.intervals.add_rows(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
-        if rows.shape[0]:  # every interval of the day may have changed: published again
-            self._battery.recomputed.append((self.meter_id, int(rows[0, 0]), int(rows[-1, 0])))
 
     def rewrite(self, content: Callable[[bytes], bytes | None]) -> bool:
         """Replace the file, under its lock and atomically, with ``content(its bytes)`` (None: keep it);
@@ -309,8 +272,7 @@ class DayFile:
         except OSError as error:
             raise OutputError(f"cannot rewrite {self.path}: {error.strerror or error}") from error
         self.in_order = True
-        if self._battery is not None:
-            self._recount_battery()
+        self._rewritten()
         return True
 
     def _replace_locked(self, content: bytes) -> None:
@@ -330,11 +292,7 @@ class DayFile:
     def synced(self) -> None:
         """The rows :meth:`append` wrote are durable: count them (rows, interval sums) and unqueue them."""
         self.rows += len(self._pending_values) // 3
-        if self._appended is None:
-            count_rows(self.intervals, self._pending_values)
-        else:
-            rows, self._appended = self._appended, None
-            self.intervals.add_rows(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
+        self._count_synced()
         self._pending_values = array("q")
 
     def _queued_values(self) -> Iterator[tuple[int, int, int]]:
@@ -349,8 +307,7 @@ class DayFile:
         if stat.st_size == self._size and (stat.st_ino == self._inode or self._inode is None):
             self._inode = stat.st_ino
             return
-        if self._battery is not None:  # its state after this meter's rows may be another process's now
-            self._battery.forget(self.meter_id)
+        self._changed_elsewhere()
         if (self._inode is not None and stat.st_ino != self._inode) or stat.st_size < self._size:
             log.info("%s was replaced by another process; reading it again", self.path)
             self._reload_all(handle)
@@ -365,8 +322,7 @@ class DayFile:
         self._seconds = HeldSeconds(self.day.start_s, self.day.end_s)
         self._subsecond = set()
         self.totals = DayTotals()
-        self.intervals = IntervalSums(self.day.start_s, self.day.end_s, self.intervals.interval_s,
-                                      battery=self._battery is not None)
+        self.intervals = self._empty_sums(self.intervals.interval_s)
         self._last_ms = -1
         self.in_order = True
         self._pending_values = array("q")
@@ -384,7 +340,6 @@ class DayFile:
         for second in self._seconds.seconds().tolist():
             yield second * 1000
         yield from self._subsecond
-
 
     def sort(self) -> None:
         """Rewrite the file in timestamp order, atomically, if rows arrived out of order.
@@ -410,6 +365,32 @@ class DayFile:
             self.totals.add(*row[1:])
         self.in_order = True
         log.info("%s: rows put back in timestamp order", self.path)
+
+    # -- hooks: what a day file with more columns than meter and PV power does differently
+    # (store.battery_dayfile.BatteryDayFile: a battery's, dispatched in time order)
+    def _empty_sums(self, interval_s: int) -> IntervalSums:
+        """Interval sums of this day with nothing counted, ``interval_s`` [s] long each."""
+        return IntervalSums(self.day.start_s, self.day.end_s, interval_s)
+
+    def _extra_values(self, line: str) -> Iterable[int]:
+        """The integers that :func:`store.intervals.count_rows` counts of a row's columns after meter and PV
+        power, read from its ``line`` (none here)."""
+        return ()
+
+    def _rows_to_append(self, handle: io.BufferedRandom) -> bytes | None:
+        """With the lock held (``handle``: the file, open to append): the bytes of the queued rows to append;
+        None if the file was rewritten with them instead (:meth:`synced` then unqueues them all the same)."""
+        return self._queued_rows()
+
+    def _count_synced(self) -> None:
+        """Add the rows :meth:`append` wrote (still queued) to the interval sums."""
+        count_rows(self.intervals, self._pending_values)
+
+    def _rewritten(self) -> None:
+        """:meth:`rewrite` replaced the file: the same instants, but the other columns may have changed."""
+
+    def _changed_elsewhere(self) -> None:
+        """With the lock held: another process wrote the file since this one last looked (before it is read)."""
 
 
 def _held_in(held: tuple[HeldSeconds, set[int]], ms: int) -> bool:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from common.clock import LocalDay, day_bounds_s, local_date
 from common.schema import DEFAULT_RESULTS_INTERVAL_S as DEFAULT_INTERVAL_S
+from store.battery_dayfile import BatteryDayFile
 from store.columns import DeviceColumns
 from store.dayfile import DayFile
 from store.durable import find_syncfs
@@ -109,8 +110,9 @@ class DayStore:
         found = self._files.get(key)
         if found is None:
             self._evict()
-            found = DayFile(self.path_of(meter_id, day), meter_id, self.local_day(day), self.results_interval_s,
-                            self.battery)
+            path, local_day = self.path_of(meter_id, day), self.local_day(day)
+            found = (DayFile(path, meter_id, local_day, self.results_interval_s) if self.battery is None
+                     else BatteryDayFile(path, meter_id, local_day, self.results_interval_s, self.battery))
             self._files[key] = found
         else:
             self._files.move_to_end(key)
