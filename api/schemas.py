@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from common.model_settings import BatteryParameters
 from common.schema import EARLIEST, LATEST, MeterId
 from grid.layout import check_feeder_name
+from models.battery_parameters import BatteryParameters
 
 MAX_LOAD_MW = 100.0
 """Largest load accepted on the assignment's network [MW] (far beyond what its 0.4 kV line carries)."""

@@ -27,7 +27,7 @@ from api.schemas import (
     SimulationRequest,
 )
 from common.clock import day_bounds_s
-from common.model_settings import BatteryParameters
+from models.battery_parameters import BatteryParameters
 
 ASSIGNMENT_P_MW = 0.1
 ASSIGNMENT_Q_MVAR = 0.05

@@ -7,10 +7,11 @@ import re
 
 from pydantic import Field, field_validator
 
-from common.model_settings import BatterySettings, OutputSettings, PvModelSettings
 from common.run_settings import RunSettings
-from common.settings import CommonSettings
+from common.settings import CommonSettings, OutputSettings
 from grid.settings import FeederSettings
+from models.battery_parameters import BatteryParameters
+from models.pv.parameters import PvModelParameters
 
 _SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
 
@@ -32,7 +33,7 @@ class DaskSettings(CommonSettings):
         return value
 
 
-class BatchSettings(RunSettings, OutputSettings, PvModelSettings, FeederSettings, BatterySettings, DaskSettings):
+class BatchSettings(RunSettings, OutputSettings, PvModelParameters, FeederSettings, BatteryParameters, DaskSettings):
     """Everything batch mode needs; see ``python -m batch --help``."""
 
     workers: int = Field(os.cpu_count() or 1, ge=1, le=256,

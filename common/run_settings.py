@@ -10,9 +10,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from common.choices import one_of
 from common.clock import day_bounds_s
 from common.schema import EARLIEST, LATEST
-from common.settings import CommonSettings, one_of
+from common.settings import CommonSettings
 from models.load.base import LoadParams
 from models.load.registry import LOAD_MODELS
 from models.plan import RunPlan

@@ -1,15 +1,17 @@
-"""Typed settings shared by both services, read from flags and environment variables.
+"""Typed settings shared by the commands, read from flags and environment variables.
 
-Each service has one settings class (``MeterSettings``, ``PvSimulatorSettings``) built
-on :class:`CommonSettings`. Environment variables are named ``PVSIM_<FIELD>`` (except
-``AMQP_URL``); flags are ``--<field-with-dashes>`` and win over the environment.
-:func:`common.cli.parse_settings` turns the fields into an ``argparse`` CLI.
+Each command has one settings class (``MeterSettings``, ``PvSimulatorSettings``, ``BatchSettings`` ...) built
+on :class:`CommonSettings`, the pieces here it shares with others and the parameters of the models it runs
+(plain pydantic models in :mod:`models`, such as :class:`models.pv.parameters.PvModelParameters`, which it reads
+like its own fields). Environment variables are named ``PVSIM_<FIELD>`` (except ``AMQP_URL``); flags are
+``--<field-with-dashes>`` and win over the environment. :func:`common.cli.parse_settings` turns the fields into
+an ``argparse`` CLI.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
@@ -28,14 +30,6 @@ QUIET_LOGGERS = (
 """Libraries whose INFO lines say nothing to a user; shown only at ``--log-level DEBUG``."""
 QUIET_PREFIXES = {"alembic.runtime.migration": ("Context impl ", "Will assume ")}
 """INFO lines of a library logger shown only at DEBUG (alembic's "Running upgrade 0001 -> 0002" stays)."""
-
-
-def one_of(value: str, choices: Collection[str], what: str) -> str:
-    """``value`` if it is one of ``choices`` (a registry's names); raises ``ValueError`` naming ``what`` it is
-    and the choices, for a settings validator."""
-    if value not in choices:
-        raise ValueError(f"unknown {what} '{value}' (choose from {', '.join(choices)})")
-    return value
 
 
 class _DropChatter(logging.Filter):
@@ -139,6 +133,12 @@ class BrokerSettings(CommonSettings):
                 raise ValueError(f"'{part}' is not an AMQP URL (expected amqp://user:pass@host:port/vhost, "
                                  "or several of a cluster's nodes separated by commas)")
         return ",".join(parts)
+
+
+class OutputSettings(CommonSettings):
+    """Where the daily CSVs go (the PV simulator, batch mode and its sweeps)."""
+
+    output_dir: Path = Field(Path("output"), description="directory of the daily CSVs, <dir>/<meter_id>/<date>.csv")
 
 
 class ResultsIntervalSettings(CommonSettings):

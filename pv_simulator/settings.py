@@ -1,16 +1,20 @@
-"""Settings of the PV simulator service (flags and ``PVSIM_*`` environment variables); the ones it shares with
-batch mode (output, PV model, battery) are in :mod:`common.model_settings`, the results interval it shares with
-``python -m api import`` in :mod:`common.settings`."""
+"""Settings of the PV simulator service (flags and ``PVSIM_*`` environment variables): the broker, output directory
+and results interval of :mod:`common.settings`, and the parameters of the models it runs
+(:mod:`models.pv.parameters`, :mod:`models.battery_parameters`), which batch mode reads too."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from common.model_settings import BatterySettings, OutputSettings, PvModelSettings
-from common.settings import BrokerSettings, ResultsIntervalSettings
+from common.settings import BrokerSettings, CommonSettings, OutputSettings, ResultsIntervalSettings
+from models.battery_parameters import BatteryParameters
+from models.pv.parameters import PvModelParameters
 
 
-class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelSettings, ResultsIntervalSettings, BatterySettings):
+# CommonSettings named last keeps the flags' order: pydantic orders fields by the MRO, reversed, and without it
+# the battery's (a plain model's) would come before --timezone in --help.
+class PvSimulatorSettings(BrokerSettings, OutputSettings, PvModelParameters, ResultsIntervalSettings, BatteryParameters,
+                          CommonSettings):
     """Everything the PV simulator needs; see ``python -m pv_simulator --help``."""
 
     interval_s: int = Field(

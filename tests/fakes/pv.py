@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pv_simulator.flush as flush
 import pv_simulator.service as service_module
-from common.model_settings import BatterySettings
+from models.battery_parameters import BatteryParameters
 from models.chain import ModelChain
 from models.pv.reference import ReferencePv, reference_day_dw
 from pv_simulator.battery_state import BatteryStates
@@ -18,7 +18,7 @@ from tests.fakes import FakeChannel, FakeClock, FakeConnection, open_channel
 
 
 def pv_service(output_dir: Path, timezone: str = "UTC", exit_when_done: bool = False,
-               battery: BatterySettings | None = None, interval_s: int = 1, results_interval_s: int = 60,
+               battery: BatteryParameters | None = None, interval_s: int = 1, results_interval_s: int = 60,
                dc_capacity_kw: float | None = None) -> tuple[PvSimulatorService, FakeChannel]:
     """A PV simulator writing to ``output_dir`` (reference PV; ``dc_capacity_kw`` [kWp] for the summaries' yield),
     consuming from a fresh fake channel; with ``battery`` (its settings) a home battery behind every meter,

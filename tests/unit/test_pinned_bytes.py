@@ -18,7 +18,7 @@ import pytest
 import models.plan
 from batch.tasks import BatchJob, write_day
 from models.plan import DayStream, RunPlan
-from pv_simulator.settings import PvModelSettings
+from models.pv.parameters import PvModelParameters
 from pv_simulator.writer import CsvStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -41,8 +41,9 @@ def _plan(model: str, first_day: date, days: int, meters: int = 2, interval_s: i
 def _batch(tmp_path: Path, plan: RunPlan, pv_model: str) -> dict[str, str]:
     marker = tmp_path / "marker"
     marker.touch()
-    settings = PvModelSettings(pv_model=pv_model)  # type: ignore[call-arg]
-    job = BatchJob(plan, tmp_path, settings.pv_profile(), marker, dc_capacity_kw=settings.yield_capacity_kw())
+    parameters = PvModelParameters(pv_model=pv_model)  # type: ignore[call-arg]
+    job = BatchJob(plan, tmp_path, parameters.pv_profile(BERLIN.key), marker,
+                   dc_capacity_kw=parameters.yield_capacity_kw())
     for index in range(plan.days):
         write_day(job, index)
     return _files(tmp_path)
@@ -64,7 +65,7 @@ def test_the_store_writes_the_pinned_bytes_for_late_and_subsecond_readings(tmp_p
     # Row by row (a few rows per write) and vectorised (many), with a late reading, an instant in
     # milliseconds and a sort once complete: the broker pipeline's paths through the writer.
     readings = _plan("random-walk", date(2026, 6, 21), 1, meters=1, interval_s=30).day(0)
-    pv_profile = PvModelSettings(pv_model="clearsky").pv_profile()  # type: ignore[call-arg]
+    pv_profile = PvModelParameters(pv_model="clearsky").pv_profile(BERLIN.key)  # type: ignore[call-arg]
     store = CsvStore(tmp_path, BERLIN, pv_profile)
     late = (5, 6, 7)
     for i, (second, power_w) in enumerate(zip(readings.timestamps_s.tolist(), readings.power_w[0].tolist(),

@@ -15,8 +15,8 @@ import pytest
 
 import pv_simulator.flush as flush
 from batch.__main__ import main as batch_main
-from common.model_settings import BatterySettings
 from common.schema import format_utc, parse_interval_result
+from models.battery_parameters import BatteryParameters
 from pv_simulator.service import PvSimulatorService
 from tests.expect import assert_battery_balance_closes, plan_for
 from tests.fakes import FakeChannel
@@ -72,7 +72,7 @@ def ends() -> list[tuple[str, bytes]]:
 
 
 def simulator(output: Path, results_interval_s: int = 60, **more: object) -> tuple[PvSimulatorService, FakeChannel]:
-    settings = BatterySettings.model_validate({
+    settings = BatteryParameters.model_validate({
         "battery_kwh": 6, "battery_kw": 2.5, "battery_efficiency": 0.9, "battery_initial_soc_percent": 50, **more})
     return pv_service(output, "Europe/Berlin", exit_when_done=True, battery=settings, interval_s=INTERVAL_S,
                       results_interval_s=results_interval_s)
