@@ -40,7 +40,7 @@ from common.schema import DEFAULT_RESULTS_INTERVAL_S as DEFAULT_INTERVAL_S
 from models.balance import DayTotals
 from store.durable import fsync_directory
 from store.format import HEADER, OutputError, format_day_rows, parse_row, timestamp_text
-from store.instants import HeldSeconds
+from store.instants import HeldInstants
 from store.intervals import IntervalSums, count_rows, read_interval_sums
 from store.locking import LOCK_WAIT_S, SORT_LOCK_WAIT_S, FileBusy, open_locked
 from store.reader import read_tail
@@ -60,8 +60,7 @@ class DayFile:
         self.meter_id = meter_id
         self.day = day
         self._prefix = day.day.isoformat() + "T"
-        self._seconds = HeldSeconds(day.start_s, day.end_s)  # the whole seconds held (compact while in step)
-        self._subsecond: set[int] = set()  # epoch ms of instants that are not whole seconds
+        self._held = HeldInstants(day.start_s, day.end_s)  # the index (compact while readings arrive in step)
         self.rows = 0
         self.totals = DayTotals()
         """Running energy totals of every row in the file or queued for it (for the day's summary)."""
@@ -140,12 +139,7 @@ class DayFile:
 
     def _mark(self, ms: int) -> bool:
         """Record an instant [epoch ms]; False if it was already held."""
-        second, rest = divmod(ms, 1000)
-        if rest:
-            if ms in self._subsecond:
-                return False
-            self._subsecond.add(ms)
-        elif not self._seconds.add(second):
+        if not self._held.add(ms):
             return False
         if ms < self._last_ms:
             self.in_order = False
@@ -154,17 +148,15 @@ class DayFile:
 
     def count_aligned(self, first_s: int, last_s: int, interval_s: int) -> int:
         """How many of the instants first_s, first_s + interval_s, ... <= last_s [epoch s] are held."""
-        return self._seconds.count_on_grid(first_s, last_s, interval_s)
+        return self._held.whole.count_on_grid(first_s, last_s, interval_s)
 
     def count_aligned_ms(self, first_ms: int, last_ms: int, interval_ms: int) -> int:
         """:meth:`count_aligned` for a grid in epoch ms that need not fall on whole seconds."""
-        if first_ms % 1000 == 0 and interval_ms % 1000 == 0:
-            return self.count_aligned(first_ms // 1000, last_ms // 1000, interval_ms // 1000)
-        return sum(1 for ms in self._subsecond if first_ms <= ms <= last_ms and (ms - first_ms) % interval_ms == 0)
+        return self._held.count_on_grid_ms(first_ms, last_ms, interval_ms)
 
     def held_before(self, epoch_s: int) -> int | None:
         """The latest whole second [epoch s] held before ``epoch_s`` in this file, or None."""
-        return self._seconds.latest_before(epoch_s)
+        return self._held.whole.latest_before(epoch_s)
 
     def read_interval_sums(self) -> IntervalSums:
         """The sums of every interval, counted from the rows this process knows to be in the file
@@ -194,10 +186,6 @@ class DayFile:
     def _timestamp(self, ms: int) -> str:
         """The row's timestamp text of an instant [epoch ms]: local time with its UTC offset."""
         return timestamp_text(self.day, ms, self._prefix)
-
-    def _queued_rows(self) -> bytes:
-        """The CSV rows of the queued readings, in queue order (vectorised for many whole-second rows)."""
-        return format_day_rows(self.meter_id, self.day, self._queued_array(), self._prefix)
 
     def _queued_array(self) -> np.ndarray:
         """The queued rows (n, 3): instant [epoch ms], meter and PV power [0.1 W]."""
@@ -318,9 +306,8 @@ class DayFile:
     def _reload_all(self, handle: io.BufferedRandom) -> None:
         """Rebuild index and totals from the whole file plus the queued rows (the file was replaced)."""
         pending = list(self._queued_values())
-        held = self._seconds, self._subsecond  # replaced below, not changed
-        self._seconds = HeldSeconds(self.day.start_s, self.day.end_s)
-        self._subsecond = set()
+        held = self._held  # replaced below, not changed
+        self._held = HeldInstants(self.day.start_s, self.day.end_s)
         self.totals = DayTotals()
         self.intervals = self._empty_sums(self.intervals.interval_s)
         self._last_ms = -1
@@ -330,16 +317,15 @@ class DayFile:
         self._inode = None  # a first load: lists nothing as foreign
         self._read_from(handle, 0)
         # Instants new to this process are foreign; the first load of _read_from did not list them.
-        self.foreign.extend(ms for ms in self._instants() if not _held_in(held, ms))
+        self.foreign.extend(ms for ms in self._held if ms not in held)
         for values in pending:  # still to write: counted in the totals, in the interval sums once written
             if self._mark(values[0]):
                 self.totals.add(self._timestamp(values[0]), values[1], values[2])
                 self._pending_values.extend(values)
 
     def _instants(self) -> Iterator[int]:
-        for second in self._seconds.seconds().tolist():
-            yield second * 1000
-        yield from self._subsecond
+        """Every instant [epoch ms] in the index."""
+        return iter(self._held)
 
     def sort(self) -> None:
         """Rewrite the file in timestamp order, atomically, if rows arrived out of order.
@@ -378,9 +364,10 @@ class DayFile:
         return ()
 
     def _rows_to_append(self, handle: io.BufferedRandom) -> bytes | None:
-        """With the lock held (``handle``: the file, open to append): the bytes of the queued rows to append;
-        None if the file was rewritten with them instead (:meth:`synced` then unqueues them all the same)."""
-        return self._queued_rows()
+        """With the lock held (``handle``: the file, open to append): the bytes of the queued rows to append, here
+        in queue order (vectorised for many whole-second rows); None if the file was rewritten with them instead
+        (:meth:`synced` then unqueues them all the same)."""
+        return format_day_rows(self.meter_id, self.day, self._queued_array(), self._prefix)
 
     def _count_synced(self) -> None:
         """Add the rows :meth:`append` wrote (still queued) to the interval sums."""
@@ -391,9 +378,3 @@ class DayFile:
 
     def _changed_elsewhere(self) -> None:
         """With the lock held: another process wrote the file since this one last looked (before it is read)."""
-
-
-def _held_in(held: tuple[HeldSeconds, set[int]], ms: int) -> bool:
-    """Whether an instant [epoch ms] is in a day file's index as :meth:`DayFile._reload_all` kept it."""
-    second, rest = divmod(ms, 1000)
-    return ms in held[1] if rest else second in held[0]

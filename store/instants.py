@@ -1,8 +1,8 @@
-"""The whole seconds a day file holds, kept compactly while they arrive in step.
+"""The instants a day file holds, its whole seconds kept compactly while they arrive in step.
 
-Pure data, no files: :class:`HeldSeconds` is the index :class:`store.dayfile.DayFile`
-asks whether a reading is already in its CSV. A meter publishes at a fixed
-``--interval-s``, in order, so a day's instants normally form an arithmetic
+Pure data, no files: :class:`HeldInstants` is the index :class:`store.dayfile.DayFile` asks
+whether a reading is already in its CSV; its whole seconds are a :class:`HeldSeconds`. A meter
+publishes at a fixed ``--interval-s``, in order, so a day's instants normally form an arithmetic
 progression (first second, step, count): that costs a few dozen bytes per day file
 instead of a bitmap of one bit per second of the day (10.8 kB, 11 MB at 1,000 meters).
 An instant off the progression (a gap, an out-of-order reading, another step) turns
@@ -11,6 +11,8 @@ never do.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -133,3 +135,48 @@ class HeldSeconds:
         held = self.seconds()
         below = int(np.searchsorted(held, second))
         return int(held[below - 1]) if below else None
+
+
+class HeldInstants:
+    """A set of instants [epoch ms] within the span [start_s, end_s) [epoch s] (one local day): the whole
+    seconds in a :class:`HeldSeconds` (:attr:`whole`), the rare others in a set (:attr:`subsecond`)."""
+
+    __slots__ = ("subsecond", "whole")
+
+    def __init__(self, start_s: int, end_s: int) -> None:
+        """An empty set over [start_s, end_s) [epoch s]; raises ``ValueError`` if the span is empty."""
+        self.whole = HeldSeconds(start_s, end_s)
+        self.subsecond: set[int] = set()  # epoch ms of instants that are not whole seconds
+
+    def add(self, ms: int) -> bool:
+        """Hold an instant [epoch ms]; False if it was held already. Raises ``ValueError`` for a whole second
+        outside the span."""
+        second, rest = divmod(ms, 1000)
+        if rest:
+            if ms in self.subsecond:
+                return False
+            self.subsecond.add(ms)
+            return True
+        return self.whole.add(second)
+
+    def __contains__(self, ms: object) -> bool:
+        """Whether an instant [epoch ms, int] is held."""
+        if not isinstance(ms, int | np.integer):
+            return False
+        second, rest = divmod(int(ms), 1000)
+        return ms in self.subsecond if rest else second in self.whole
+
+    def __iter__(self) -> Iterator[int]:
+        """Every held instant [epoch ms]: the whole seconds ascending, then the others in no order."""
+        for second in self.whole.seconds().tolist():
+            yield second * 1000
+        yield from self.subsecond
+
+    def count_on_grid_ms(self, first_ms: int, last_ms: int, step_ms: int) -> int:
+        """How many of the instants ``first_ms``, ``first_ms + step_ms``, ... <= ``last_ms`` [epoch ms] are held.
+
+        ``step_ms`` > 0 [ms], whole seconds: a grid off whole seconds is matched against the other instants only.
+        """
+        if first_ms % 1000 == 0 and step_ms % 1000 == 0:
+            return self.whole.count_on_grid(first_ms // 1000, last_ms // 1000, step_ms // 1000)
+        return sum(1 for ms in self.subsecond if first_ms <= ms <= last_ms and (ms - first_ms) % step_ms == 0)

@@ -1,4 +1,4 @@
-"""The day files' index of held seconds (store/instants.py), and the day files using it, against a set."""
+"""The day files' index of held seconds and instants (store/instants.py), and the day files using it, against a set."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pv_simulator.writer import CsvStore
 from store.format import HEADER
-from store.instants import HeldSeconds
+from store.instants import HeldInstants, HeldSeconds
 
 START = 1_782_000_000  # 2026-06-21T00:00:00Z
 DAY_END = START + 86_400
@@ -101,6 +101,23 @@ def test_seconds_outside_the_span_are_refused_and_not_held() -> None:
     with pytest.raises(ValueError, match="empty span"):
         HeldSeconds(START, START)
     assert START - 1 not in held and SPAN_END not in held and "x" not in held
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrivals(), st.lists(st.integers(0, 2_000_000 - 1), max_size=8), st.lists(grids, max_size=6))
+def test_held_instants_answer_like_a_set_of_epoch_ms(seconds: list[int], offsets_ms: list[int],
+                                                      queries: list[tuple[int, int, int]]) -> None:
+    held, model = HeldInstants(START, SPAN_END), set()
+    for ms in [s * 1000 for s in seconds] + [START * 1000 + offset for offset in offsets_ms]:
+        assert held.add(ms) == (ms not in model)
+        model.add(ms)
+    assert sorted(held) == sorted(model) and all(ms in held for ms in model)
+    assert START * 1000 - 1 not in held and "x" not in held
+    for first_s, last_s, step_s in queries:
+        for first_ms, step_ms in ((first_s * 1000, step_s * 1000), (first_s * 1000 + 500, step_s * 1000)):
+            last_ms = last_s * 1000
+            expected = sum(1 for ms in model if first_ms <= ms <= last_ms and (ms - first_ms) % step_ms == 0)
+            assert held.count_on_grid_ms(first_ms, last_ms, step_ms) == expected
 
 
 # -- the day files using it --------------------------------------------------------------------------
