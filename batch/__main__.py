@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              plan.seed, settings.output_dir, where)
     started = time.monotonic()
     try:
-        rows = run_batch(plan, settings.output_dir, settings.pv_profile(settings.timezone), settings.workers,
+        rows = run_batch(plan, settings.output_dir, settings.pv_profile(), settings.workers,
                          settings.scheduler_address, settings.battery_spec(settings.pv_kwp()),
                          settings.initial_soc_kwh(), settings.yield_capacity_kw())
     except (OutputError, ClusterError) as error:

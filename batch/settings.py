@@ -7,11 +7,11 @@ import re
 
 from pydantic import Field, field_validator
 
-from common.run_settings import RunSettings
 from common.settings import CommonSettings, OutputSettings
 from grid.settings import FeederSettings
 from models.battery_parameters import BatteryParameters
 from models.pv.parameters import PvModelParameters
+from models.run_parameters import RunParameters
 
 _SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
 
@@ -33,7 +33,7 @@ class DaskSettings(CommonSettings):
         return value
 
 
-class BatchSettings(RunSettings, OutputSettings, PvModelParameters, FeederSettings, BatteryParameters, DaskSettings):
+class BatchSettings(RunParameters, OutputSettings, PvModelParameters, FeederSettings, BatteryParameters, DaskSettings):
     """Everything batch mode needs; see ``python -m batch --help``."""
 
     workers: int = Field(os.cpu_count() or 1, ge=1, le=256,

@@ -29,7 +29,6 @@ from pydantic_settings import NoDecode
 from batch.cluster import ClusterError
 from batch.settings import DaskSettings
 from common.cli import parse_settings
-from common.run_settings import RunSettings
 from common.settings import OutputSettings
 from models.battery import Dispatch, dispatch
 from models.battery_parameters import BatteryParameters
@@ -37,6 +36,7 @@ from models.battery_summary import BatteryBalance, battery_balance
 from models.plan import RunPlan
 from models.pv.parameters import PvModelParameters
 from models.pv.profile import PvProfile
+from models.run_parameters import RunParameters
 from store.layout import sweep_dir
 
 log = logging.getLogger("batch.sweep")
@@ -54,7 +54,7 @@ DESCRIPTION = (
 )
 
 
-class SweepSettings(RunSettings, OutputSettings, PvModelParameters, BatteryParameters, DaskSettings):
+class SweepSettings(RunParameters, OutputSettings, PvModelParameters, BatteryParameters, DaskSettings):
     """Everything a sweep needs; see ``python -m batch sweep --help``."""
 
     days: int = Field(365, ge=1, le=3660, description="number of consecutive days of the period")
@@ -107,7 +107,7 @@ class Period:
 def period_of(settings: SweepSettings, annual_kwh: float) -> Period:
     """Run the load and PV models over the sweep's period for one annual consumption."""
     plan = settings.model_copy(update={"annual_kwh": annual_kwh, "meters": 1}).plan()
-    return period_of_plan(plan, settings.pv_profile(settings.timezone), settings.pv_kwp())
+    return period_of_plan(plan, settings.pv_profile(), settings.pv_kwp())
 
 
 def period_of_plan(plan: RunPlan, pv_profile: PvProfile, pv_kwp: float) -> Period:

@@ -36,7 +36,7 @@ def main() -> None:
     settings = SweepSettings(pv_model=args.pv_model, latitude_deg=52.39, longitude_deg=13.06)
     plan = RunPlan(("meter-1",), dt.date(2025, 1, 1), args.days, settings.tz, 1, 0, args.model)
     started = time.perf_counter()
-    period = period_of_plan(plan, settings.pv_profile(settings.timezone), settings.pv_kwp())
+    period = period_of_plan(plan, settings.pv_profile(), settings.pv_kwp())
     print(f"{period.meter_kw.size:,} readings at 1 s in {time.perf_counter() - started:.0f} s; "
           f"{args.model} load, {args.pv_model} PV {args.pv_kwp:g} kWp, battery {args.battery_kwh:g} kWh")
     print(f"{'step [s]':>8} {'consumed':>9} {'PV alone: SS %':>14} {'SC %':>6} {'battery: SS %':>13} {'SC %':>6} "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +19,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from common.redact import RedactingFilter
 from common.schema import DEFAULT_RESULTS_INTERVAL_S
+from common.timezone import SiteTimezone
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -43,8 +43,8 @@ class _DropChatter(logging.Filter):
         return record.levelno > logging.INFO or not str(record.msg).startswith(self.prefixes)
 
 
-class CommonSettings(BaseSettings):
-    """Settings every command shares: the site's timezone and logging.
+class CommonSettings(BaseSettings, SiteTimezone):
+    """Settings every command shares: the site's timezone (:class:`common.timezone.SiteTimezone`) and logging.
 
     Raises
     ------
@@ -56,21 +56,8 @@ class CommonSettings(BaseSettings):
         env_prefix="PVSIM_", frozen=True, extra="forbid", populate_by_name=True, env_ignore_empty=True
     )
 
-    timezone: str = Field(
-        "Europe/Berlin",
-        description="IANA timezone of the site; days, CSV timestamps and the PV curve use its local time",
-    )
     log_level: str = Field("INFO", description="log level: DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(False, description="log one JSON object per line (for containers and log shippers)")
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone '{value}' (use an IANA name such as Europe/Berlin)") from None
-        return value
 
     @field_validator("log_level")
     @classmethod
@@ -79,11 +66,6 @@ class CommonSettings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"'{value}' is not one of {', '.join(LOG_LEVELS)}")
         return level
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """The site's timezone as a ``ZoneInfo``."""
-        return ZoneInfo(self.timezone)
 
     def configure_logging(self) -> None:
         """Log to stderr at ``log_level``: plain text, or JSON lines with ``log_json``."""

@@ -1,5 +1,5 @@
 """Settings of the meter service (flags and ``PVSIM_*`` environment variables); what a run emulates
-(:class:`common.run_settings.RunSettings`) it shares with batch mode."""
+(:class:`models.run_parameters.RunParameters`) it shares with batch mode."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import math
 
 from pydantic import Field, field_validator
 
-from common.run_settings import RunSettings
-from common.settings import BrokerSettings
+from common.settings import BrokerSettings, CommonSettings
+from models.run_parameters import RunParameters
 
 
-class MeterSettings(BrokerSettings, RunSettings):
+# CommonSettings named last keeps the flags' order: pydantic orders fields by the MRO, reversed, and without it
+# the run's (a plain model's) would come before --log-level in --help.
+class MeterSettings(BrokerSettings, RunParameters, CommonSettings):
     """Everything the meter needs; see ``python -m meter --help``."""
 
     speed: float = Field(

@@ -1,7 +1,7 @@
 """The plan of a run's readings, day by day: timestamps and power of every meter (pure, no I/O).
 
 The meter publishes these readings; batch mode writes them without a broker; both get them from
-:class:`RunPlan` (built by :meth:`common.run_settings.RunSettings.plan`), so their bytes agree.
+:class:`RunPlan` (built by :meth:`models.run_parameters.RunParameters.plan`), so their bytes agree.
 
 Readings are numbered in publishing order by a *global index* ``g``: day by day,
 second by second, and within each second meter by meter. A day's readings depend

@@ -28,7 +28,7 @@ DESCRIPTION = (
 
 def build_service(settings: PvSimulatorSettings) -> PvSimulatorService:
     """The PV simulator described by ``settings``. Raises :class:`OutputError` for unreadable run records."""
-    chain = ModelChain(settings.pv_profile(settings.timezone))
+    chain = ModelChain(settings.pv_profile())
     spec = settings.battery_spec(settings.pv_kwp())
     battery = None if spec is None else BatteryStates(spec, settings.interval_s, settings.initial_soc_kwh(), chain,
                                                       settings.tz)

@@ -7,16 +7,17 @@ Every command that runs a PV model (the PV simulator, batch mode and its sweeps)
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.choices import one_of
+from common.timezone import SiteTimezone
 from models.pv.profile import PvProfile
 from models.pv.registry import build_pv_profile, pv_model_names
 from models.pv.site import PvSite
 
 
-class PvModelParameters(BaseModel):
-    """Which PV model gives the PV power, and the system it describes.
+class PvModelParameters(SiteTimezone):
+    """Which PV model gives the PV power, and the system it describes (at a site keeping ``timezone``).
 
     Raises
     ------
@@ -69,19 +70,18 @@ class PvModelParameters(BaseModel):
             region_at(self.latitude_deg, self.longitude_deg)  # raises for a site outside Germany's regions
         return self
 
-    def pv_site(self, timezone: str) -> PvSite:
-        """The PV system these parameters describe, at a site keeping ``timezone`` (an IANA name)."""
+    def pv_site(self) -> PvSite:
+        """The PV system these parameters describe."""
         return PvSite(
             latitude=self.latitude_deg, longitude=self.longitude_deg, altitude=self.altitude_m,
-            timezone=timezone, surface_tilt=self.surface_tilt_deg, surface_azimuth=self.surface_azimuth_deg,
+            timezone=self.timezone, surface_tilt=self.surface_tilt_deg, surface_azimuth=self.surface_azimuth_deg,
             dc_capacity_kw=self.dc_capacity_kw, inverter_capacity_kw=self.inverter_capacity_kw,
             losses_percent=self.losses_percent,
         )
 
-    def pv_profile(self, timezone: str) -> PvProfile:
-        """The PV model these parameters describe at a site keeping ``timezone`` (an IANA name; picklable, so
-        batch workers can use it)."""
-        return build_pv_profile(self.pv_model, self.pv_site(timezone), peak_kw=self.pv_peak_kw,
+    def pv_profile(self) -> PvProfile:
+        """The PV model these parameters describe (picklable, so batch workers can use it)."""
+        return build_pv_profile(self.pv_model, self.pv_site(), peak_kw=self.pv_peak_kw,
                                 weather_region=self.weather_region)
 
     def pv_kwp(self) -> float:

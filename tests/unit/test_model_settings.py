@@ -19,15 +19,14 @@ JUNE = LocalDay(date(2026, 6, 21), ZoneInfo("Europe/Berlin"))
 
 
 def test_reference_pv_is_the_default_and_scales_to_a_peak() -> None:
-    assert PvSimulatorSettings().pv_profile("Europe/Berlin")(JUNE) == reference_day_dw()
-    scaled = PvSimulatorSettings(pv_peak_kw=6.48).pv_profile("Europe/Berlin")
+    assert PvSimulatorSettings().pv_profile()(JUNE) == reference_day_dw()
+    scaled = PvSimulatorSettings(pv_peak_kw=6.48).pv_profile()
     assert isinstance(scaled, ReferencePv)
     assert max(scaled(JUNE)) == pytest.approx(64_800, abs=2)
 
 
 def test_clearsky_pv_uses_the_site_and_is_computed_once_per_day() -> None:
-    settings = PvSimulatorSettings(pv_model="clearsky", dc_capacity_kw=10, inverter_capacity_kw=9)
-    model = settings.pv_profile(settings.timezone)
+    model = PvSimulatorSettings(pv_model="clearsky", dc_capacity_kw=10, inverter_capacity_kw=9).pv_profile()
     assert isinstance(model, ClearSkyPv)
     day_dw = model(JUNE)
     assert len(day_dw) == 86_400 and min(day_dw) == 0

@@ -42,7 +42,7 @@ def _batch(tmp_path: Path, plan: RunPlan, pv_model: str) -> dict[str, str]:
     marker = tmp_path / "marker"
     marker.touch()
     parameters = PvModelParameters(pv_model=pv_model)  # type: ignore[call-arg]
-    job = BatchJob(plan, tmp_path, parameters.pv_profile(BERLIN.key), marker,
+    job = BatchJob(plan, tmp_path, parameters.pv_profile(), marker,
                    dc_capacity_kw=parameters.yield_capacity_kw())
     for index in range(plan.days):
         write_day(job, index)
@@ -65,7 +65,7 @@ def test_the_store_writes_the_pinned_bytes_for_late_and_subsecond_readings(tmp_p
     # Row by row (a few rows per write) and vectorised (many), with a late reading, an instant in
     # milliseconds and a sort once complete: the broker pipeline's paths through the writer.
     readings = _plan("random-walk", date(2026, 6, 21), 1, meters=1, interval_s=30).day(0)
-    pv_profile = PvModelParameters(pv_model="clearsky").pv_profile(BERLIN.key)  # type: ignore[call-arg]
+    pv_profile = PvModelParameters(pv_model="clearsky").pv_profile()  # type: ignore[call-arg]
     store = CsvStore(tmp_path, BERLIN, pv_profile)
     late = (5, 6, 7)
     for i, (second, power_w) in enumerate(zip(readings.timestamps_s.tolist(), readings.power_w[0].tolist(),

@@ -46,7 +46,7 @@ def test_one_registry_entry_makes_a_model_selectable_in_the_settings(monkeypatch
         return ReferencePv(1.62)
 
     monkeypatch.setitem(registry.PV_MODELS, "half", half_reference)
-    assert PvSimulatorSettings(pv_model="half").pv_profile("Europe/Berlin")(JUNE) == reference_day_dw(1.62)
+    assert PvSimulatorSettings(pv_model="half").pv_profile()(JUNE) == reference_day_dw(1.62)
     with pytest.raises(ValueError, match="unknown PV model 'quarter'"):
         PvSimulatorSettings(pv_model="quarter")
 

@@ -278,13 +278,13 @@ def test_the_output_dir_check_creates_a_missing_folder_and_leaves_nothing_in_it(
 def test_a_run_whose_days_leave_the_wire_contract_is_refused_before_any_work(first, days):
     from pydantic import ValidationError
 
-    from common.run_settings import RunSettings
+    from models.run_parameters import RunParameters
 
     with pytest.raises(ValidationError, match="wire contract's range"):
-        RunSettings(date=first, days=days)
+        RunParameters(date=first, days=days)
 
 
 def test_a_run_at_the_last_accepted_day_is_allowed():
-    from common.run_settings import RunSettings
+    from models.run_parameters import RunParameters
 
-    assert RunSettings(date="2261-12-30", days=1).days == 1
+    assert RunParameters(date="2261-12-30", days=1).days == 1

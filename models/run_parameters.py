@@ -1,6 +1,8 @@
-"""Settings of a run's readings (flags and ``PVSIM_*`` environment variables): which days, meters, interval and
-load model. The meter publishes them, batch mode and its sweeps write them; :meth:`RunSettings.plan` builds the
-:class:`models.plan.RunPlan` both follow. Nothing here imports a service."""
+"""The parameters of a run's readings: which days, meters, interval and load model (pure data and validation).
+
+The meter publishes the readings, batch mode and its sweeps write them; their settings mix :class:`RunParameters`
+in and read the fields from flags (``--days`` ...) and ``PVSIM_*`` environment variables; nothing here reads them.
+:meth:`RunParameters.plan` builds the :class:`models.plan.RunPlan` they all follow."""
 
 from __future__ import annotations
 
@@ -13,14 +15,21 @@ from pydantic import Field, field_validator, model_validator
 from common.choices import one_of
 from common.clock import day_bounds_s
 from common.schema import EARLIEST, LATEST
-from common.settings import CommonSettings
+from common.timezone import SiteTimezone
 from models.load.base import LoadParams
 from models.load.registry import LOAD_MODELS
 from models.plan import RunPlan
 
 
-class RunSettings(CommonSettings):
-    """What a meter run emulates: which days, meters, interval and load model."""
+class RunParameters(SiteTimezone):
+    """What a run emulates: which days, meters, interval and load model, in the site's local time.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If a value is out of range, the load model is unknown, the days leave the wire contract's range or the
+        interval does not divide each local day.
+    """
 
     date: dt.date | None = Field(
         None, description="first local day to emulate, YYYY-MM-DD (default: today in the site's timezone)"
@@ -55,7 +64,7 @@ class RunSettings(CommonSettings):
         return value
 
     @model_validator(mode="after")
-    def _check_days_in_contract(self) -> RunSettings:
+    def _check_days_in_contract(self) -> RunParameters:
         # Readings outside the wire contract's range would all be dead-lettered (and the far edge
         # overflows dates): refuse before any work. Dates compare whole days, so no instant is computed.
         first = self.first_day()
@@ -68,7 +77,7 @@ class RunSettings(CommonSettings):
         return self
 
     @model_validator(mode="after")
-    def _check_interval_fits_every_day(self) -> RunSettings:
+    def _check_interval_fits_every_day(self) -> RunParameters:
         # Days of 23.5 or 24.5 hours (Australia/Lord_Howe) must hold whole intervals too.
         first = self.first_day()
         for offset in range(self.days):
