@@ -7,7 +7,9 @@ For each case (meters x days at 1 s), alternately ``--repeats`` times:
      ``python -m pv_simulator --exit-when-done`` as separate processes, timed from
      starting both to the PV simulator's exit with every row on disk.
 Prints medians, the ratio pipeline/floor, readings per second and each service's
-peak RSS. Each pipeline run gets its own vhost (created with ``rabbitmqctl``).
+peak RSS and CPU time. Each pipeline run gets its own vhost (created with ``rabbitmqctl``). The project's
+modules are compiled to bytecode first, as ``pip install`` and the images do: with ``PYTHONDONTWRITEBYTECODE``
+set, a source checkout would compile about 50 modules at every start of a service (80-90 ms each).
 
     python -m benchmarks.run                      # all cases, 3 repeats
     python -m benchmarks.run --cases 1x1 --repeats 5
@@ -16,7 +18,9 @@ peak RSS. Each pipeline run gets its own vhost (created with ``rabbitmqctl``).
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -38,17 +42,24 @@ class PipelineRun:
     seconds: float
     meter_rss_mb: float
     pv_rss_mb: float
+    meter_cpu_s: float
+    pv_cpu_s: float
 
 
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
-def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Wait for a child; returns (exit code, peak RSS [MB]) from its rusage."""
+def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float, float]:
+    """Wait for a child; returns (exit code, peak RSS [MB], CPU time [s]) from its rusage."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024
+    return process.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def compile_bytecode() -> None:
+    """Compile the project's modules (not tests, docs) to bytecode, as an installed package has them."""
+    compileall.compile_dir(ROOT, quiet=1, rx=re.compile(r"[/\\](tests|docs|output|\.git)[/\\]"))
 
 
 def run_pipeline(base_url: str, meters: int, days: int) -> PipelineRun:
@@ -64,8 +75,8 @@ def run_pipeline(base_url: str, meters: int, days: int) -> PipelineRun:
                               cwd=ROOT, env=env)
         meter = subprocess.Popen([sys.executable, "-m", "meter", "--date", "2026-06-21", "--meters", str(meters),
                                   "--days", str(days), "--speed", "max"], cwd=ROOT, env=env)
-        meter_code, meter_rss = _wait(meter)
-        pv_code, pv_rss = _wait(pv)
+        meter_code, meter_rss, meter_cpu = _wait(meter)
+        pv_code, pv_rss, pv_cpu = _wait(pv)
         elapsed = time.perf_counter() - start
         if meter_code or pv_code:
             raise RuntimeError(f"pipeline failed: meter exit {meter_code}, PV simulator exit {pv_code}")
@@ -73,7 +84,7 @@ def run_pipeline(base_url: str, meters: int, days: int) -> PipelineRun:
         expected = meters * days * 86_400
         if rows != expected:
             raise RuntimeError(f"pipeline wrote {rows} rows, expected {expected}")
-        return PipelineRun(elapsed, meter_rss, pv_rss)
+        return PipelineRun(elapsed, meter_rss, pv_rss, meter_cpu, pv_cpu)
     finally:
         shutil.rmtree(out, ignore_errors=True)
         rabbitmqctl("delete_vhost", vhost)
@@ -85,8 +96,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/%2F")
     args = parser.parse_args()
+    compile_bytecode()
     print(f"{'case':6} {'readings':>9} {'floor s':>8} {'pipeline s':>10} {'ratio':>6} {'readings/s':>11} "
-          f"{'meter MB':>9} {'pv MB':>6}")
+          f"{'meter MB':>9} {'pv MB':>6} {'meter CPU s':>11} {'pv CPU s':>8}")
     for case in args.cases:
         meters, days = CASES[case]
         n = meters * days * 86_400
@@ -94,11 +106,14 @@ def main() -> None:
         for _ in range(args.repeats):
             floors.append(run_floor(args.amqp_url, n))
             runs.append(run_pipeline(args.amqp_url, meters, days))
-            print(f"  {case}: floor {floors[-1]:.2f} s, pipeline {runs[-1].seconds:.2f} s", file=sys.stderr)
+            print(f"  {case}: floor {floors[-1]:.2f} s, pipeline {runs[-1].seconds:.2f} s "
+                  f"(CPU meter {runs[-1].meter_cpu_s:.2f} s, PV {runs[-1].pv_cpu_s:.2f} s)", file=sys.stderr)
         floor = statistics.median(floors)
         pipeline = statistics.median(r.seconds for r in runs)
         print(f"{case:6} {n:>9,} {floor:>8.2f} {pipeline:>10.2f} {pipeline / floor:>6.2f} {n / pipeline:>11,.0f} "
-              f"{max(r.meter_rss_mb for r in runs):>9.0f} {max(r.pv_rss_mb for r in runs):>6.0f}", flush=True)
+              f"{max(r.meter_rss_mb for r in runs):>9.0f} {max(r.pv_rss_mb for r in runs):>6.0f} "
+              f"{statistics.median(r.meter_cpu_s for r in runs):>11.2f} "
+              f"{statistics.median(r.pv_cpu_s for r in runs):>8.2f}", flush=True)
 
 
 if __name__ == "__main__":

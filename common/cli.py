@@ -7,11 +7,12 @@ program with one line naming the setting and exit code 2, before any connection.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import math
 import sys
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
@@ -100,3 +101,14 @@ def require_modules(command: str, modules: Sequence[str], requirements: str) -> 
         print(f"{command}: error: {', '.join(missing)} not installed; install with: "
               f"pip install -r {requirements}", file=sys.stderr)
         raise SystemExit(1)
+
+
+def exit_process(code: int) -> NoReturn:
+    """End a service's process with exit ``code`` (its ``python -m`` entry, once :meth:`main` returned).
+
+    Everything is written and closed by then; the objects left are frozen (:func:`gc.freeze`) so that the
+    interpreter's final garbage collection does not walk all of them: the PV simulator's exit took 70-140 ms
+    after its last log line, 10-20 ms frozen (measured here), time every run of a pipeline waits for.
+    """
+    gc.freeze()
+    sys.exit(code)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 
 from common.amqp import BrokerUnavailable
-from common.cli import parse_settings
+from common.cli import exit_process, parse_settings
 from common.clock import Pacer
 from meter.service import MeterService
 from meter.settings import MeterSettings
@@ -40,4 +39,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from common.amqp import BrokerUnavailable
-from common.cli import parse_settings
+from common.cli import exit_process, parse_settings
 from models.chain import ModelChain
 from pv_simulator.battery_state import BatteryStates
 from pv_simulator.runs import RunTracker
@@ -58,4 +58,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

@@ -83,7 +83,7 @@ class DayStore:
         self._local_days: dict[date, LocalDay] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._sync_descriptor: int | None = None  # the output directory, for syncfs
-        wall_clock_text()  # built now (80 ms), not inside the first delivery's callback
+        wall_clock_text()  # built now, not inside the first delivery's callback
 
     def local_day(self, day: date) -> LocalDay:
         """The site's :class:`LocalDay` of ``day`` (one shared object per date)."""
