@@ -73,7 +73,7 @@ class LocalDay:
     minute boundary.
     """
 
-    __slots__ = ("_offsets_s", "day", "end_s", "start_s", "tz")
+    __slots__ = ("_offset_list", "_offsets_s", "day", "end_s", "start_s", "tz")
 
     def __init__(self, day: date, tz: ZoneInfo) -> None:
         self.day = day
@@ -84,6 +84,7 @@ class LocalDay:
             [int(datetime.fromtimestamp(int(t), tz).utcoffset().total_seconds()) for t in minutes],  # type: ignore[union-attr]
             dtype=np.int64,
         )
+        self._offset_list: list[int] = self._offsets_s.tolist()
 
     @property
     def length_s(self) -> int:
@@ -101,7 +102,9 @@ class LocalDay:
 
     def offset_at_s(self, epoch_s: int) -> int:
         """UTC offset [s] in force at one instant of the day [epoch s] (a scalar lookup, for per-message use)."""
-        return int(self._offsets_s[(epoch_s - self.start_s) // 60])
+        # A list, not the array: indexing NumPy with a Python int and converting back costs more than the
+        # rest of the PV lookup per reading.
+        return self._offset_list[(epoch_s - self.start_s) // 60]
 
     def wall_seconds(self, epoch_s: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Local wall-clock time of each instant as seconds since local midnight [s], 0..86,399.

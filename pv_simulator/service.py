@@ -164,13 +164,12 @@ class PvSimulatorService(AmqpService):
         ms = round(reading.timestamp.timestamp() * 1000)
         if self.store.add(meter_id, ms, reading.power_w) is None:
             self.duplicates += 1
-            first = self.results.row(meter_id, ms // 1000)
         else:
             self.flushing.queued += 1
             self.runs.written(meter_id, ms)
-            first = self.results.row(meter_id, ms // 1000)
-        if first:
-            self.publisher.recover(meter_id, ms // 1000)
+        second = ms // 1000
+        if self.results.row(meter_id, second):  # the meter's first row since the start
+            self.publisher.recover(meter_id, second)
 
     def _close_soon(self) -> None:
         """A run's end was announced: write, close what is complete and publish its results and notices on the
