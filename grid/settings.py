@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
+from common.choices import divides_an_hour
 from common.clock import day_bounds_s
 from common.settings import CommonSettings
 from grid.layout import FEEDER_NAMES, check_feeder_name
@@ -34,9 +35,7 @@ class FeederSettings(CommonSettings):
     @field_validator("resolution_s")
     @classmethod
     def _check_resolution(cls, value: int) -> int:
-        if 3600 % value:
-            raise ValueError(f"resolution_s must divide 3600 (1, 2, 5, 10, 15, 30, 60, ... s), got {value}")
-        return value
+        return divides_an_hour(value, "resolution_s")
 
 
 class GridSettings(FeederSettings):

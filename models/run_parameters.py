@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from common.choices import one_of
+from common.choices import divides_an_hour, one_of
 from common.clock import day_bounds_s
 from common.schema import EARLIEST, LATEST
 from common.timezone import SiteTimezone
@@ -58,10 +58,7 @@ class RunParameters(SiteTimezone):
     @field_validator("interval_s")
     @classmethod
     def _check_interval(cls, value: int) -> int:
-        # One grid of readings across midnights and clock changes (days last 23, 24 or 25 hours).
-        if 3600 % value:
-            raise ValueError(f"interval_s must divide 3600 (1, 2, 5, 10, 15, 30, 60, ... s), got {value}")
-        return value
+        return divides_an_hour(value, "interval_s")
 
     @model_validator(mode="after")
     def _check_days_in_contract(self) -> RunParameters:
